@@ -1,0 +1,22 @@
+import { defineConfig } from "vitest/config";
+
+// Three projects: fast unit tests, fake-Slack contract tests over real sockets, and end-to-end
+// tests that bring up real containers. `npm test` runs all three.
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 20_000 } },
+      { test: { name: "fake-slack", include: ["test/fake-slack/**/*.test.ts"], testTimeout: 60_000 } },
+      {
+        test: {
+          name: "e2e",
+          include: ["test/e2e/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          globalSetup: ["test/e2e/global-setup.ts"],
+        },
+      },
+    ],
+  },
+});
