@@ -1,0 +1,123 @@
+// The Environment facade: what scenario steps, tests and the CLI use to drive a running deployment.
+// Implemented in src/environment/environment.ts on top of src/runtime and src/services.
+import type { FakeSlack } from "../../fakes/slack/api.ts";
+
+/** A resolved environment definition (from environments/*.yaml after validation and defaults). */
+export interface EnvironmentSpec {
+  name: string;
+  /** Upstream image names; the image map turns them into local ones. */
+  postgres: { image: string };
+  homeserver: {
+    kind: "synapse";
+    image: string;
+    serverName: string;
+    /** Absolute paths of YAML files deep-merged over the generated homeserver.yaml, in order. */
+    configOverlays: string[];
+  };
+  bridge: {
+    kind: "mautrix-slack";
+    image: string;
+    /** Absolute paths of YAML files deep-merged over the bridge's generated config, in order. */
+    configOverlays: string[];
+  };
+}
+
+export interface StartOptions {
+  /** Folder for this run's configs and logs; created if missing. */
+  runDir: string;
+  /** Seed for the fake Slack workspace (the scenario's `slack:` section). */
+  slackSeed?: unknown;
+  /** Image map: upstream name -> local name. */
+  imageMap?: Record<string, string>;
+  /** Progress lines ("postgres ready in 1.9 s"). */
+  progress?: (line: string) => void;
+}
+
+/** Timestamps (from now()) of one Matrix event as the driver saw it. */
+export interface SeenEvent {
+  eventId: string;
+  roomId: string;
+  sender: string;
+  type: string;
+  content: Record<string, any>;
+  /** now() when the driver's sync delivered it. */
+  seenAt: number;
+}
+
+export interface MatrixUser {
+  userId: string;
+  accessToken: string;
+  /** Room IDs of rooms the user is joined to or invited to. */
+  rooms(): string[];
+  joinRoom(roomIdOrAlias: string): Promise<void>;
+  /** Sends a message; returns the event ID and now() taken just before the send call. */
+  sendText(roomId: string, body: string, opts?: { html?: string; threadRootId?: string }): Promise<{ eventId: string; sentAt: number }>;
+  sendEvent(roomId: string, type: string, content: Record<string, any>): Promise<{ eventId: string; sentAt: number }>;
+  redact(roomId: string, eventId: string): Promise<{ eventId: string; sentAt: number }>;
+  /** Arm-before-act waiter: resolves with the first event (already seen after arming, or later) matching. */
+  waitForEvent(predicate: (e: SeenEvent) => boolean, opts: { timeoutMs: number; describe: string }): Promise<SeenEvent>;
+  /** Resolves when the user is invited to (or joined) a room matching the predicate on its state. */
+  waitForRoom(
+    predicate: (room: { roomId: string; name?: string; topic?: string; membership: string }) => boolean,
+    opts: { timeoutMs: number; describe: string },
+  ): Promise<{ roomId: string; name?: string; topic?: string }>;
+  roomState(roomId: string): Promise<{ name?: string; topic?: string; members: { userId: string; displayName?: string; membership: string }[] }>;
+  /** Downloads an mxc:// URI through the homeserver (authenticated media). */
+  download(mxc: string): Promise<Uint8Array>;
+  upload(data: Uint8Array, opts: { name: string; mimetype: string }): Promise<string>;
+  stop(): void;
+}
+
+export interface BridgeHealth {
+  /** From the provisioning API: the login's bridge state event (CONNECTED, TRANSIENT_DISCONNECT, BAD_CREDENTIALS ...). */
+  state?: string;
+  /** /_matrix/mau/live and /ready. */
+  live: boolean;
+  ready: boolean;
+}
+
+export interface StartedBridge {
+  botUserId: string;
+  /** Host-side URL of the bridge's HTTP server (appservice + provisioning). */
+  url: string;
+  image: string;
+  logFile: string;
+  /** Logs in the Matrix user through the management room (`login app`), returns when the bot confirms. */
+  loginApp(user: MatrixUser, tokens: { botToken: string; appToken: string }): Promise<void>;
+  /** Logs in through the provisioning API. */
+  loginAppProvisioning(user: MatrixUser, tokens: { botToken: string; appToken: string }): Promise<void>;
+  health(user?: MatrixUser): Promise<BridgeHealth>;
+  /** Lines of the bridge log so far (redacted). */
+  logLines(): Promise<string[]>;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  /** Replaces the bridge container with another image, keeping config, registration and database. */
+  swapImage(image: string): Promise<{ durationMs: number }>;
+}
+
+export interface StartedEnvironment {
+  spec: EnvironmentSpec;
+  runDir: string;
+  fakeSlack: FakeSlack;
+  homeserver: {
+    /** Host-side base URL, e.g. http://localhost:32771 */
+    baseUrl: string;
+    serverName: string;
+    logFile: string;
+    restart(): Promise<void>;
+  };
+  bridge: StartedBridge;
+  postgres: {
+    /** Runs SQL against one of the databases ("synapse", "mautrix_slack"). */
+    query<T = Record<string, unknown>>(database: string, sql: string, params?: unknown[]): Promise<T[]>;
+    snapshot(name: string): Promise<void>;
+    restore(name: string): Promise<void>;
+  };
+  /** Registers (or returns the already registered) Matrix user with this localpart. */
+  user(localpart: string): Promise<MatrixUser>;
+  /** Startup timings per phase, ms. */
+  timings: Record<string, number>;
+  /** Stops everything and removes containers and the network. Idempotent. */
+  stop(): Promise<void>;
+}
