@@ -4,6 +4,7 @@ import { defineConfig } from "vitest/config";
 // tests that bring up real containers. `npm test` runs all three.
 export default defineConfig({
   test: {
+    reporters: ["default", "./test/summary-reporter.ts"],
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"], testTimeout: 20_000 } },
       { test: { name: "fake-slack", include: ["test/fake-slack/**/*.test.ts"], testTimeout: 60_000 } },

@@ -1,0 +1,23 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { clearSecrets, redact, registerSecret } from "../../src/util/redact.ts";
+
+describe("redact", () => {
+  afterEach(() => clearSecrets());
+
+  it("replaces registered secrets wherever they appear", () => {
+    registerSecret("s3cr3t-shared-value");
+    expect(redact("secret=s3cr3t-shared-value; again s3cr3t-shared-value")).toBe("secret=[REDACTED]; again [REDACTED]");
+  });
+
+  it("redacts Slack-shaped tokens even when nobody registered them", () => {
+    const out = redact("token=xoxb-1234-5678-abcdef and xapp-1-A0FAKE-99-ffee");
+    expect(out).not.toContain("1234-5678-abcdef");
+    expect(out).not.toContain("A0FAKE-99-ffee");
+    expect(out).toContain("xoxb-[REDACTED]");
+  });
+
+  it("ignores values too short to be secrets", () => {
+    registerSecret("abc");
+    expect(redact("abc")).toBe("abc");
+  });
+});
