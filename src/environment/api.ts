@@ -94,6 +94,22 @@ export interface StartedBridge {
   restart(): Promise<void>;
   /** Replaces the bridge container with another image, keeping config, registration and database. */
   swapImage(image: string): Promise<{ durationMs: number }>;
+  /**
+   * Regenerates config.yaml (example config -> the environment's overlays -> `extraOverlays` -> harness
+   * overrides) and restarts the bridge with it. `[]` returns to the environment's own config.
+   * Used by the config-change steps (src/upgrade/steps.ts).
+   */
+  reconfigure?(extraOverlays: Record<string, unknown>[]): Promise<{ durationMs: number; configFile?: string }>;
+}
+
+/**
+ * What StartedBridge.start/restart/swapImage reject with when the bridge does not come up: an Error
+ * carrying the container's exit code (when it exited) and the bridge's own FATAL lines.
+ */
+export interface BridgeStartFailure extends Error {
+  exitCode?: number;
+  /** FATAL (and following INFO explanation) lines of that start, redacted. */
+  fatalLines?: string[];
 }
 
 export interface StartedEnvironment {
@@ -106,6 +122,13 @@ export interface StartedEnvironment {
     serverName: string;
     logFile: string;
     restart(): Promise<void>;
+    /** Image currently running. */
+    image?: string;
+    /**
+     * Replaces the homeserver container with another image, keeping its config, signing key, database,
+     * appservice registration and host port; resolves when /health answers. Used by homeserver upgrades.
+     */
+    swapImage?(image: string): Promise<{ durationMs: number }>;
   };
   bridge: StartedBridge;
   postgres: {
