@@ -31,6 +31,13 @@ export interface StartOptions {
   imageMap?: Record<string, string>;
   /** Progress lines ("postgres ready in 1.9 s"). */
   progress?: (line: string) => void;
+  /**
+   * Leave the containers running when the process exits without stop() (for `--keep`); they are
+   * labelled so the leftover sweep skips them. stop() still removes them.
+   */
+  keep?: boolean;
+  /** Users granted bridge admin in bridge.permissions (default: every user of the homeserver domain). */
+  bridgeAdmins?: string[];
 }
 
 /** Timestamps (from now()) of one Matrix event as the driver saw it. */
@@ -42,6 +49,10 @@ export interface SeenEvent {
   content: Record<string, any>;
   /** now() when the driver's sync delivered it. */
   seenAt: number;
+  /** State key for state events (membership events: the user ID). */
+  stateKey?: string;
+  /** origin_server_ts (the homeserver's clock, not the harness clock). */
+  originServerTs?: number;
 }
 
 export interface MatrixUser {
@@ -51,17 +62,53 @@ export interface MatrixUser {
   rooms(): string[];
   joinRoom(roomIdOrAlias: string): Promise<void>;
   /** Sends a message; returns the event ID and now() taken just before the send call. */
-  sendText(roomId: string, body: string, opts?: { html?: string; threadRootId?: string }): Promise<{ eventId: string; sentAt: number }>;
-  sendEvent(roomId: string, type: string, content: Record<string, any>): Promise<{ eventId: string; sentAt: number }>;
+  sendText(
+    roomId: string,
+    body: string,
+    opts?: { html?: string; threadRootId?: string },
+  ): Promise<{ eventId: string; sentAt: number }>;
+  sendEvent(
+    roomId: string,
+    type: string,
+    content: Record<string, any>,
+  ): Promise<{ eventId: string; sentAt: number }>;
   redact(roomId: string, eventId: string): Promise<{ eventId: string; sentAt: number }>;
-  /** Arm-before-act waiter: resolves with the first event (already seen after arming, or later) matching. */
-  waitForEvent(predicate: (e: SeenEvent) => boolean, opts: { timeoutMs: number; describe: string }): Promise<SeenEvent>;
+  /**
+   * Arm-before-act waiter: resolves with the first event (already seen after arming, or later) matching.
+   * `since` (a value from mark()) arms it earlier: events seen since that mark count too. This lets a
+   * caller mark, act, and then build a predicate from the action's result (e.g. a new room ID).
+   */
+  waitForEvent(
+    predicate: (e: SeenEvent) => boolean,
+    opts: { timeoutMs: number; describe: string; since?: number },
+  ): Promise<SeenEvent>;
+  /** A position in the stream of events seen by this user's sync. */
+  mark(): number;
+  /** Events seen so far, optionally since a mark. */
+  events(since?: number): SeenEvent[];
+  /** Creates a room; with isDirect a DM (trusted_private_chat, is_direct). Returns the room ID. */
+  createRoom(opts?: {
+    invite?: string[];
+    isDirect?: boolean;
+    name?: string;
+    topic?: string;
+    preset?: "private_chat" | "trusted_private_chat" | "public_chat";
+  }): Promise<string>;
+  leaveRoom(roomId: string): Promise<void>;
+  /** Raw Client-Server API call as this user (path starting with /_matrix/...). */
+  api(method: string, path: string, body?: unknown): Promise<unknown>;
   /** Resolves when the user is invited to (or joined) a room matching the predicate on its state. */
   waitForRoom(
     predicate: (room: { roomId: string; name?: string; topic?: string; membership: string }) => boolean,
     opts: { timeoutMs: number; describe: string },
-  ): Promise<{ roomId: string; name?: string; topic?: string }>;
-  roomState(roomId: string): Promise<{ name?: string; topic?: string; members: { userId: string; displayName?: string; membership: string }[] }>;
+  ): Promise<{ roomId: string; name?: string; topic?: string; membership: string }>;
+  /** Resolves once this user's membership in the room is `membership` ("join", "invite", "leave"). */
+  waitForMembership(roomId: string, membership: string, opts: { timeoutMs: number }): Promise<void>;
+  roomState(roomId: string): Promise<{
+    name?: string;
+    topic?: string;
+    members: { userId: string; displayName?: string; membership: string }[];
+  }>;
   /** Downloads an mxc:// URI through the homeserver (authenticated media). */
   download(mxc: string): Promise<Uint8Array>;
   upload(data: Uint8Array, opts: { name: string; mimetype: string }): Promise<string>;
@@ -82,6 +129,8 @@ export interface StartedBridge {
   url: string;
   image: string;
   logFile: string;
+  /** The bridge's management room for this user, once loginApp created it. */
+  managementRoom(user: MatrixUser): string | undefined;
   /** Logs in the Matrix user through the management room (`login app`), returns when the bot confirms. */
   loginApp(user: MatrixUser, tokens: { botToken: string; appToken: string }): Promise<void>;
   /** Logs in through the provisioning API. */
@@ -99,7 +148,9 @@ export interface StartedBridge {
    * overrides) and restarts the bridge with it. `[]` returns to the environment's own config.
    * Used by the config-change steps (src/upgrade/steps.ts).
    */
-  reconfigure?(extraOverlays: Record<string, unknown>[]): Promise<{ durationMs: number; configFile?: string }>;
+  reconfigure?(
+    extraOverlays: Record<string, unknown>[],
+  ): Promise<{ durationMs: number; configFile?: string }>;
 }
 
 /**
@@ -137,8 +188,14 @@ export interface StartedEnvironment {
     snapshot(name: string): Promise<void>;
     restore(name: string): Promise<void>;
   };
-  /** Registers (or returns the already registered) Matrix user with this localpart. */
-  user(localpart: string): Promise<MatrixUser>;
+  /**
+   * Registers (or returns the already registered) Matrix user with this localpart. Invites are
+   * joined automatically unless `autoJoin: false` (only honoured on the first call per localpart).
+   */
+  user(localpart: string, opts?: { autoJoin?: boolean; admin?: boolean }): Promise<MatrixUser>;
+  /** Run id (the value of the bridge-harness.run label) and the Docker network. */
+  runId: string;
+  network: { name: string; gatewayIp: string };
   /** Startup timings per phase, ms. */
   timings: Record<string, number>;
   /** Stops everything and removes containers and the network. Idempotent. */

@@ -1,0 +1,94 @@
+// mautrix-slack config generation (pure parts): the harness overrides applied after the user's
+// overlays, and what the bridge's exit codes mean.
+import { deepMergeAll, getPath, isPlainObject, type PlainObject } from "../util/deep-merge.ts";
+
+export const BRIDGE_ALIAS = "bridge";
+export const BRIDGE_PORT = 29335;
+export const BRIDGE_DATA_DIR = "/data";
+export const BRIDGE_CA_PATH = "/usr/local/share/bridge-harness/ca.pem";
+export const BRIDGE_UID = 1337;
+
+export interface BridgeOverrideParams {
+  /** homeserver.domain (the Matrix server name). */
+  domain: string;
+  /** URL of the homeserver as the bridge container reaches it. */
+  homeserverUrl: string;
+  /** postgres:// URI of the bridge database as the bridge container reaches it. */
+  databaseUri: string;
+  /** URL of the bridge as the homeserver reaches it. */
+  appserviceAddress: string;
+  provisioningSecret: string;
+  /** Users/domains to grant bridge admin (the homeserver domain by default). */
+  adminUsers?: string[];
+}
+
+/**
+ * The few keys the environment needs, computed against the already overlaid config (so a level or
+ * permission set by the config under test survives).
+ */
+export function bridgeOverrides(overlaid: PlainObject, p: BridgeOverrideParams): PlainObject {
+  const permissions: PlainObject = isPlainObject(getPath(overlaid, "bridge.permissions"))
+    ? { ...(getPath(overlaid, "bridge.permissions") as PlainObject) }
+    : {};
+  // The example's placeholder entries mean nothing here; drop them.
+  delete permissions["example.com"];
+  delete permissions["@admin:example.com"];
+  if (!(p.domain in permissions)) permissions[p.domain] = "admin";
+  for (const user of p.adminUsers ?? []) permissions[user] = "admin";
+
+  const level = getPath(overlaid, "logging.min_level");
+  return {
+    homeserver: { address: p.homeserverUrl, domain: p.domain },
+    database: { type: "postgres", uri: p.databaseUri },
+    appservice: { address: p.appserviceAddress, hostname: "0.0.0.0", port: BRIDGE_PORT },
+    provisioning: { shared_secret: p.provisioningSecret },
+    bridge: { permissions },
+    logging: {
+      min_level: typeof level === "string" && level !== "" ? level : "debug",
+      writers: [{ type: "stdout", format: "pretty" }],
+    },
+  };
+}
+
+/** example config -> overlays in order -> harness overrides. */
+export function buildBridgeConfig(
+  example: PlainObject,
+  overlays: PlainObject[],
+  p: BridgeOverrideParams,
+): PlainObject {
+  const overlaid = deepMergeAll<PlainObject>(example, overlays);
+  const overrides = bridgeOverrides(overlaid, p);
+  const merged = deepMergeAll<PlainObject>(overlaid, [overrides]);
+  // permissions are replaced wholesale (the merge would keep the example's placeholders).
+  (merged.bridge as PlainObject).permissions = (overrides.bridge as PlainObject).permissions;
+  (merged.logging as PlainObject).writers = (overrides.logging as PlainObject).writers;
+  return merged;
+}
+
+const EXIT_CODES: Record<number, string> = {
+  0: "exited normally (docker-run.sh generated a config or registration and stopped?)",
+  1: "command-line error, or -e target already exists",
+  5: "--generate-registration used together with --no-update",
+  10: "config file could not be read, upgraded or parsed",
+  11: "config invalid (a required key is unset or still the example value)",
+  12: "logging config invalid",
+  13: "appservice ping failed: the homeserver cannot reach the bridge at appservice.address",
+  14: "database connection could not be initialised (or database.type is sqlite3)",
+  15: "database init/upgrade failed; a too-new schema means a downgrade was refused",
+  16: "as_token rejected by the homeserver, or the bot could not register",
+  17: "whoami returned another user than @<bot.username>:<domain>",
+  18: "homeserver too old (no spec >= v1.4) or corrupt database",
+  20: "registration generation: homeserver.domain not set",
+  21: "registration file could not be saved",
+  22: "config could not be saved after generating the registration",
+  23: "neither the appservice HTTP listener nor websocket mode is enabled",
+  33: "encryption setup failed",
+  50: "encryption: device keys invalid",
+  51: "encryption: could not share keys",
+  137: "killed (SIGKILL, possibly out of memory)",
+  143: "terminated (SIGTERM)",
+};
+
+export function explainExitCode(code: number): string {
+  return EXIT_CODES[code] ?? "unknown exit code";
+}

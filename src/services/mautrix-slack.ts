@@ -1,0 +1,616 @@
+// mautrix-slack in a container, as upstream runs it: the image's own CMD (docker-run.sh) on a /data
+// pre-seeded with the config and registration the harness generated.
+//
+// Config generation (DESIGN "The harness owns config generation"): the bridge's example config
+// (`-e`, one-shot container) -> the user's overlays -> the harness overrides; then `-g` in a one-shot
+// container writes the registration and fresh as_token/hs_token into the config. Both resulting
+// files are kept in the run folder; the same registration goes to the homeserver.
+import "../runtime/docker-env.ts";
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { GenericContainer, type StartedNetwork, type StartedTestContainer } from "testcontainers";
+import { parse, stringify } from "yaml";
+import type { BridgeHealth, MatrixUser, SeenEvent, StartedBridge } from "../environment/api.ts";
+import { removeContainerQuietly } from "../runtime/cleanup.ts";
+import { containerState, containersByLabels, dockerode } from "../runtime/docker.ts";
+import type { ServiceLog } from "../runtime/logs.ts";
+import { runOneShot } from "../runtime/one-shot.ts";
+import { HttpReadyOrExitWait } from "../runtime/wait.ts";
+import { now } from "../util/clock.ts";
+import type { PlainObject } from "../util/deep-merge.ts";
+import { fetchWithTimeout } from "../util/net.ts";
+import { randomToken } from "../util/random.ts";
+import { redact, registerSecret } from "../util/redact.ts";
+import {
+  BRIDGE_ALIAS,
+  BRIDGE_CA_PATH,
+  BRIDGE_DATA_DIR,
+  BRIDGE_PORT,
+  type BridgeOverrideParams,
+  buildBridgeConfig,
+  explainExitCode,
+} from "./mautrix-slack-config.ts";
+
+export { BRIDGE_ALIAS, BRIDGE_PORT, explainExitCode };
+
+const BINARY = "/usr/bin/mautrix-slack";
+
+// ---------------------------------------------------------------------------------------------
+// Config generation
+
+export interface GeneratedBridgeConfig {
+  config: PlainObject;
+  configYaml: string;
+  registration: PlainObject;
+  registrationYaml: string;
+  asToken: string;
+  hsToken: string;
+  provisioningSecret: string;
+  botUserId: string;
+  commandPrefix: string;
+  /** Files written into the run folder. */
+  files: { config: string; registration: string };
+}
+
+const exampleCache = new Map<string, string>();
+
+async function imageId(image: string): Promise<string> {
+  const docker = await dockerode();
+  const info = await docker.getImage(image).inspect();
+  return info.Id.replace(/^sha256:/, "");
+}
+
+/** The bridge's own example config (`mautrix-slack -e -c -`), cached per image ID (memory + temp dir). */
+export async function exampleConfig(image: string, labels: Record<string, string>): Promise<string> {
+  const id = await imageId(image);
+  const cached = exampleCache.get(id);
+  if (cached) return cached;
+  const cacheDir = join(tmpdir(), "bridge-harness-cache", "mautrix-slack-example");
+  const cacheFile = join(cacheDir, `${id}.yaml`);
+  try {
+    const text = readFileSync(cacheFile, "utf8");
+    if (text.includes("appservice:")) {
+      exampleCache.set(id, text);
+      return text;
+    }
+  } catch {
+    // not cached yet
+  }
+  const result = await runOneShot({
+    image,
+    entrypoint: [BINARY],
+    command: ["-e", "-c", "-"],
+    labels: { ...labels, "bridge-harness.service": "bridge-example-config" },
+  });
+  if (result.exitCode !== 0 || !result.output.includes("appservice:")) {
+    throw new Error(
+      redact(`"${BINARY} -e" in ${image} failed (exit ${result.exitCode}): ${result.output.slice(-2000)}`),
+    );
+  }
+  exampleCache.set(id, result.output);
+  try {
+    mkdirSync(cacheDir, { recursive: true });
+    writeFileSync(cacheFile, result.output);
+  } catch {
+    // cache is optional
+  }
+  return result.output;
+}
+
+const MARK = "=====bridge-harness";
+
+/** Splits the one-shot's output into the files it printed between markers. */
+export function splitMarkedOutput(output: string): Record<string, string> {
+  const files: Record<string, string> = {};
+  const re = new RegExp(`${MARK}:begin:([a-z]+)=====\\n([\\s\\S]*?)${MARK}:end:\\1=====`, "g");
+  for (const m of output.matchAll(re)) files[m[1]] = m[2];
+  return files;
+}
+
+export async function generateBridgeConfig(opts: {
+  image: string;
+  overlays: PlainObject[];
+  params: Omit<BridgeOverrideParams, "provisioningSecret"> & { provisioningSecret?: string };
+  labels: Record<string, string>;
+  runDir: string;
+  log?: ServiceLog;
+}): Promise<GeneratedBridgeConfig> {
+  const example = parse(await exampleConfig(opts.image, opts.labels)) as PlainObject;
+  const provisioningSecret = opts.params.provisioningSecret ?? randomToken(32);
+  registerSecret(provisioningSecret);
+  const merged = buildBridgeConfig(example, opts.overlays, { ...opts.params, provisioningSecret });
+  const dir = "/tmp/bridge-harness";
+  const script = [
+    "set -e",
+    `${BINARY} -g -c ${dir}/config.yaml -r ${dir}/registration.yaml >&2`,
+    `echo '${MARK}:begin:config====='`,
+    `cat ${dir}/config.yaml`,
+    `echo '${MARK}:end:config====='`,
+    `echo '${MARK}:begin:registration====='`,
+    `cat ${dir}/registration.yaml`,
+    `echo '${MARK}:end:registration====='`,
+  ].join("\n");
+  const result = await runOneShot({
+    image: opts.image,
+    entrypoint: ["/bin/sh", "-c"],
+    command: [script],
+    files: [{ content: stringify(merged), target: `${dir}/config.yaml`, mode: 0o600 }],
+    labels: { ...opts.labels, "bridge-harness.service": "bridge-generate-registration" },
+  });
+  const files = splitMarkedOutput(result.output);
+  if (result.exitCode !== 0 || !files.config || !files.registration) {
+    throw new Error(
+      redact(
+        `"${BINARY} -g" in ${opts.image} failed (exit ${result.exitCode}: ${explainExitCode(result.exitCode)}): ${result.output.slice(-2000)}`,
+      ),
+    );
+  }
+  const config = parse(files.config) as PlainObject;
+  const registration = parse(files.registration) as PlainObject;
+  const as = config.appservice as PlainObject;
+  const asToken = String(as.as_token);
+  const hsToken = String(as.hs_token);
+  registerSecret(asToken);
+  registerSecret(hsToken);
+  if (registration.as_token !== asToken || registration.hs_token !== hsToken) {
+    throw new Error("mautrix-slack -g wrote tokens to the registration that differ from the config");
+  }
+  const configFile = join(opts.runDir, "bridge-config.yaml");
+  const registrationFile = join(opts.runDir, "bridge-registration.yaml");
+  writeFileSync(configFile, files.config, { mode: 0o600 });
+  writeFileSync(registrationFile, files.registration, { mode: 0o600 });
+  const bot = (as.bot as PlainObject | undefined)?.username ?? "slackbot";
+  const domain = (config.homeserver as PlainObject).domain;
+  return {
+    config,
+    configYaml: files.config,
+    registration,
+    registrationYaml: files.registration,
+    asToken,
+    hsToken,
+    provisioningSecret,
+    botUserId: `@${bot}:${domain}`,
+    commandPrefix: String((config.bridge as PlainObject | undefined)?.command_prefix ?? "!slack"),
+    files: { config: configFile, registration: registrationFile },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors
+
+export class BridgeStartError extends Error {
+  readonly exitCode: number | undefined;
+  readonly logTail: string[];
+  constructor(message: string, exitCode: number | undefined, logTail: string[]) {
+    super(message);
+    this.name = "BridgeStartError";
+    this.exitCode = exitCode;
+    this.logTail = logTail;
+  }
+}
+
+export function describeBridgeExit(image: string, exitCode: number, logTail: string[]): string {
+  return redact(
+    `mautrix-slack (${image}) exited during start with code ${exitCode}: ${explainExitCode(exitCode)}\n` +
+      `Last ${logTail.length} log lines:\n${logTail.map((l) => `  ${l}`).join("\n")}`,
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Container
+
+export interface BridgeProxySettings {
+  /** http://<gateway>:<port> of the fake Slack's CONNECT proxy. */
+  proxyUrl: string;
+  /** PEM of the CA that signs the fake's slack.com certificates. */
+  caPem: string;
+}
+
+export class MautrixSlackContainer {
+  private image: string;
+  private network?: StartedNetwork;
+  private alias = BRIDGE_ALIAS;
+  private labels: Record<string, string> = {};
+  private log?: ServiceLog;
+  private generated?: GeneratedBridgeConfig;
+  private proxy?: BridgeProxySettings;
+  private startupTimeoutMs = 90_000;
+  private extraEnv: Record<string, string> = {};
+  private homeserverUrl = "";
+
+  constructor(image: string) {
+    this.image = image;
+  }
+
+  withNetwork(network: StartedNetwork, alias = BRIDGE_ALIAS): this {
+    this.network = network;
+    this.alias = alias;
+    return this;
+  }
+
+  withLabels(labels: Record<string, string>): this {
+    this.labels = { ...this.labels, ...labels };
+    return this;
+  }
+
+  withLog(log: ServiceLog): this {
+    this.log = log;
+    return this;
+  }
+
+  withGeneratedConfig(generated: GeneratedBridgeConfig): this {
+    this.generated = generated;
+    return this;
+  }
+
+  withSlackProxy(proxy: BridgeProxySettings | undefined): this {
+    this.proxy = proxy;
+    return this;
+  }
+
+  withEnvironment(env: Record<string, string>): this {
+    this.extraEnv = { ...this.extraEnv, ...env };
+    return this;
+  }
+
+  withStartupTimeout(ms: number): this {
+    this.startupTimeoutMs = ms;
+    return this;
+  }
+
+  /** Host-side homeserver URL (used for nothing but error hints). */
+  withHomeserverUrl(url: string): this {
+    this.homeserverUrl = url;
+    return this;
+  }
+
+  async start(): Promise<StartedMautrixSlack> {
+    const handle = new StartedMautrixSlack({
+      image: this.image,
+      network: this.network,
+      alias: this.alias,
+      labels: this.labels,
+      log: this.log,
+      generated: this.generated!,
+      proxy: this.proxy,
+      startupTimeoutMs: this.startupTimeoutMs,
+      extraEnv: this.extraEnv,
+    });
+    if (!this.generated) throw new Error("MautrixSlackContainer: withGeneratedConfig() is required");
+    void this.homeserverUrl;
+    await handle.start();
+    return handle;
+  }
+}
+
+interface BridgeSettings {
+  image: string;
+  network?: StartedNetwork;
+  alias: string;
+  labels: Record<string, string>;
+  log?: ServiceLog;
+  generated: GeneratedBridgeConfig;
+  proxy?: BridgeProxySettings;
+  startupTimeoutMs: number;
+  extraEnv: Record<string, string>;
+}
+
+type LoginTokens = { botToken: string; appToken: string };
+
+export class StartedMautrixSlack implements StartedBridge {
+  private settings: BridgeSettings;
+  private container: StartedTestContainer | undefined;
+  private hostPort = 0;
+  private readonly managementRooms = new Map<string, string>();
+  /** now() when the last start() reached /ready, and how long it took. */
+  lastStart: { readyAt: number; durationMs: number } | undefined;
+
+  constructor(settings: BridgeSettings) {
+    this.settings = settings;
+    registerSecret(settings.generated.provisioningSecret);
+  }
+
+  get image(): string {
+    return this.settings.image;
+  }
+
+  get botUserId(): string {
+    return this.settings.generated.botUserId;
+  }
+
+  get generated(): GeneratedBridgeConfig {
+    return this.settings.generated;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${this.hostPort}`;
+  }
+
+  get logFile(): string {
+    return this.settings.log?.file ?? "";
+  }
+
+  get running(): boolean {
+    return this.container !== undefined;
+  }
+
+  get containerId(): string | undefined {
+    return this.container?.getId();
+  }
+
+  managementRoom(user: MatrixUser): string | undefined {
+    return this.managementRooms.get(user.userId);
+  }
+
+  async logLines(): Promise<string[]> {
+    return this.settings.log?.lines() ?? [];
+  }
+
+  /** Starts a new bridge container (config, registration and database as before) and waits for /ready. */
+  async start(): Promise<void> {
+    if (this.container) return;
+    const s = this.settings;
+    const t0 = now();
+    const instance = randomBytes(6).toString("hex");
+    const labels = { ...s.labels, "bridge-harness.instance": instance };
+    const env: Record<string, string> = { ...s.extraEnv };
+    if (s.proxy) {
+      Object.assign(env, {
+        HTTPS_PROXY: s.proxy.proxyUrl,
+        HTTP_PROXY: s.proxy.proxyUrl,
+        https_proxy: s.proxy.proxyUrl,
+        http_proxy: s.proxy.proxyUrl,
+        NO_PROXY: "homeserver,localhost,127.0.0.1,bridge,postgres",
+        no_proxy: "homeserver,localhost,127.0.0.1,bridge,postgres",
+        SSL_CERT_FILE: BRIDGE_CA_PATH,
+      });
+    }
+    const files = [
+      { content: s.generated.configYaml, target: `${BRIDGE_DATA_DIR}/config.yaml`, mode: 0o600 },
+      { content: s.generated.registrationYaml, target: `${BRIDGE_DATA_DIR}/registration.yaml`, mode: 0o600 },
+    ];
+    if (s.proxy) files.push({ content: s.proxy.caPem, target: BRIDGE_CA_PATH, mode: 0o644 });
+    const wait = new HttpReadyOrExitWait("/_matrix/mau/ready", BRIDGE_PORT).withStartupTimeout(
+      s.startupTimeoutMs,
+    );
+    let container = new GenericContainer(s.image)
+      .withExposedPorts(BRIDGE_PORT)
+      .withEnvironment(env)
+      .withCopyContentToContainer(files)
+      .withLabels(labels)
+      .withWaitStrategy(wait);
+    if (s.network) container = container.withNetwork(s.network).withNetworkAliases(s.alias);
+    let streamEnded: Promise<void> | undefined;
+    if (s.log) {
+      const log = s.log;
+      log.note(`starting ${s.image}`);
+      container = container.withLogConsumer((stream) => {
+        streamEnded = new Promise<void>((resolve) => {
+          stream.on("end", () => resolve());
+          stream.on("close", () => resolve());
+        });
+        log.attach(stream);
+      });
+    }
+    try {
+      this.container = await container.start();
+    } catch (err) {
+      // Find out whether the bridge exited, and with which code (the wait strategy saw it, or the
+      // container is still there when the start failed before waiting).
+      let exitCode = wait.exit?.exitCode;
+      if (exitCode === undefined) {
+        for (const id of await containersByLabels({ "bridge-harness.instance": instance }).catch(() => [])) {
+          const state = await containerState(id);
+          if (state && !state.running && state.status !== "created") exitCode = state.exitCode;
+          await removeContainerQuietly(id).catch(() => undefined);
+        }
+      }
+      if (streamEnded) await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      const tail = s.log?.tail(20) ?? [];
+      if (exitCode !== undefined) {
+        s.log?.note(`container exited with code ${exitCode} (${explainExitCode(exitCode)})`);
+        throw new BridgeStartError(describeBridgeExit(s.image, exitCode, tail), exitCode, tail);
+      }
+      const reason = err instanceof Error ? err.message : String(err);
+      throw new BridgeStartError(
+        redact(
+          `mautrix-slack (${s.image}) did not become ready: ${reason}\nLast ${tail.length} log lines:\n${tail.map((l) => `  ${l}`).join("\n")}`,
+        ),
+        undefined,
+        tail,
+      );
+    }
+    this.hostPort = this.container.getMappedPort(BRIDGE_PORT);
+    const readyAt = now();
+    this.lastStart = { readyAt, durationMs: readyAt - t0 };
+    s.log?.note(`ready in ${((readyAt - t0) / 1000).toFixed(1)} s`);
+  }
+
+  /** Stops and removes the bridge container (database, config and registration stay). */
+  async stop(): Promise<void> {
+    const c = this.container;
+    if (!c) return;
+    this.container = undefined;
+    this.settings.log?.note("stopping container");
+    await c.stop({ timeout: 10_000, remove: true });
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  /** Replaces the container with one of another image on the same config, database and alias. */
+  async swapImage(image: string): Promise<{ durationMs: number }> {
+    const t0 = now();
+    await this.stop();
+    this.settings = { ...this.settings, image };
+    await this.start();
+    return { durationMs: now() - t0 };
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // HTTP: health and provisioning
+
+  private async provisioning(method: string, path: string, user: MatrixUser, body?: unknown): Promise<any> {
+    const sep = path.includes("?") ? "&" : "?";
+    const url = `${this.url}/_matrix/provision${path}${sep}user_id=${encodeURIComponent(user.userId)}`;
+    const res = await fetchWithTimeout(url, {
+      method,
+      headers: {
+        authorization: `Bearer ${this.settings.generated.provisioningSecret}`,
+        ...(body === undefined ? {} : { "content-type": "application/json" }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      timeoutMs: 30_000,
+    });
+    const text = await res.text();
+    let json: any;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = { raw: text };
+    }
+    if (!res.ok) {
+      throw new Error(
+        redact(
+          `${method} /_matrix/provision${path}: HTTP ${res.status} ${json?.errcode ?? ""} ${json?.error ?? text.slice(0, 300)}`,
+        ),
+      );
+    }
+    return json;
+  }
+
+  /** Provisioning whoami for a user (login states, management room). */
+  async whoami(user: MatrixUser): Promise<any> {
+    return this.provisioning("GET", "/v3/whoami", user);
+  }
+
+  async health(user?: MatrixUser): Promise<BridgeHealth> {
+    if (!this.container) return { live: false, ready: false };
+    const probe = async (path: string) => {
+      try {
+        const res = await fetchWithTimeout(`${this.url}${path}`, { timeoutMs: 3_000 });
+        await res.arrayBuffer();
+        return res.status === 200;
+      } catch {
+        return false;
+      }
+    };
+    const [live, ready] = await Promise.all([probe("/_matrix/mau/live"), probe("/_matrix/mau/ready")]);
+    let state: string | undefined;
+    if (user && live) {
+      try {
+        const who = await this.whoami(user);
+        const login = who?.logins?.[0];
+        state = login?.state?.state_event ?? login?.state_event;
+      } catch {
+        state = undefined;
+      }
+    }
+    return { live, ready, state };
+  }
+
+  async loginAppProvisioning(user: MatrixUser, tokens: LoginTokens): Promise<void> {
+    registerSecret(tokens.botToken);
+    registerSecret(tokens.appToken);
+    const start = await this.provisioning("POST", "/v3/login/start/app", user, {});
+    if (start?.type !== "user_input" || !start.login_id || !start.step_id) {
+      throw new Error(redact(`Unexpected login start response: ${JSON.stringify(start)}`));
+    }
+    const step = await this.provisioning(
+      "POST",
+      `/v3/login/step/${encodeURIComponent(start.login_id)}/${encodeURIComponent(start.step_id)}/user_input`,
+      user,
+      { bot_token: tokens.botToken, app_token: tokens.appToken },
+    );
+    if (step?.type !== "complete") throw new Error(redact(`Login did not complete: ${JSON.stringify(step)}`));
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Chat login in the management room
+
+  /** Creates (once per user) the DM with the bridge bot that becomes the user's management room. */
+  async ensureManagementRoom(user: MatrixUser, opts: { timeoutMs?: number } = {}): Promise<string> {
+    const existing = this.managementRooms.get(user.userId);
+    if (existing) return existing;
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const mark = user.mark();
+    const roomId = await user.createRoom({ invite: [this.botUserId], isDirect: true });
+    // The bot joins, then greets; the greeting says whether this room became the management room.
+    const greeting = await user.waitForEvent(
+      (e) => e.roomId === roomId && e.sender === this.botUserId && e.type === "m.room.message",
+      { timeoutMs, since: mark, describe: `the bridge bot's greeting in the new DM ${roomId}` },
+    );
+    const body = String(greeting.content.body ?? "");
+    if (!/management room/i.test(body)) {
+      throw new Error(
+        `The bridge bot did not make ${roomId} the management room of ${user.userId} (it said: ${JSON.stringify(body.slice(0, 200))}). ` +
+          "The user already has one; the bridge keeps the first.",
+      );
+    }
+    this.managementRooms.set(user.userId, roomId);
+    return roomId;
+  }
+
+  /** Sends a command in the management room and resolves with the bot's first reply after it. */
+  async command(
+    user: MatrixUser,
+    text: string,
+    opts: { timeoutMs?: number; expect?: RegExp } = {},
+  ): Promise<SeenEvent> {
+    const roomId = await this.ensureManagementRoom(user);
+    const mark = user.mark();
+    await user.sendText(roomId, text);
+    return this.botReply(user, roomId, mark, opts.expect ?? /[\s\S]/, opts.timeoutMs ?? 30_000, text);
+  }
+
+  private async botReply(
+    user: MatrixUser,
+    roomId: string,
+    mark: number,
+    expect: RegExp,
+    timeoutMs: number,
+    describe: string,
+  ): Promise<SeenEvent> {
+    const failure = /^(Failed|Invalid|Unknown command|Usage:|You don't have|Login failed)/i;
+    const reply = await user.waitForEvent(
+      (e) =>
+        e.roomId === roomId &&
+        e.sender === this.botUserId &&
+        e.type === "m.room.message" &&
+        (expect.test(String(e.content.body ?? "")) || failure.test(String(e.content.body ?? ""))),
+      {
+        timeoutMs,
+        since: mark,
+        describe: `the bridge bot's reply to "${redact(describe)}" matching ${expect}`,
+      },
+    );
+    const body = String(reply.content.body ?? "");
+    if (!expect.test(body)) throw new Error(redact(`The bridge bot answered "${describe}" with: ${body}`));
+    return reply;
+  }
+
+  /**
+   * `login app` in the management room: the bot asks for the bot token, then the app token
+   * (mautrix-go v0.23 prompts "Please enter your Bot token" / "Please enter your App token"), then
+   * confirms with "Successfully logged into <team> as <user>".
+   */
+  async loginApp(user: MatrixUser, tokens: LoginTokens, opts: { timeoutMs?: number } = {}): Promise<void> {
+    registerSecret(tokens.botToken);
+    registerSecret(tokens.appToken);
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const roomId = await this.ensureManagementRoom(user, { timeoutMs });
+    let mark = user.mark();
+    await user.sendText(roomId, "login app");
+    await this.botReply(user, roomId, mark, /Please enter your Bot token/i, timeoutMs, "login app");
+    mark = user.mark();
+    await user.sendText(roomId, tokens.botToken);
+    await this.botReply(user, roomId, mark, /Please enter your App token/i, timeoutMs, "<bot token>");
+    mark = user.mark();
+    await user.sendText(roomId, tokens.appToken);
+    await this.botReply(user, roomId, mark, /Successfully logged into/i, timeoutMs, "<app token>");
+  }
+}

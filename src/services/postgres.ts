@@ -1,0 +1,190 @@
+// PostgreSQL for a run: one container, one database per service, all with C collation (Synapse
+// refuses anything else). The bridge's database is the container's main database (POSTGRES_DB) so
+// it can be snapshotted and restored with CREATE DATABASE ... TEMPLATE.
+import "../runtime/docker-env.ts";
+import { randomBytes } from "node:crypto";
+import { PostgreSqlContainer, type StartedPostgreSqlContainer } from "@testcontainers/postgresql";
+import pg from "pg";
+import type { StartedNetwork } from "testcontainers";
+import type { ServiceLog } from "../runtime/logs.ts";
+import { registerSecret } from "../util/redact.ts";
+
+export const POSTGRES_ALIAS = "postgres";
+export const BRIDGE_DATABASE = "mautrix_slack";
+export const SYNAPSE_DATABASE = "synapse";
+
+/** Database names must be plain identifiers: they are interpolated into SQL. */
+function ident(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*$/.test(name))
+    throw new Error(`Invalid database/snapshot name "${name}" (use [a-z0-9_])`);
+  return name;
+}
+
+export class PostgresContainer {
+  private readonly image: string;
+  private network?: StartedNetwork;
+  private alias = POSTGRES_ALIAS;
+  private labels: Record<string, string> = {};
+  private log?: ServiceLog;
+  private mainDatabase = BRIDGE_DATABASE;
+  private extraDatabases: string[] = [SYNAPSE_DATABASE];
+  private startupTimeoutMs = 60_000;
+
+  constructor(image: string) {
+    this.image = image;
+  }
+
+  withNetwork(network: StartedNetwork, alias = POSTGRES_ALIAS): this {
+    this.network = network;
+    this.alias = alias;
+    return this;
+  }
+
+  withLabels(labels: Record<string, string>): this {
+    this.labels = { ...this.labels, ...labels };
+    return this;
+  }
+
+  withLog(log: ServiceLog): this {
+    this.log = log;
+    return this;
+  }
+
+  /** The container's main database (snapshot-able) and the other databases to create. */
+  withDatabases(main: string, others: string[]): this {
+    this.mainDatabase = ident(main);
+    this.extraDatabases = others.map(ident);
+    return this;
+  }
+
+  withStartupTimeout(ms: number): this {
+    this.startupTimeoutMs = ms;
+    return this;
+  }
+
+  async start(): Promise<StartedPostgres> {
+    const user = "harness";
+    const password = randomBytes(18).toString("base64url");
+    registerSecret(password);
+    const initSql = this.extraDatabases
+      .map((db) => `CREATE DATABASE ${db} LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;`)
+      .join("\n");
+    let container = new PostgreSqlContainer(this.image)
+      .withDatabase(this.mainDatabase)
+      .withUsername(user)
+      .withPassword(password)
+      .withEnvironment({ POSTGRES_INITDB_ARGS: "--encoding=UTF8 --lc-collate=C --lc-ctype=C" })
+      .withCommand([
+        "postgres",
+        "-c",
+        "fsync=off",
+        "-c",
+        "synchronous_commit=off",
+        "-c",
+        "full_page_writes=off",
+        "-c",
+        "max_connections=200",
+      ])
+      .withTmpFs({ "/var/lib/postgresql/data": "rw" })
+      .withCopyContentToContainer([
+        { content: `${initSql}\n`, target: "/docker-entrypoint-initdb.d/10-databases.sql" },
+      ])
+      .withLabels(this.labels)
+      .withStartupTimeout(this.startupTimeoutMs);
+    if (this.network) container = container.withNetwork(this.network).withNetworkAliases(this.alias);
+    if (this.log) container = container.withLogConsumer(this.log.consumer);
+    const started = await container.start();
+    return new StartedPostgres(started, {
+      user,
+      password,
+      alias: this.alias,
+      mainDatabase: this.mainDatabase,
+      databases: [this.mainDatabase, ...this.extraDatabases],
+    });
+  }
+}
+
+export class StartedPostgres {
+  readonly container: StartedPostgreSqlContainer;
+  readonly user: string;
+  readonly password: string;
+  /** Network alias other containers use. */
+  readonly alias: string;
+  readonly mainDatabase: string;
+  readonly databases: string[];
+  private stopped = false;
+
+  constructor(
+    container: StartedPostgreSqlContainer,
+    opts: { user: string; password: string; alias: string; mainDatabase: string; databases: string[] },
+  ) {
+    this.container = container;
+    this.user = opts.user;
+    this.password = opts.password;
+    this.alias = opts.alias;
+    this.mainDatabase = opts.mainDatabase;
+    this.databases = opts.databases;
+  }
+
+  get hostPort(): number {
+    return this.container.getMappedPort(5432);
+  }
+
+  /** postgres:// URI as seen from another container on the run network. */
+  containerUri(database: string): string {
+    return `postgres://${this.user}:${encodeURIComponent(this.password)}@${this.alias}:5432/${database}?sslmode=disable`;
+  }
+
+  /** Runs one statement against `database` from the host. */
+  async query<T = Record<string, unknown>>(database: string, sql: string, params?: unknown[]): Promise<T[]> {
+    const client = new pg.Client({
+      host: "127.0.0.1",
+      port: this.hostPort,
+      user: this.user,
+      password: this.password,
+      database,
+    });
+    await client.connect();
+    try {
+      const result = await client.query(sql, params as any[]);
+      return result.rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+
+  /**
+   * Copies `database` (default: the bridge's) into the template `snapshot_<name>`. Open connections
+   * to it are terminated first (stop the bridge before, or it reconnects mid-copy).
+   */
+  async snapshot(name: string, database = this.mainDatabase): Promise<void> {
+    const snap = ident(`snapshot_${name}`);
+    await this.terminate(database);
+    await this.query("postgres", `DROP DATABASE IF EXISTS ${snap}`);
+    await this.query("postgres", `CREATE DATABASE ${snap} TEMPLATE ${ident(database)}`);
+  }
+
+  /** Replaces `database` with a copy of snapshot `name`. The snapshot stays available. */
+  async restore(name: string, database = this.mainDatabase): Promise<void> {
+    const snap = ident(`snapshot_${name}`);
+    const exists = await this.query("postgres", "SELECT 1 FROM pg_database WHERE datname = $1", [snap]);
+    if (exists.length === 0) throw new Error(`No snapshot "${name}" of the database`);
+    await this.terminate(database);
+    await this.query("postgres", `DROP DATABASE IF EXISTS ${ident(database)}`);
+    await this.query("postgres", `CREATE DATABASE ${ident(database)} TEMPLATE ${snap}`);
+  }
+
+  private async terminate(database: string): Promise<void> {
+    await this.query(
+      "postgres",
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+      [database],
+    );
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.container.stop({ timeout: 0, remove: true });
+  }
+}

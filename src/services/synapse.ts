@@ -1,0 +1,273 @@
+// Synapse in a container: generated homeserver.yaml (template + overlays, kept in the run folder),
+// PostgreSQL through the network alias, HMAC shared-secret registration, restart.
+import "../runtime/docker-env.ts";
+import { createHmac, randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { GenericContainer, type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
+import { stringify } from "yaml";
+import type { ServiceLog } from "../runtime/logs.ts";
+import type { PlainObject } from "../util/deep-merge.ts";
+import { fetchWithTimeout, freePort } from "../util/net.ts";
+import { randomToken } from "../util/random.ts";
+import { registerSecret } from "../util/redact.ts";
+import {
+  SYNAPSE_APPSERVICE_DIR,
+  SYNAPSE_CONFIG_PATH,
+  SYNAPSE_DATA_DIR,
+  SYNAPSE_MEDIA_DIR,
+  SYNAPSE_PORT,
+  synapseConfig,
+} from "./synapse-config.ts";
+
+export const HOMESERVER_ALIAS = "homeserver";
+
+export interface RegisteredUser {
+  userId: string;
+  accessToken: string;
+  deviceId: string;
+  password: string;
+}
+
+export class SynapseContainer {
+  private readonly image: string;
+  private serverName = "localhost";
+  private network?: StartedNetwork;
+  private alias = HOMESERVER_ALIAS;
+  private labels: Record<string, string> = {};
+  private log?: ServiceLog;
+  private overlays: PlainObject[] = [];
+  private database?: { host: string; port?: number; user: string; password: string; dbname: string };
+  private appservices: { file: string; content: string }[] = [];
+  private configDir?: string;
+  private startupTimeoutMs = 120_000;
+  private command?: string[];
+
+  constructor(image: string) {
+    this.image = image;
+  }
+
+  withServerName(serverName: string): this {
+    this.serverName = serverName;
+    return this;
+  }
+
+  withNetwork(network: StartedNetwork, alias = HOMESERVER_ALIAS): this {
+    this.network = network;
+    this.alias = alias;
+    return this;
+  }
+
+  withLabels(labels: Record<string, string>): this {
+    this.labels = { ...this.labels, ...labels };
+    return this;
+  }
+
+  withLog(log: ServiceLog): this {
+    this.log = log;
+    return this;
+  }
+
+  /** Overlays deep-merged over the template, in order (arrays replace). */
+  withConfigOverlays(overlays: PlainObject[]): this {
+    this.overlays = [...this.overlays, ...overlays];
+    return this;
+  }
+
+  withPostgres(db: { host: string; port?: number; user: string; password: string; dbname: string }): this {
+    this.database = db;
+    return this;
+  }
+
+  /** An appservice registration (YAML text), copied to /data/appservices/<file> and listed in the config. */
+  withAppserviceRegistration(file: string, content: string): this {
+    this.appservices.push({ file, content });
+    return this;
+  }
+
+  /** Where homeserver.yaml is written for reference (the run folder). */
+  withConfigDir(dir: string): this {
+    this.configDir = dir;
+    return this;
+  }
+
+  withStartupTimeout(ms: number): this {
+    this.startupTimeoutMs = ms;
+    return this;
+  }
+
+  /** Overrides the command (default: the image's own entrypoint/cmd with our config path). */
+  withCommand(command: string[]): this {
+    this.command = command;
+    return this;
+  }
+
+  async start(): Promise<StartedSynapse> {
+    if (!this.database) throw new Error("SynapseContainer: withPostgres() is required");
+    const hostPort = await freePort();
+    const sharedSecret = randomToken(40);
+    const config = synapseConfig(
+      {
+        serverName: this.serverName,
+        publicBaseUrl: `http://localhost:${hostPort}/`,
+        database: this.database,
+        registrationSharedSecret: sharedSecret,
+        macaroonSecretKey: randomToken(40),
+        formSecret: randomToken(40),
+        appserviceFiles: this.appservices.map((a) => a.file),
+      },
+      this.overlays,
+    );
+    const configYaml = stringify(config);
+    if (this.configDir) writeFileSync(join(this.configDir, "homeserver.yaml"), configYaml, { mode: 0o600 });
+    // "ed25519 <key id> <unpadded base64 seed>"
+    const signingKey = `ed25519 a_${randomBytes(2).toString("hex")} ${randomBytes(32).toString("base64").replace(/=+$/, "")}\n`;
+    registerSecret(signingKey.trim().split(" ")[2]);
+
+    let container = new GenericContainer(this.image)
+      .withExposedPorts({ container: SYNAPSE_PORT, host: hostPort })
+      .withEnvironment({
+        SYNAPSE_CONFIG_PATH,
+        SYNAPSE_SERVER_NAME: this.serverName,
+        SYNAPSE_REPORT_STATS: "no",
+      })
+      .withCopyContentToContainer([
+        { content: configYaml, target: SYNAPSE_CONFIG_PATH, mode: 0o644 },
+        { content: signingKey, target: `${SYNAPSE_DATA_DIR}/signing.key`, mode: 0o644 },
+        ...this.appservices.map((a) => ({
+          content: a.content,
+          target: `${SYNAPSE_APPSERVICE_DIR}/${a.file}`,
+          mode: 0o644,
+        })),
+      ])
+      .withTmpFs({ [SYNAPSE_MEDIA_DIR]: "rw,mode=1777" })
+      .withLabels(this.labels)
+      .withWaitStrategy(
+        Wait.forHttp("/health", SYNAPSE_PORT, { abortOnContainerExit: true }).forStatusCode(200),
+      )
+      .withStartupTimeout(this.startupTimeoutMs);
+    if (this.command) container = container.withCommand(this.command);
+    if (this.network) container = container.withNetwork(this.network).withNetworkAliases(this.alias);
+    if (this.log) container = container.withLogConsumer(this.log.consumer);
+    const started = await container.start();
+    return new StartedSynapse(started, {
+      serverName: this.serverName,
+      baseUrl: `http://127.0.0.1:${hostPort}`,
+      sharedSecret,
+      alias: this.alias,
+      log: this.log,
+      config,
+    });
+  }
+}
+
+export class StartedSynapse {
+  readonly container: StartedTestContainer;
+  readonly serverName: string;
+  /** Host-side base URL (loopback, pinned host port: survives restarts). */
+  readonly baseUrl: string;
+  /** URL for other containers on the run network. */
+  readonly internalUrl: string;
+  readonly config: PlainObject;
+  private readonly sharedSecret: string;
+  private readonly log?: ServiceLog;
+  private stopped = false;
+
+  constructor(
+    container: StartedTestContainer,
+    opts: {
+      serverName: string;
+      baseUrl: string;
+      sharedSecret: string;
+      alias: string;
+      log?: ServiceLog;
+      config: PlainObject;
+    },
+  ) {
+    this.container = container;
+    this.serverName = opts.serverName;
+    this.baseUrl = opts.baseUrl;
+    this.internalUrl = `http://${opts.alias}:${SYNAPSE_PORT}`;
+    this.sharedSecret = opts.sharedSecret;
+    this.log = opts.log;
+    this.config = opts.config;
+  }
+
+  get logFile(): string | undefined {
+    return this.log?.file;
+  }
+
+  /** Registers a user through /_synapse/admin/v1/register (HMAC with the shared secret). */
+  async registerUser(
+    localpart: string,
+    opts: { admin?: boolean; password?: string; displayName?: string } = {},
+  ) {
+    const password = opts.password ?? randomToken(24);
+    registerSecret(password);
+    const url = `${this.baseUrl}/_synapse/admin/v1/register`;
+    const nonceRes = await fetchWithTimeout(url);
+    if (!nonceRes.ok) throw new Error(`GET ${url}: HTTP ${nonceRes.status} ${await nonceRes.text()}`);
+    const { nonce } = (await nonceRes.json()) as { nonce: string };
+    const admin = opts.admin ?? false;
+    const mac = createHmac("sha1", this.sharedSecret)
+      .update(`${nonce}\0${localpart}\0${password}\0${admin ? "admin" : "notadmin"}`)
+      .digest("hex");
+    const res = await fetchWithTimeout(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        nonce,
+        username: localpart,
+        password,
+        admin,
+        displayname: opts.displayName,
+        mac,
+      }),
+    });
+    const body = (await res.json()) as any;
+    if (!res.ok)
+      throw new Error(
+        `Registering @${localpart}:${this.serverName} failed: HTTP ${res.status} ${body?.errcode ?? ""} ${body?.error ?? ""}`,
+      );
+    registerSecret(body.access_token);
+    return {
+      userId: body.user_id,
+      accessToken: body.access_token,
+      deviceId: body.device_id,
+      password,
+    } satisfies RegisteredUser;
+  }
+
+  /** Logs in again with a password (new device, new access token). */
+  async login(localpart: string, password: string): Promise<RegisteredUser> {
+    const res = await fetchWithTimeout(`${this.baseUrl}/_matrix/client/v3/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        type: "m.login.password",
+        identifier: { type: "m.id.user", user: localpart },
+        password,
+      }),
+    });
+    const body = (await res.json()) as any;
+    if (!res.ok) throw new Error(`Login of ${localpart} failed: HTTP ${res.status} ${body?.errcode ?? ""}`);
+    registerSecret(body.access_token);
+    return { userId: body.user_id, accessToken: body.access_token, deviceId: body.device_id, password };
+  }
+
+  /** Restarts the container (same config, same host port) and waits for /health. */
+  async restart(): Promise<void> {
+    const mark = Date.now();
+    await this.container.restart({ timeout: 10_000 });
+    if (this.log) {
+      this.log.note("container restarted");
+      this.log.attach(await this.container.logs({ since: Math.floor(mark / 1000) }));
+    }
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await this.container.stop({ timeout: 5_000, remove: true });
+  }
+}
