@@ -165,6 +165,8 @@ export interface BridgeStartFailure extends Error {
 
 export interface StartedEnvironment {
   spec: EnvironmentSpec;
+  /** Added for `bridge-harness down <run id>` and --keep output: the run id in the containers' bridge-harness.run label. */
+  runId?: string;
   runDir: string;
   fakeSlack: FakeSlack;
   homeserver: {
