@@ -1,0 +1,367 @@
+import { mkdtemp, readFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  createProgressPrinter,
+  percentile,
+  renderJson,
+  renderJunit,
+  summarizeLatencies,
+  writeReports,
+} from "../../src/report/index.ts";
+import type { LatencySample, RunResult } from "../../src/report/model.ts";
+import { xmlEscape } from "../../src/report/xml.ts";
+import { clearSecrets, registerSecret } from "../../src/util/redact.ts";
+import { FIXTURE_APP_TOKEN, FIXTURE_SECRET, FIXTURE_SLACK_TOKEN, fixtureRun } from "./report-fixture.ts";
+
+afterEach(() => clearSecrets());
+
+function sample(direction: LatencySample["direction"], latencyMs: number, budgetMs = 5000): LatencySample {
+  return { stepId: "s", direction, kind: "message", startAt: 0, endAt: latencyMs, latencyMs, budgetMs };
+}
+
+/** Undoes xmlEscape/xmlAttr for the assertions. */
+function unescapeXml(text: string): string {
+  return text
+    .replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)))
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&apos;/g, "'")
+    .replace(/&amp;/g, "&");
+}
+
+describe("percentile (nearest rank)", () => {
+  it("follows the nearest-rank definition", () => {
+    const values = [15, 20, 35, 40, 50];
+    expect(percentile(values, 5)).toBe(15);
+    expect(percentile(values, 30)).toBe(20);
+    expect(percentile(values, 40)).toBe(20);
+    expect(percentile(values, 50)).toBe(35);
+    expect(percentile(values, 100)).toBe(50);
+    expect(percentile(values, 0)).toBe(15);
+  });
+
+  it("does not interpolate and ignores input order", () => {
+    expect(percentile([4, 1, 3, 2], 50)).toBe(2);
+    expect(percentile([10, 1], 50)).toBe(1);
+    expect(percentile([7], 95)).toBe(7);
+    const hundred = Array.from({ length: 100 }, (_, i) => 100 - i);
+    expect(percentile(hundred, 95)).toBe(95);
+    expect(percentile(hundred, 50)).toBe(50);
+  });
+
+  it("returns NaN for no values and rejects out-of-range p", () => {
+    expect(percentile([], 50)).toBeNaN();
+    expect(() => percentile([1], 101)).toThrow(RangeError);
+    expect(() => percentile([1], -1)).toThrow(RangeError);
+  });
+
+  it("does not modify the input", () => {
+    const values = [3, 1, 2];
+    percentile(values, 50);
+    expect(values).toEqual([3, 1, 2]);
+  });
+});
+
+describe("summarizeLatencies", () => {
+  it("summarises each direction with samples, Slack->Matrix first", () => {
+    const samples = [
+      sample("matrix_to_slack", 100),
+      ...[300, 100, 200, 500, 400].map((v) => sample("slack_to_matrix", v)),
+    ];
+    expect(summarizeLatencies(samples)).toEqual([
+      {
+        direction: "slack_to_matrix",
+        count: 5,
+        p50: 300,
+        p95: 500,
+        max: 500,
+        budgetMs: 5000,
+        withinBudget: true,
+      },
+      {
+        direction: "matrix_to_slack",
+        count: 1,
+        p50: 100,
+        p95: 100,
+        max: 100,
+        budgetMs: 5000,
+        withinBudget: true,
+      },
+    ]);
+  });
+
+  it("is out of budget when max exceeds it, within at exactly the budget", () => {
+    expect(summarizeLatencies([sample("slack_to_matrix", 5000)])[0].withinBudget).toBe(true);
+    expect(summarizeLatencies([sample("slack_to_matrix", 5000.1)])[0].withinBudget).toBe(false);
+  });
+
+  it("returns nothing for no samples", () => {
+    expect(summarizeLatencies([])).toEqual([]);
+  });
+
+  it("uses the strictest budget and judges each sample against its own", () => {
+    const [s] = summarizeLatencies([
+      sample("slack_to_matrix", 400, 500),
+      sample("slack_to_matrix", 8000, 10_000),
+    ]);
+    expect(s.budgetMs).toBe(500);
+    expect(s.withinBudget).toBe(true);
+  });
+});
+
+describe("JUnit XML", () => {
+  it("has one testsuite per scenario and one testcase per step", () => {
+    const xml = renderJunit(fixtureRun(), { cwd: "/nowhere" });
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>\n<testsuites ')).toBe(true);
+    expect(xml.match(/<testsuite /g)).toHaveLength(2);
+    expect(xml.match(/<testcase /g)).toHaveLength(11);
+    expect(xml.match(/<failure /g)).toHaveLength(1);
+    expect(xml.match(/<skipped/g)).toHaveLength(1);
+    expect(xml).toMatch(
+      /<testsuites name="bridge-harness 0.1.0" tests="11" failures="1" errors="0" skipped="1"/,
+    );
+    expect(xml).toMatch(
+      /<testsuite name="messaging both ways" tests="6" failures="0" errors="0" skipped="0"/,
+    );
+    expect(xml).toContain('time="4.120"');
+  });
+
+  it("points at the run folder and attaches every service log", () => {
+    const xml = renderJunit(fixtureRun("/ci/work/runs"), { cwd: "/ci/work" });
+    expect(xml).toContain("Run folder (configs and logs): runs/2026-11-22T03-41-52-reactions-edits-files");
+    for (const service of ["postgres", "synapse", "fake-slack", "mautrix-slack"]) {
+      expect(xml).toContain(`[[ATTACHMENT|runs/2026-11-22T03-41-52-reactions-edits-files/${service}.log]]`);
+    }
+    const failed = xml.slice(
+      xml.indexOf('<testcase name="upload-9mb'),
+      xml.indexOf('<testcase name="delete'),
+    );
+    expect(failed).toContain(
+      "[[ATTACHMENT|runs/2026-11-22T03-41-52-reactions-edits-files/mautrix-slack.log]]",
+    );
+    expect(failed).toMatch(/<failure message="Latency over budget: Slack -&gt; Matrix file took 6840 ms/);
+    // Outside the working directory paths stay absolute.
+    expect(renderJunit(fixtureRun("/elsewhere/runs"), { cwd: "/ci/work" })).toContain(
+      "[[ATTACHMENT|/elsewhere/runs/2026-11-22T03-41-06-messaging/synapse.log]]",
+    );
+  });
+
+  it("escapes nasty strings in names, attributes and text", () => {
+    const nasty = `<script>&"quotes"'apos'</testcase>]]><!-- \u0001\u0000\u001b[31m \uD800 ${"\n"}line2`;
+    const run = fixtureRun();
+    const scenario = run.scenarios[1];
+    scenario.name = nasty;
+    scenario.steps[3].error = nasty;
+    scenario.steps[3].title = nasty;
+    scenario.steps[3].type = nasty;
+    scenario.logs[nasty] = `/tmp/${nasty}.log`;
+    const xml = renderJunit(run);
+    // Only markup from the writer: every "<" starts a known element or declaration.
+    const tags = [...xml.matchAll(/<\/?([A-Za-z?!][^\s>/]*)/g)].map((m) => m[1]);
+    expect(new Set(tags)).toEqual(
+      new Set([
+        "?xml",
+        "testsuites",
+        "testsuite",
+        "properties",
+        "property",
+        "testcase",
+        "failure",
+        "skipped",
+        "system-out",
+      ]),
+    );
+    expect(xml).not.toMatch(/[\u0000-\u0008\u000B\u000C\u000E-\u001F]/);
+    expect(xml).not.toContain("]]>");
+    expect(xml).not.toContain("<!--");
+    // Attribute values contain no raw quotes, "<" or newlines, and decode back to the text.
+    const names = [...xml.matchAll(/<testsuite name="([^"]*)"/g)].map((m) => m[1]);
+    expect(names).toHaveLength(2);
+    expect(names[1]).not.toMatch(/[<\n]/);
+    expect(unescapeXml(names[1])).toBe(nasty.replace(/[\u0000\u0001\u001b]|\uD800/g, "\uFFFD"));
+    // Entities are well-formed.
+    expect(xml).not.toMatch(/&(?!(amp|lt|gt|quot|apos|#\d+);)/);
+  });
+
+  it("adds a failed testcase when the scenario failed without a failed step", () => {
+    const run = fixtureRun();
+    const scenario = run.scenarios[0];
+    scenario.outcome = "failed";
+    scenario.error = "synapse did not become healthy within 60 s";
+    scenario.steps = [];
+    const xml = renderJunit(run);
+    expect(xml).toMatch(/<testsuite name="messaging both ways" tests="1" failures="1"/);
+    expect(xml).toContain('<failure message="synapse did not become healthy within 60 s" type="scenario">');
+  });
+
+  it("xmlEscape replaces characters XML forbids", () => {
+    expect(xmlEscape("a\u0000b\u0008c\td\ne")).toBe("a\uFFFDb\uFFFDc\td\ne");
+    expect(xmlEscape("😀")).toBe("😀");
+  });
+});
+
+describe("JSON report", () => {
+  it("is the RunResult, pretty-printed, keys in documented order", () => {
+    const run = fixtureRun();
+    const text = renderJson(run);
+    expect(text.endsWith("}\n")).toBe(true);
+    expect(text).toContain('\n  "version": 1,');
+    const parsed = JSON.parse(text) as RunResult;
+    expect(Object.keys(parsed)).toEqual([
+      "version",
+      "tool",
+      "outcome",
+      "startedAt",
+      "durationMs",
+      "scenarios",
+    ]);
+    expect(Object.keys(parsed.scenarios[0])).toEqual([
+      "name",
+      "file",
+      "environment",
+      "outcome",
+      "startedAt",
+      "durationMs",
+      "setup",
+      "steps",
+      "latency",
+      "runDir",
+      "logs",
+    ]);
+    expect(Object.keys(parsed.scenarios[0].steps[2].latencies[0])).toEqual([
+      "stepId",
+      "direction",
+      "kind",
+      "startAt",
+      "endAt",
+      "latencyMs",
+      "budgetMs",
+    ]);
+    expect(parsed.scenarios.flatMap((s) => s.steps.flatMap((st) => st.latencies))).toHaveLength(40);
+    expect(parsed.scenarios[0].steps[2].latencies).toEqual(run.scenarios[0].steps[2].latencies);
+  });
+
+  it("does not depend on the insertion order of keys", () => {
+    const run = fixtureRun();
+    const reversed = JSON.parse(JSON.stringify(run), function (this: unknown, _k, v) {
+      if (v && typeof v === "object" && !Array.isArray(v)) {
+        return Object.fromEntries(Object.entries(v).reverse());
+      }
+      return v;
+    }) as RunResult;
+    expect(renderJson(reversed)).toBe(renderJson(run));
+  });
+
+  it("keeps fields added later (after the known ones, sorted) and turns NaN into null", () => {
+    const run = fixtureRun() as RunResult & { zeta?: number; alpha?: string };
+    run.zeta = 1;
+    run.alpha = "a";
+    run.scenarios[0].latency[0].p50 = Number.NaN;
+    const parsed = JSON.parse(renderJson(run));
+    expect(Object.keys(parsed).slice(-2)).toEqual(["alpha", "zeta"]);
+    expect(parsed.scenarios[0].latency[0].p50).toBeNull();
+  });
+});
+
+describe("redaction", () => {
+  it("no secret reaches any report file", async () => {
+    registerSecret(FIXTURE_SECRET);
+    const run = fixtureRun();
+    run.scenarios[0].error = `setup saw ${FIXTURE_SECRET}`;
+    run.scenarios[0].steps[0].details = { [`key-${FIXTURE_SECRET}`]: [FIXTURE_APP_TOKEN] };
+    run.scenarios[0].logs.bridge = `/tmp/${FIXTURE_SLACK_TOKEN}/bridge.log`;
+    const dir = await mkdtemp(join(tmpdir(), "report-redact-"));
+    const written = await writeReports(run, { dir });
+    expect(Object.keys(written).sort()).toEqual(["html", "json", "junit"]);
+    for (const path of Object.values(written)) {
+      const text = await readFile(path as string, "utf8");
+      expect(text).not.toContain(FIXTURE_SECRET);
+      expect(text).not.toContain(FIXTURE_SLACK_TOKEN.slice(5));
+      expect(text).not.toContain(FIXTURE_APP_TOKEN.slice(5));
+      expect(text).toContain("[REDACTED]");
+    }
+    // The input is not modified.
+    expect(run.scenarios[0].error).toContain(FIXTURE_SECRET);
+  });
+
+  it("no secret reaches the terminal", () => {
+    registerSecret(FIXTURE_SECRET);
+    const run = fixtureRun();
+    let text = "";
+    const out = {
+      write(chunk: string) {
+        text += chunk;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    const printer = createProgressPrinter(out, { color: false });
+    const scenario = run.scenarios[1];
+    printer.scenarioStarted(`${scenario.name} ${FIXTURE_SECRET}`, scenario.file);
+    for (const step of scenario.steps) {
+      printer.stepStarted(step);
+      printer.stepFinished(step);
+    }
+    printer.scenarioFinished(scenario);
+    expect(text).toContain("xoxb-[REDACTED]");
+    expect(text).not.toContain(FIXTURE_SECRET);
+    expect(text).not.toContain(FIXTURE_SLACK_TOKEN.slice(5));
+    expect(text).not.toContain(FIXTURE_APP_TOKEN.slice(5));
+  });
+});
+
+describe("terminal progress", () => {
+  function capture(opts: { color?: boolean; live?: boolean }) {
+    let text = "";
+    const out = {
+      write(chunk: string) {
+        text += chunk;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    return { printer: createProgressPrinter(out, { cwd: "/nowhere", ...opts }), text: () => text };
+  }
+
+  function play(printer: ReturnType<typeof createProgressPrinter>, run: RunResult) {
+    for (const scenario of run.scenarios) {
+      printer.scenarioStarted(scenario.name, scenario.file);
+      for (const [phase, ms] of Object.entries(scenario.setup)) printer.setupPhase(phase, ms);
+      for (const step of scenario.steps) {
+        printer.stepStarted(step);
+        printer.stepFinished(step);
+      }
+      printer.scenarioFinished(scenario);
+    }
+    printer.runFinished(run, { junit: "/nowhere/reports/junit.xml" });
+  }
+
+  it("prints one line per step with outcome, duration and latency, and the log files on failure", () => {
+    const { printer, text } = capture({});
+    play(printer, fixtureRun());
+    const out = text();
+    expect(out).not.toContain("\u001b[");
+    const stepLines = out.split("\n").filter((l) => /^ {2}[✓✗○] /.test(l));
+    expect(stepLines).toHaveLength(11);
+    expect(out).toMatch(/✓ hello-s2m .* 980 ms {2}Slack → Matrix 2× message p50 398 ms max 413 ms/);
+    expect(out).toMatch(/✗ upload-9mb .* 7\.45 s {2}Slack → Matrix file 6\.84 s > budget 5\.00 s/);
+    expect(out).toContain("      Latency over budget: Slack -> Matrix file took 6840 ms (budget 5000 ms)");
+    expect(out).toMatch(/Slack → Matrix {2}4 {2}403 ms {2}6\.84 s {2}6\.84 s {2}5\.00 s {2}OVER BUDGET/);
+    expect(out).toContain("Run folder: runs/2026-11-22T03-41-52-reactions-edits-files");
+    expect(out).toContain("mautrix-slack  runs/2026-11-22T03-41-52-reactions-edits-files/mautrix-slack.log");
+    // A passing scenario does not print its run folder.
+    expect(out).not.toContain("Run folder: runs/2026-11-22T03-41-06-messaging");
+    expect(out).toContain("setup  network 120 ms · postgres 1.85 s");
+    expect(out).toContain("2 scenario(s): 1 passed, 1 failed, 0 skipped");
+    expect(out).toContain("junit report: reports/junit.xml");
+  });
+
+  it("uses colours and rewrites the running line only when asked (TTY)", () => {
+    const { printer, text } = capture({ color: true, live: true });
+    play(printer, fixtureRun());
+    expect(text()).toContain("\u001b[32m✓\u001b[0m");
+    expect(text()).toContain("\r\u001b[2K");
+    expect(text()).toContain("… burst");
+  });
+});
