@@ -195,9 +195,8 @@ export interface StartedEnvironment {
    * joined automatically unless `autoJoin: false` (only honoured on the first call per localpart).
    */
   user(localpart: string, opts?: { autoJoin?: boolean; admin?: boolean }): Promise<MatrixUser>;
-  /** Run id (the value of the bridge-harness.run label) and the Docker network. */
-  runId: string;
-  network: { name: string; gatewayIp: string };
+  /** The run's Docker network (containers reach host servers at gatewayIp). */
+  network?: { name: string; gatewayIp: string };
   /** Startup timings per phase, ms. */
   timings: Record<string, number>;
   /** Stops everything and removes containers and the network. Idempotent. */
