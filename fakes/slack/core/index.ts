@@ -1,0 +1,195 @@
+// createSlackCore(): the stateful half of the fake Slack (state, seed, Web API handlers, control).
+import type { StoredMessage, WorkspaceInfo } from "../api.ts";
+import type { SlackCore, SlackCoreOptions } from "../internal.ts";
+import { loadSeed } from "../seed/index.ts";
+import { createWebApiHandlers } from "../web-api/index.ts";
+import { Actions, SlackError } from "./actions.ts";
+import { buildWorkspace } from "./build.ts";
+import { CallRecorder, Faults } from "./calls.ts";
+import type { Channel, Message, Workspace } from "./state.ts";
+
+export { defaultSeed, loadSeed, parseSeedYaml, SeedError, validateSeed } from "../seed/index.ts";
+export { DEFAULT_BOT_SCOPES } from "./build.ts";
+
+function workspaceInfo(ws: Workspace): WorkspaceInfo {
+  const resolveUser = (nameOrId: string): string => {
+    const bare = nameOrId.replace(/^@/, "");
+    if (ws.users.has(bare)) return bare;
+    if (bare === "bot" && ws.apps[0]) return ws.apps[0].botUserId;
+    const app = ws.apps.find((a) => a.name === bare);
+    if (app) return app.botUserId;
+    const u = ws.userByName(bare);
+    if (!u)
+      throw new Error(
+        `fake Slack: unknown user "${nameOrId}" (known: ${[...ws.users.values()].map((x) => x.name).join(", ")})`,
+      );
+    return u.id;
+  };
+  const resolveChannel = (nameOrId: string): string => {
+    if (ws.channels.has(nameOrId)) return nameOrId;
+    const c = ws.channelByName(nameOrId.replace(/^#/, ""));
+    if (!c)
+      throw new Error(
+        `fake Slack: unknown channel "${nameOrId}" (known: ${[...ws.channels.values()].map((x) => x.name).join(", ")})`,
+      );
+    return c.id;
+  };
+  return {
+    teamId: ws.team.id,
+    teamName: ws.team.name,
+    domain: ws.team.domain,
+    apps: ws.apps.map((a) => ({
+      appId: a.id,
+      botUserId: a.botUserId,
+      botId: a.botId,
+      botToken: a.botToken,
+      appToken: a.appToken,
+      name: a.name,
+    })),
+    get users() {
+      return [...ws.users.values()].map((u) => ({
+        id: u.id,
+        name: u.name,
+        realName: u.realName,
+        displayName: u.displayName,
+        isBot: u.isBot,
+      }));
+    },
+    get channels() {
+      return [...ws.channels.values()].map((c) => ({
+        id: c.id,
+        name: c.name,
+        isPrivate: c.kind !== "public",
+        members: [...c.members],
+      }));
+    },
+    resolveUser,
+    resolveChannel,
+  };
+}
+
+function stored(ws: Workspace, m: Message): StoredMessage {
+  const out: StoredMessage = {
+    ts: m.ts,
+    text: m.text,
+    reactions: m.reactions.map((r) => ({ name: r.name, users: [...r.users], count: r.users.length })),
+    files: m.files.flatMap((id) => {
+      const f = ws.files.get(id);
+      return f ? [{ id: f.id, name: f.name, mimetype: f.mimetype, size: f.size }] : [];
+    }),
+  };
+  if (m.user) out.user = m.user;
+  if (m.botId) out.botId = m.botId;
+  if (m.threadTs && m.threadTs !== m.ts) out.threadTs = m.threadTs;
+  if (m.edited) out.edited = { ...m.edited };
+  if (m.blocks) out.blocks = m.blocks;
+  if (m.deleted) out.deleted = true;
+  return out;
+}
+
+/** Control-API errors name the Slack error and the arguments, never a token. */
+function controlError(action: string, e: unknown): Error {
+  if (e instanceof SlackError) return new Error(`fake Slack control.${action}: ${e.code}`);
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+export function createSlackCore(opts: SlackCoreOptions): SlackCore {
+  const log = opts.log ?? (() => {});
+  const seed = loadSeed(opts.seed);
+  const { ws, seedActions } = buildWorkspace(seed);
+  const actions = new Actions(ws, (appId, event) => {
+    opts.socketMode.publish(appId, event);
+  });
+  seedActions(actions);
+  const recorder = new CallRecorder();
+  const faults = new Faults();
+  const workspace = workspaceInfo(ws);
+  const handlers = createWebApiHandlers({ ws, actions, recorder, faults, socketMode: opts.socketMode, log });
+
+  const channelOf = (ref: string): Channel => {
+    const c = ws.channels.get(workspace.resolveChannel(ref));
+    if (!c) throw new Error(`fake Slack: unknown channel "${ref}"`);
+    return c;
+  };
+  const run = <T>(action: string, fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      return Promise.reject(controlError(action, e));
+    }
+  };
+
+  return {
+    handlers,
+    workspace,
+    clearFaults: () => faults.clear(),
+    appIdForTicketOwner: (appId: string) => ws.apps.some((a) => a.id === appId),
+    control: {
+      postMessage: (a) =>
+        run("postMessage", () => {
+          const msg = actions.post(
+            actions.actorForUser(workspace.resolveUser(a.user)),
+            channelOf(a.channel),
+            { text: a.text, threadTs: a.threadTs },
+          );
+          return { ts: msg.ts };
+        }),
+      editMessage: (a) =>
+        run("editMessage", () => {
+          const msg = actions.update(
+            actions.actorForUser(workspace.resolveUser(a.user)),
+            channelOf(a.channel),
+            a.ts,
+            { text: a.text },
+          );
+          return { ts: msg.ts };
+        }),
+      deleteMessage: (a) =>
+        run("deleteMessage", () => {
+          actions.remove(actions.actorForUser(workspace.resolveUser(a.user)), channelOf(a.channel), a.ts);
+        }),
+      addReaction: (a) =>
+        run("addReaction", () =>
+          actions.react(
+            actions.actorForUser(workspace.resolveUser(a.user)),
+            channelOf(a.channel),
+            a.ts,
+            a.name.replace(/^:|:$/g, ""),
+            true,
+          ),
+        ),
+      removeReaction: (a) =>
+        run("removeReaction", () =>
+          actions.react(
+            actions.actorForUser(workspace.resolveUser(a.user)),
+            channelOf(a.channel),
+            a.ts,
+            a.name.replace(/^:|:$/g, ""),
+            false,
+          ),
+        ),
+      uploadFile: (a) =>
+        run("uploadFile", () => {
+          const actor = actions.actorForUser(workspace.resolveUser(a.user));
+          const f = actions.newFile(actor.userId, a.filename, a.data.byteLength);
+          f.data = new Uint8Array(a.data);
+          f.size = a.data.byteLength;
+          f.mimetype = a.mimetype;
+          const channel = channelOf(a.channel);
+          actions.completeAndShare(actor, [{ id: f.id }], channel, {
+            threadTs: a.threadTs,
+            initialComment: a.initialComment,
+          });
+          const ts =
+            (channel.kind === "public" ? f.shares.public : f.shares.private)[channel.id]?.[0]?.ts ?? "";
+          return { fileId: f.id, ts };
+        }),
+      calls: () => recorder.calls(),
+      waitForCall: (predicate, o) => recorder.waitForCall(predicate, o),
+      history: (channel) => channelOf(channel).messages.map((m) => stored(ws, m)),
+      rateLimit: (method, o) => faults.rateLimit(method, o),
+      delayResponses: (method, ms) => faults.delayResponses(method, ms),
+      revokeToken: (token) => faults.revokeToken(token),
+    },
+  };
+}

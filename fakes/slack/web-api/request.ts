@@ -1,0 +1,104 @@
+// Reading a Web API request the way Slack does: query string, urlencoded or multipart forms,
+// JSON (only with a Bearer token), the token from the Authorization header or the `token` field.
+
+export interface ParsedRequest {
+  params: Record<string, string>;
+  /** File parts of a multipart body. */
+  files: { field: string; name: string; type: string; data: Uint8Array }[];
+  token?: string;
+  tokenSource: "header" | "form" | "none";
+  isJson: boolean;
+  warnings: string[];
+  /** The body could not be read as its content type says. */
+  malformed: boolean;
+}
+
+/** JSON values become strings: nested objects/arrays as JSON, booleans and numbers as text. */
+export function flatten(obj: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(obj)) {
+    if (v === undefined || v === null) continue;
+    out[k] = typeof v === "object" ? JSON.stringify(v) : String(v);
+  }
+  return out;
+}
+
+export async function parseRequest(request: Request, url: URL): Promise<ParsedRequest> {
+  const params: Record<string, string> = {};
+  for (const [k, v] of url.searchParams) params[k] = v;
+  const out: ParsedRequest = {
+    params,
+    files: [],
+    tokenSource: "none",
+    isJson: false,
+    warnings: [],
+    malformed: false,
+  };
+  const contentType = (request.headers.get("content-type") ?? "").toLowerCase();
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    try {
+      if (contentType.startsWith("application/json")) {
+        out.isJson = true;
+        if (!contentType.includes("charset")) out.warnings.push("missing_charset");
+        const text = await request.text();
+        if (text.trim()) {
+          const body = JSON.parse(text) as unknown;
+          if (body && typeof body === "object" && !Array.isArray(body))
+            Object.assign(params, flatten(body as Record<string, unknown>));
+          else out.malformed = true;
+        }
+      } else if (contentType.startsWith("multipart/form-data")) {
+        const form = await request.formData();
+        for (const [k, v] of formEntries(form)) {
+          if (typeof v === "string") params[k] = v;
+          else
+            out.files.push({
+              field: k,
+              name: v.name,
+              type: v.type,
+              data: new Uint8Array(await v.arrayBuffer()),
+            });
+        }
+      } else {
+        if (contentType.startsWith("application/x-www-form-urlencoded") && contentType.includes("charset"))
+          out.warnings.push("superfluous_charset");
+        const text = await request.text();
+        if (text) for (const [k, v] of new URLSearchParams(text)) params[k] = v;
+      }
+    } catch {
+      out.malformed = true;
+    }
+  }
+  const auth = request.headers.get("authorization");
+  const bearer = auth && /^Bearer\s+(\S+)/i.exec(auth)?.[1];
+  if (bearer) {
+    out.token = bearer;
+    out.tokenSource = "header";
+  } else if (params.token && !out.isJson) {
+    out.token = params.token;
+    out.tokenSource = "form";
+  }
+  delete params.token;
+  return out;
+}
+
+export function encodeCursor(kind: string, value: string): string {
+  return Buffer.from(`${kind}:${value}`).toString("base64");
+}
+
+/** The value of a cursor of `kind`, undefined for none, null for an invalid one. */
+export function decodeCursor(cursor: string | undefined, kind: string): string | undefined | null {
+  if (!cursor) return undefined;
+  const text = Buffer.from(cursor, "base64").toString("utf8");
+  if (!text.startsWith(`${kind}:`)) return null;
+  return text.slice(kind.length + 1);
+}
+
+/** FormData entries (the project's TypeScript lib has no FormData iterator). */
+export function formEntries(form: FormData): [string, FormDataEntryValue][] {
+  const out: [string, FormDataEntryValue][] = [];
+  form.forEach((v, k) => {
+    out.push([k, v]);
+  });
+  return out;
+}
