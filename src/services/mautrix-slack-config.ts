@@ -37,10 +37,22 @@ export function bridgeOverrides(overlaid: PlainObject, p: BridgeOverrideParams):
   for (const user of p.adminUsers ?? []) permissions[user] = "admin";
 
   const level = getPath(overlaid, "logging.min_level");
+  // The example's bot avatar lives on maunium.net: fetching it would make the homeserver reach out
+  // of the run's network. Remote avatars are dropped; avatars on the run's own homeserver stay.
+  const avatar = getPath(overlaid, "appservice.bot.avatar");
+  const botAvatar =
+    typeof avatar === "string" && avatar.startsWith("mxc://") && !avatar.startsWith(`mxc://${p.domain}/`)
+      ? ""
+      : avatar;
   return {
     homeserver: { address: p.homeserverUrl, domain: p.domain },
     database: { type: "postgres", uri: p.databaseUri },
-    appservice: { address: p.appserviceAddress, hostname: "0.0.0.0", port: BRIDGE_PORT },
+    appservice: {
+      address: p.appserviceAddress,
+      hostname: "0.0.0.0",
+      port: BRIDGE_PORT,
+      ...(botAvatar === undefined ? {} : { bot: { avatar: botAvatar } }),
+    },
     provisioning: { shared_secret: p.provisioningSecret },
     bridge: { permissions },
     logging: {

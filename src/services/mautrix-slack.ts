@@ -118,6 +118,7 @@ export async function generateBridgeConfig(opts: {
   log?: ServiceLog;
 }): Promise<GeneratedBridgeConfig> {
   const example = parse(await exampleConfig(opts.image, opts.labels)) as PlainObject;
+  opts.log?.note(`example config of ${opts.image} (${BINARY} -e) loaded; overlays: ${opts.overlays.length}`);
   const provisioningSecret = opts.params.provisioningSecret ?? randomToken(32);
   registerSecret(provisioningSecret);
   const merged = buildBridgeConfig(example, opts.overlays, { ...opts.params, provisioningSecret });
@@ -139,6 +140,7 @@ export async function generateBridgeConfig(opts: {
     files: [{ content: stringify(merged), target: `${dir}/config.yaml`, mode: 0o600 }],
     labels: { ...opts.labels, "bridge-harness.service": "bridge-generate-registration" },
   });
+  opts.log?.note(`${BINARY} -g in ${opts.image}: exit ${result.exitCode}`);
   const files = splitMarkedOutput(result.output);
   if (result.exitCode !== 0 || !files.config || !files.registration) {
     throw new Error(
@@ -177,18 +179,68 @@ export async function generateBridgeConfig(opts: {
   };
 }
 
+/**
+ * A new config.yaml for a running environment (config-change steps): example -> overlays -> harness
+ * overrides, with the as_token/hs_token of `previous` so the homeserver's registration stays valid.
+ * No `-g`: the registration does not change.
+ */
+export async function regenerateBridgeConfig(opts: {
+  image: string;
+  overlays: PlainObject[];
+  params: BridgeOverrideParams;
+  previous: GeneratedBridgeConfig;
+  labels: Record<string, string>;
+  runDir: string;
+  fileName: string;
+}): Promise<GeneratedBridgeConfig> {
+  const example = parse(await exampleConfig(opts.image, opts.labels)) as PlainObject;
+  const config = buildBridgeConfig(example, opts.overlays, opts.params);
+  const as = config.appservice as PlainObject;
+  as.as_token = opts.previous.asToken;
+  as.hs_token = opts.previous.hsToken;
+  const configYaml = stringify(config);
+  const file = join(opts.runDir, opts.fileName);
+  writeFileSync(file, configYaml, { mode: 0o600 });
+  const bot = (as.bot as PlainObject | undefined)?.username ?? "slackbot";
+  return {
+    ...opts.previous,
+    config,
+    configYaml,
+    botUserId: `@${bot}:${(config.homeserver as PlainObject).domain}`,
+    commandPrefix: String((config.bridge as PlainObject | undefined)?.command_prefix ?? "!slack"),
+    files: { ...opts.previous.files, config: file },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 
+/** Rejection of start/restart/swapImage/reconfigure (the BridgeStartFailure shape of api.ts). */
 export class BridgeStartError extends Error {
   readonly exitCode: number | undefined;
   readonly logTail: string[];
-  constructor(message: string, exitCode: number | undefined, logTail: string[]) {
+  readonly fatalLines: string[];
+  constructor(message: string, exitCode: number | undefined, logTail: string[], fatalLines: string[] = []) {
     super(message);
     this.name = "BridgeStartError";
     this.exitCode = exitCode;
     this.logTail = logTail;
+    this.fatalLines = fatalLines;
   }
+}
+
+/** FATAL lines (zerolog "FTL") and the INFO explanation lines right after them. */
+export function fatalLinesOf(lines: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < lines.length; i++) {
+    if (!/\bFTL\b|"level":"fatal"/.test(lines[i])) continue;
+    out.push(lines[i]);
+    for (let j = i + 1; j < Math.min(lines.length, i + 3); j++) {
+      if (/\bINF\b|"level":"info"/.test(lines[j])) out.push(lines[j]);
+      else break;
+    }
+  }
+  return out;
 }
 
 export function describeBridgeExit(image: string, exitCode: number, logTail: string[]): string {
@@ -219,6 +271,7 @@ export class MautrixSlackContainer {
   private startupTimeoutMs = 90_000;
   private extraEnv: Record<string, string> = {};
   private homeserverUrl = "";
+  private regenerate?: (extraOverlays: PlainObject[], fileName: string) => Promise<GeneratedBridgeConfig>;
 
   constructor(image: string) {
     this.image = image;
@@ -266,7 +319,16 @@ export class MautrixSlackContainer {
     return this;
   }
 
+  /** Enables reconfigure(): how to build a config with extra overlays. */
+  withRegenerator(
+    fn: (extraOverlays: PlainObject[], fileName: string) => Promise<GeneratedBridgeConfig>,
+  ): this {
+    this.regenerate = fn;
+    return this;
+  }
+
   async start(): Promise<StartedMautrixSlack> {
+    if (!this.generated) throw new Error("MautrixSlackContainer: withGeneratedConfig() is required");
     const handle = new StartedMautrixSlack({
       image: this.image,
       network: this.network,
@@ -277,8 +339,8 @@ export class MautrixSlackContainer {
       proxy: this.proxy,
       startupTimeoutMs: this.startupTimeoutMs,
       extraEnv: this.extraEnv,
+      regenerate: this.regenerate,
     });
-    if (!this.generated) throw new Error("MautrixSlackContainer: withGeneratedConfig() is required");
     void this.homeserverUrl;
     await handle.start();
     return handle;
@@ -295,6 +357,8 @@ interface BridgeSettings {
   proxy?: BridgeProxySettings;
   startupTimeoutMs: number;
   extraEnv: Record<string, string>;
+  /** Builds a new config from extra overlays (set by the environment; enables reconfigure()). */
+  regenerate?: (extraOverlays: PlainObject[], fileName: string) => Promise<GeneratedBridgeConfig>;
 }
 
 type LoginTokens = { botToken: string; appToken: string };
@@ -383,6 +447,7 @@ export class StartedMautrixSlack implements StartedBridge {
       .withWaitStrategy(wait);
     if (s.network) container = container.withNetwork(s.network).withNetworkAliases(s.alias);
     let streamEnded: Promise<void> | undefined;
+    const logMark = s.log?.mark() ?? 0;
     if (s.log) {
       const log = s.log;
       log.note(`starting ${s.image}`);
@@ -409,9 +474,10 @@ export class StartedMautrixSlack implements StartedBridge {
       }
       if (streamEnded) await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 2_000).unref())]);
       const tail = s.log?.tail(20) ?? [];
+      const fatal = fatalLinesOf(s.log?.linesSince(logMark) ?? []);
       if (exitCode !== undefined) {
         s.log?.note(`container exited with code ${exitCode} (${explainExitCode(exitCode)})`);
-        throw new BridgeStartError(describeBridgeExit(s.image, exitCode, tail), exitCode, tail);
+        throw new BridgeStartError(describeBridgeExit(s.image, exitCode, tail), exitCode, tail, fatal);
       }
       const reason = err instanceof Error ? err.message : String(err);
       throw new BridgeStartError(
@@ -420,6 +486,7 @@ export class StartedMautrixSlack implements StartedBridge {
         ),
         undefined,
         tail,
+        fatal,
       );
     }
     this.hostPort = this.container.getMappedPort(BRIDGE_PORT);
@@ -450,6 +517,28 @@ export class StartedMautrixSlack implements StartedBridge {
     await this.start();
     return { durationMs: now() - t0 };
   }
+
+  /**
+   * Regenerates config.yaml with extra overlays (after the environment's own) and restarts the
+   * bridge with it; `[]` returns to the environment's config. Tokens and registration are kept.
+   */
+  async reconfigure(
+    extraOverlays: Record<string, unknown>[],
+  ): Promise<{ durationMs: number; configFile?: string }> {
+    if (!this.settings.regenerate) throw new Error("reconfigure() is not available for this bridge");
+    const t0 = now();
+    this.reconfigureCount++;
+    const generated = await this.settings.regenerate(
+      extraOverlays as PlainObject[],
+      `bridge-config.${this.reconfigureCount}.yaml`,
+    );
+    await this.stop();
+    this.settings = { ...this.settings, generated };
+    await this.start();
+    return { durationMs: now() - t0, configFile: generated.files.config };
+  }
+
+  private reconfigureCount = 0;
 
   // -------------------------------------------------------------------------------------------
   // HTTP: health and provisioning

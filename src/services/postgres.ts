@@ -29,6 +29,7 @@ export class PostgresContainer {
   private mainDatabase = BRIDGE_DATABASE;
   private extraDatabases: string[] = [SYNAPSE_DATABASE];
   private startupTimeoutMs = 60_000;
+  private password?: string;
 
   constructor(image: string) {
     this.image = image;
@@ -62,9 +63,15 @@ export class PostgresContainer {
     return this;
   }
 
+  /** Default: random per container (registered as a secret either way). */
+  withPassword(password: string): this {
+    this.password = password;
+    return this;
+  }
+
   async start(): Promise<StartedPostgres> {
     const user = "harness";
-    const password = randomBytes(18).toString("base64url");
+    const password = this.password ?? randomBytes(18).toString("base64url");
     registerSecret(password);
     const initSql = this.extraDatabases
       .map((db) => `CREATE DATABASE ${db} LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;`)

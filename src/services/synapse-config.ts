@@ -53,6 +53,13 @@ export function synapseTemplate(p: SynapseConfigParams): PlainObject {
     signing_key_path: `${SYNAPSE_DATA_DIR}/signing.key`,
     media_store_path: SYNAPSE_MEDIA_DIR,
     trusted_key_servers: [],
+    // No federation: nothing leaves the run's network (remote media fetches fail fast, no DNS).
+    federation_domain_whitelist: [],
+    allow_public_rooms_over_federation: false,
+    // Synapse >= 1.1xx defaults to room version 12, where the creator must not appear in the power
+    // levels' users; mautrix-go v0.23 (mautrix-slack v0.2.x) puts it there and room creation fails
+    // with "Creator user ... must not appear in content.users". An overlay can set another version.
+    default_room_version: "11",
     suppress_key_server_warning: true,
     enable_registration: false,
     registration_shared_secret: p.registrationSharedSecret,

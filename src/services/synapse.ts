@@ -124,33 +124,30 @@ export class SynapseContainer {
     const signingKey = `ed25519 a_${randomBytes(2).toString("hex")} ${randomBytes(32).toString("base64").replace(/=+$/, "")}\n`;
     registerSecret(signingKey.trim().split(" ")[2]);
 
-    let container = new GenericContainer(this.image)
-      .withExposedPorts({ container: SYNAPSE_PORT, host: hostPort })
-      .withEnvironment({
-        SYNAPSE_CONFIG_PATH,
-        SYNAPSE_SERVER_NAME: this.serverName,
-        SYNAPSE_REPORT_STATS: "no",
-      })
-      .withCopyContentToContainer([
-        { content: configYaml, target: SYNAPSE_CONFIG_PATH, mode: 0o644 },
-        { content: signingKey, target: `${SYNAPSE_DATA_DIR}/signing.key`, mode: 0o644 },
-        ...this.appservices.map((a) => ({
-          content: a.content,
-          target: `${SYNAPSE_APPSERVICE_DIR}/${a.file}`,
-          mode: 0o644,
-        })),
-      ])
-      .withTmpFs({ [SYNAPSE_MEDIA_DIR]: "rw,mode=1777" })
-      .withLabels(this.labels)
-      .withWaitStrategy(
-        Wait.forHttp("/health", SYNAPSE_PORT, { abortOnContainerExit: true }).forStatusCode(200),
-      )
-      .withStartupTimeout(this.startupTimeoutMs);
-    if (this.command) container = container.withCommand(this.command);
-    if (this.network) container = container.withNetwork(this.network).withNetworkAliases(this.alias);
-    if (this.log) container = container.withLogConsumer(this.log.consumer);
-    const started = await container.start();
+    const files = [
+      { content: configYaml, target: SYNAPSE_CONFIG_PATH, mode: 0o644 },
+      { content: signingKey, target: `${SYNAPSE_DATA_DIR}/signing.key`, mode: 0o644 },
+      ...this.appservices.map((a) => ({
+        content: a.content,
+        target: `${SYNAPSE_APPSERVICE_DIR}/${a.file}`,
+        mode: 0o644,
+      })),
+    ];
+    const recipe: SynapseRecipe = {
+      serverName: this.serverName,
+      files,
+      hostPort,
+      labels: this.labels,
+      network: this.network,
+      alias: this.alias,
+      log: this.log,
+      command: this.command,
+      startupTimeoutMs: this.startupTimeoutMs,
+    };
+    const started = await startSynapseContainer(this.image, recipe);
     return new StartedSynapse(started, {
+      image: this.image,
+      recipe,
       serverName: this.serverName,
       baseUrl: `http://127.0.0.1:${hostPort}`,
       sharedSecret,
@@ -161,8 +158,43 @@ export class SynapseContainer {
   }
 }
 
+/** Everything needed to (re)create the container: same files, same host port. */
+interface SynapseRecipe {
+  serverName: string;
+  files: { content: string; target: string; mode: number }[];
+  hostPort: number;
+  labels: Record<string, string>;
+  network?: StartedNetwork;
+  alias: string;
+  log?: ServiceLog;
+  command?: string[];
+  startupTimeoutMs: number;
+}
+
+async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<StartedTestContainer> {
+  let container = new GenericContainer(image)
+    .withExposedPorts({ container: SYNAPSE_PORT, host: r.hostPort })
+    .withEnvironment({ SYNAPSE_CONFIG_PATH, SYNAPSE_SERVER_NAME: r.serverName, SYNAPSE_REPORT_STATS: "no" })
+    .withCopyContentToContainer(r.files)
+    .withTmpFs({ [SYNAPSE_MEDIA_DIR]: "rw,mode=1777" })
+    .withLabels(r.labels)
+    .withWaitStrategy(
+      Wait.forHttp("/health", SYNAPSE_PORT, { abortOnContainerExit: true }).forStatusCode(200),
+    )
+    .withStartupTimeout(r.startupTimeoutMs);
+  if (r.command) container = container.withCommand(r.command);
+  if (r.network) container = container.withNetwork(r.network).withNetworkAliases(r.alias);
+  if (r.log) {
+    r.log.note(`starting ${image}`);
+    container = container.withLogConsumer(r.log.consumer);
+  }
+  return container.start();
+}
+
 export class StartedSynapse {
-  readonly container: StartedTestContainer;
+  container: StartedTestContainer;
+  image: string;
+  private readonly recipe: SynapseRecipe;
   readonly serverName: string;
   /** Host-side base URL (loopback, pinned host port: survives restarts). */
   readonly baseUrl: string;
@@ -176,6 +208,8 @@ export class StartedSynapse {
   constructor(
     container: StartedTestContainer,
     opts: {
+      image: string;
+      recipe: SynapseRecipe;
       serverName: string;
       baseUrl: string;
       sharedSecret: string;
@@ -185,6 +219,8 @@ export class StartedSynapse {
     },
   ) {
     this.container = container;
+    this.image = opts.image;
+    this.recipe = opts.recipe;
     this.serverName = opts.serverName;
     this.baseUrl = opts.baseUrl;
     this.internalUrl = `http://${opts.alias}:${SYNAPSE_PORT}`;
@@ -263,6 +299,19 @@ export class StartedSynapse {
       this.log.note("container restarted");
       this.log.attach(await this.container.logs({ since: Math.floor(mark / 1000) }));
     }
+  }
+
+  /**
+   * Replaces the container with one of another image: same config, signing key, database, appservice
+   * registrations and host port. Resolves when /health answers.
+   */
+  async swapImage(image: string): Promise<{ durationMs: number }> {
+    const t0 = Date.now();
+    this.log?.note(`swapping image ${this.image} -> ${image}`);
+    await this.container.stop({ timeout: 10_000, remove: true });
+    this.container = await startSynapseContainer(image, this.recipe);
+    this.image = image;
+    return { durationMs: Date.now() - t0 };
   }
 
   async stop(): Promise<void> {

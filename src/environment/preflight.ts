@@ -1,0 +1,80 @@
+// Checks before anything starts: the Docker engine answers, and every image is present locally
+// (nothing is ever pulled). Upstream image names are turned into local ones through the image map
+// (src/images/image-map.ts when present, else the built-in bridge-harness/* naming).
+import "../runtime/docker-env.ts";
+import { dockerode } from "../runtime/docker.ts";
+import type { EnvironmentSpec } from "./api.ts";
+
+export interface ResolvedImages {
+  postgres: string;
+  homeserver: string;
+  bridge: string;
+}
+
+/** Built-in fallback for the upstream names used in specs: postgres:N, matrixdotorg/synapse:vX, mautrix/slack:vX. */
+export function defaultLocalImage(upstream: string): string {
+  const [name, tag = "latest"] = splitImage(upstream);
+  const base = name.replace(/^(docker\.io\/|ghcr\.io\/)/, "").replace(/^library\//, "");
+  if (base === "postgres") return "bridge-harness/postgres:15";
+  if (base === "matrixdotorg/synapse" || base === "element-hq/synapse")
+    return `bridge-harness/synapse:${tag.replace(/^v/, "")}`;
+  if (base === "mautrix/slack" || base === "dock.mau.dev/mautrix/slack")
+    return `bridge-harness/mautrix-slack:${tag}`;
+  return upstream;
+}
+
+function splitImage(image: string): [string, string | undefined] {
+  const at = image.lastIndexOf(":");
+  if (at > image.lastIndexOf("/")) return [image.slice(0, at), image.slice(at + 1)];
+  return [image, undefined];
+}
+
+/** Upstream -> local: explicit map first, then the built-in naming. */
+export function resolveImage(upstream: string, map: Record<string, string> = {}): string {
+  return map[upstream] ?? defaultLocalImage(upstream);
+}
+
+export function resolveImages(spec: EnvironmentSpec, map: Record<string, string> = {}): ResolvedImages {
+  return {
+    postgres: resolveImage(spec.postgres.image, map),
+    homeserver: resolveImage(spec.homeserver.image, map),
+    bridge: resolveImage(spec.bridge.image, map),
+  };
+}
+
+export async function checkDocker(): Promise<void> {
+  try {
+    const docker = await dockerode();
+    await docker.ping();
+  } catch (err) {
+    throw new Error(
+      `The Docker engine does not answer (${err instanceof Error ? err.message : String(err)}). ` +
+        "Start dockerd (or set DOCKER_HOST) and try again.",
+    );
+  }
+}
+
+/** Names of images that are not present locally. */
+export async function missingImages(images: string[]): Promise<string[]> {
+  const docker = await dockerode();
+  const missing: string[] = [];
+  for (const image of new Set(images)) {
+    try {
+      await docker.getImage(image).inspect();
+    } catch {
+      missing.push(image);
+    }
+  }
+  return missing;
+}
+
+export async function checkPrerequisites(images: string[]): Promise<void> {
+  await checkDocker();
+  const missing = await missingImages(images);
+  if (missing.length) {
+    throw new Error(
+      `Images missing locally (nothing is pulled): ${missing.join(", ")}. ` +
+        "Build them with `./harness images build` (see README), or map the upstream names to local images.",
+    );
+  }
+}

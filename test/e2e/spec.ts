@@ -1,0 +1,14 @@
+// The environment the e2e tests run: upstream names (the image map resolves them to local builds).
+import type { EnvironmentSpec } from "../../src/environment/api.ts";
+
+export const DEFAULT_E2E_SPEC: EnvironmentSpec = {
+  name: "e2e",
+  postgres: { image: "postgres:16" },
+  homeserver: {
+    kind: "synapse",
+    image: "matrixdotorg/synapse:v1.163.2",
+    serverName: "localhost",
+    configOverlays: [],
+  },
+  bridge: { kind: "mautrix-slack", image: "mautrix/slack:v0.2.0", configOverlays: [] },
+};

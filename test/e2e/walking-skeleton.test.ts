@@ -1,0 +1,100 @@
+// Walking skeleton: real Synapse + PostgreSQL + mautrix-slack v0.2.0 next to the fake Slack.
+// Login with `login app` in the bot DM -> the #dev-platform portal appears and the user joins ->
+// a Slack user's message reaches Matrix within 5 s -> a Matrix reply reaches Slack within 5 s.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { MatrixUser, StartedEnvironment } from "../../src/environment/api.ts";
+import { startEnvironment } from "../../src/environment/environment.ts";
+import { timestampForPath } from "../../src/runtime/run.ts";
+import { DEFAULT_E2E_SPEC } from "./spec.ts";
+
+const skipReason = inject("e2eSkipReason");
+const BUDGET_MS = 5_000;
+
+describe.skipIf(skipReason !== "")(`walking skeleton${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+  let env: StartedEnvironment;
+  let alice: MatrixUser;
+  let portalRoomId: string;
+  let channelId: string;
+
+  beforeAll(async () => {
+    env = await startEnvironment(DEFAULT_E2E_SPEC, {
+      runDir: join(process.cwd(), "runs", `${timestampForPath()}-walking-skeleton`),
+      progress: (line) => process.stdout.write(`  [env] ${line}\n`),
+    });
+    channelId = env.fakeSlack.workspace.resolveChannel("#dev-platform");
+  });
+
+  afterAll(async () => {
+    await env?.stop();
+  });
+
+  it("logs in with `login app` and gets the #dev-platform portal", async () => {
+    alice = await env.user("alice");
+    const app = env.fakeSlack.workspace.apps[0];
+    await env.bridge.loginApp(alice, { botToken: app.botToken, appToken: app.appToken });
+    const portal = await alice.waitForRoom((r) => r.name === "#dev-platform", {
+      timeoutMs: 30_000,
+      describe: "the #dev-platform portal",
+    });
+    portalRoomId = portal.roomId;
+    await alice.waitForMembership(portalRoomId, "join", { timeoutMs: 15_000 });
+    const health = await env.bridge.health(alice);
+    expect(health).toMatchObject({ live: true, ready: true });
+  });
+
+  it("relays a Slack message to Matrix and a Matrix reply to Slack within 5 s", async () => {
+    const { control, workspace } = env.fakeSlack;
+    const bob = workspace.resolveUser("bob");
+
+    // Slack -> Matrix: from the moment the fake writes the envelope until alice's sync sees the event.
+    const text = `Hello from Slack ${Math.random().toString(36).slice(2, 8)}`;
+    const mark = alice.mark();
+    const envelopeP = control.waitForEnvelope((e) => e.eventType === "message" && e.event.text === text, {
+      timeoutMs: BUDGET_MS,
+      describe: "the message envelope",
+    });
+    await control.postMessage({ user: bob, channel: channelId, text });
+    const envelope = await envelopeP;
+    const seen = await alice.waitForEvent(
+      (e) => e.roomId === portalRoomId && e.type === "m.room.message" && e.content.body === text,
+      { since: mark, timeoutMs: BUDGET_MS, describe: `"${text}" in the portal` },
+    );
+    const slackToMatrix = seen.seenAt - envelope.sentAt;
+
+    // Matrix -> Slack: from just before the send call until the fake receives chat.postMessage.
+    const reply = `Reply from Matrix ${Math.random().toString(36).slice(2, 8)}`;
+    const sinceSeq = control.calls().at(-1)?.seq ?? 0;
+    const callP = control.waitForCall(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.params.channel === channelId &&
+        (c.params.blocks ?? c.params.text ?? "").includes(reply),
+      { sinceSeq, timeoutMs: BUDGET_MS, describe: "chat.postMessage with the reply" },
+    );
+    const { sentAt } = await alice.sendText(portalRoomId, reply);
+    const call = await callP;
+    const matrixToSlack = call.receivedAt - sentAt;
+
+    process.stdout.write(
+      `  latency Slack->Matrix ${slackToMatrix.toFixed(0)} ms, Matrix->Slack ${matrixToSlack.toFixed(0)} ms\n`,
+    );
+    expect(seen.sender).toMatch(/^@slack_/);
+    expect(call.response.ok).toBe(true);
+    expect(slackToMatrix).toBeLessThan(BUDGET_MS);
+    expect(matrixToSlack).toBeLessThan(BUDGET_MS);
+    expect(
+      control
+        .history(channelId)
+        .some((m) => m.text.includes(reply) || JSON.stringify(m.blocks ?? []).includes(reply)),
+    ).toBe(true);
+  });
+
+  it("leaves no dropped or unacked envelopes behind", async () => {
+    const lines = await env.bridge.logLines();
+    const bad = lines.filter((l) => /bad message|unacked|failed to ack|unknown event type/i.test(l));
+    expect(bad).toEqual([]);
+    const unacked = env.fakeSlack.control.envelopes().filter((e) => e.ackedAt === undefined);
+    expect(unacked.map((e) => `${e.eventType} ${e.envelopeId}`)).toEqual([]);
+  });
+});
