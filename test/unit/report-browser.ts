@@ -1,0 +1,89 @@
+// Opens an HTML report in headless Chromium (playwright-core + the system's chromium) and collects
+// what the report tests assert: rendering facts, console errors and every request the page made.
+import { existsSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+
+export const CHROMIUM_ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM_PATH);
+}
+
+export interface PageFacts {
+  title: string;
+  consoleErrors: string[];
+  /** Every request other than the report file itself. */
+  otherRequests: string[];
+  timelines: { scenario: string; steps: number; setup: number }[];
+  charts: { scenario: string; direction: string; points: number; overBudget: number; refLines: string[] }[];
+  stepRows: number;
+  failures: number;
+  logLinks: string[];
+  headerText: string;
+  /** Document width vs viewport: no horizontal overflow. */
+  scrollWidth: number;
+  viewportWidth: number;
+}
+
+/** Loads `htmlPath`, saves a full-page screenshot to `screenshotPath`, returns what it saw. */
+export async function inspectReport(htmlPath: string, screenshotPath: string): Promise<PageFacts> {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
+    const consoleErrors: string[] = [];
+    const otherRequests: string[] = [];
+    const url = pathToFileURL(htmlPath).href;
+    page.on("console", (msg) => {
+      if (msg.type() === "error") consoleErrors.push(msg.text());
+    });
+    page.on("pageerror", (err) => consoleErrors.push(String(err)));
+    page.on("request", (req) => {
+      if (req.url() !== url) otherRequests.push(req.url());
+    });
+    await page.goto(url, { waitUntil: "load" });
+    await page.screenshot({ path: screenshotPath, fullPage: true });
+    const facts = await page.evaluate(() => {
+      const q = (sel: string, root: ParentNode = document) => Array.from(root.querySelectorAll(sel));
+      return {
+        title: document.title,
+        timelines: q("svg.timeline").map((svg) => ({
+          scenario: svg.getAttribute("data-scenario") ?? "",
+          steps: q("rect.tl-step", svg).filter((r) => (r as SVGRectElement).getBBox().width > 0).length,
+          setup: q("rect.tl-setup", svg).length,
+        })),
+        charts: q("svg.latency-chart").map((svg) => ({
+          scenario: svg.getAttribute("data-scenario") ?? "",
+          direction: svg.getAttribute("data-direction") ?? "",
+          points: q("circle.pt", svg).length,
+          overBudget: q("circle.pt.over", svg).length,
+          refLines: q("text.reflabel", svg).map((t) => t.textContent ?? ""),
+        })),
+        stepRows: q("table.steps tbody tr[id]").length,
+        failures: q("section.failures article.failure").length,
+        logLinks: q("a.log").map((a) => a.getAttribute("href") ?? ""),
+        headerText: (document.querySelector("header") as HTMLElement | null)?.innerText ?? "",
+        scrollWidth: document.documentElement.scrollWidth,
+        viewportWidth: window.innerWidth,
+      };
+    });
+    return { ...facts, consoleErrors, otherRequests };
+  } finally {
+    await browser.close();
+  }
+}
