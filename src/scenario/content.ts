@@ -1,0 +1,277 @@
+// Pure helpers the steps use: emoji names, rich-text flattening, log levels, generated files, counts.
+import { createHash } from "node:crypto";
+import { deflateSync } from "node:zlib";
+import type { CountSpec } from "../config/fields.ts";
+
+/** Slack shortcode -> the Unicode emoji mautrix-slack puts in m.reaction keys (a few common ones). */
+export const EMOJI: Record<string, string> = {
+  thumbsup: "👍",
+  "+1": "👍",
+  thumbsdown: "👎",
+  "-1": "👎",
+  heart: "❤️",
+  tada: "🎉",
+  eyes: "👀",
+  rocket: "🚀",
+  white_check_mark: "✅",
+  joy: "😂",
+  smile: "😄",
+  fire: "🔥",
+  pray: "🙏",
+  wave: "👋",
+};
+
+/** Unicode emoji -> the shortcode mautrix-slack sends in reactions.add. */
+const SHORTCODE: Record<string, string> = {
+  "👍": "+1",
+  "👎": "-1",
+  "❤️": "heart",
+  "❤": "heart",
+  "🎉": "tada",
+  "👀": "eyes",
+  "🚀": "rocket",
+  "✅": "white_check_mark",
+  "😂": "joy",
+  "😄": "smile",
+  "🔥": "fire",
+  "🙏": "pray",
+  "👋": "wave",
+};
+
+const stripVariation = (s: string) => s.replace(/\uFE0F/g, "");
+
+/** The Matrix reaction key for a Slack shortcode (undefined when unknown: any key is accepted). */
+export function unicodeForShortcode(name: string): string | undefined {
+  return EMOJI[name.replace(/:/g, "")];
+}
+
+/** The Matrix reaction key to send for `emoji` (a Unicode emoji or a known shortcode). */
+export function reactionKey(emoji: string): string {
+  return unicodeForShortcode(emoji) ?? emoji;
+}
+
+/** Shortcodes Slack may use for `emoji` (Slack knows several names for some, e.g. +1 and thumbsup). */
+export function slackNamesFor(emoji: string): string[] | undefined {
+  const key = stripVariation(reactionKey(emoji));
+  const names = Object.entries(EMOJI)
+    .filter(([, u]) => stripVariation(u) === key)
+    .map(([n]) => n);
+  const primary = SHORTCODE[key] ?? SHORTCODE[`${key}\uFE0F`];
+  if (primary && !names.includes(primary)) names.unshift(primary);
+  return names.length ? names : undefined;
+}
+
+export function sameEmoji(a: string, b: string): boolean {
+  return stripVariation(a) === stripVariation(b);
+}
+
+/** Flattened view of a chat.postMessage/chat.update call: text, styles, links, mentioned user IDs. */
+export interface SlackRichText {
+  text: string;
+  styles: Set<string>;
+  links: string[];
+  mentions: string[];
+}
+
+export function flattenSlackMessage(params: Record<string, string>): SlackRichText {
+  const out: SlackRichText = { text: "", styles: new Set(), links: [], mentions: [] };
+  let blocks: unknown;
+  try {
+    blocks = params.blocks ? JSON.parse(params.blocks) : undefined;
+  } catch {
+    blocks = undefined;
+  }
+  if (!Array.isArray(blocks)) {
+    out.text = params.text ?? "";
+    for (const m of out.text.matchAll(/<@([A-Z0-9]+)>/g)) out.mentions.push(m[1]);
+    for (const m of out.text.matchAll(/<(https?:[^|>]+)(?:\|[^>]*)?>/g)) out.links.push(m[1]);
+    return out;
+  }
+  const walk = (el: any) => {
+    if (!el || typeof el !== "object") return;
+    if (Array.isArray(el)) return el.forEach(walk);
+    if (el.style && typeof el.style === "object")
+      for (const [k, v] of Object.entries(el.style)) if (v) out.styles.add(k);
+    switch (el.type) {
+      case "text":
+        out.text += el.text ?? "";
+        break;
+      case "link":
+        out.links.push(el.url);
+        out.text += el.text ?? el.url ?? "";
+        break;
+      case "user":
+        out.mentions.push(el.user_id);
+        out.text += `@${el.user_id}`;
+        break;
+      case "emoji":
+        out.text += el.unicode
+          ? String.fromCodePoint(
+              ...String(el.unicode)
+                .split("-")
+                .map((h: string) => Number.parseInt(h, 16)),
+            )
+          : `:${el.name}:`;
+        break;
+    }
+    if (el.type === "rich_text_preformatted") out.styles.add("code");
+    if (Array.isArray(el.elements)) el.elements.forEach(walk);
+  };
+  walk(blocks);
+  return out;
+}
+
+export const LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+export type Level = (typeof LEVELS)[number];
+
+const ANSI = /\u001b\[[0-9;]*m/g;
+const LEVEL_WORDS: [RegExp, Level][] = [
+  [/"level":"(trace)"/i, "trace"],
+  [/"level":"(debug)"/i, "debug"],
+  [/"level":"(info)"/i, "info"],
+  [/"level":"(warn|warning)"/i, "warn"],
+  [/"level":"(error)"/i, "error"],
+  [/"level":"(fatal|panic)"/i, "fatal"],
+  // zerolog console format (mautrix): "2026-11-22T03:41:06Z INF Starting bridge"
+  [/^\S+\s+TRC\b/, "trace"],
+  [/^\S+\s+DBG\b/, "debug"],
+  [/^\S+\s+INF\b/, "info"],
+  [/^\S+\s+WRN\b/, "warn"],
+  [/^\S+\s+ERR\b/, "error"],
+  [/^\S+\s+(FTL|PNC)\b/, "fatal"],
+  // Synapse: "2026-... - synapse.app - 42 - WARNING - main - ..."
+  [/ - (DEBUG) - /, "debug"],
+  [/ - (INFO) - /, "info"],
+  [/ - (WARNING) - /, "warn"],
+  [/ - (ERROR) - /, "error"],
+  [/ - (CRITICAL) - /, "fatal"],
+  // PostgreSQL: "... LOG:  database system is ready"
+  [/\b(LOG|DETAIL|HINT|STATEMENT):\s/, "info"],
+  [/\bWARNING:\s/, "warn"],
+  [/\bERROR:\s/, "error"],
+  [/\b(FATAL|PANIC):\s/, "fatal"],
+];
+
+/** The level of one log line (undefined when the line has none, e.g. a continuation). */
+export function lineLevel(line: string): Level | undefined {
+  const plain = line.replace(ANSI, "");
+  for (const [re, level] of LEVEL_WORDS) if (re.test(plain)) return level;
+  return undefined;
+}
+
+export function levelAbove(level: Level, max: Level): boolean {
+  return LEVELS.indexOf(level) > LEVELS.indexOf(max);
+}
+
+/** "/regex/flags" is a regular expression, anything else a substring. */
+export function lineMatcher(pattern: string): (line: string) => boolean {
+  const m = /^\/(.+)\/([a-z]*)$/.exec(pattern);
+  if (m) {
+    const re = new RegExp(m[1], m[2]);
+    return (line) => re.test(line.replace(ANSI, ""));
+  }
+  return (line) => line.replace(ANSI, "").includes(pattern);
+}
+
+export function checkCount(actual: number, spec: CountSpec): boolean {
+  return (spec.min === undefined || actual >= spec.min) && (spec.max === undefined || actual <= spec.max);
+}
+
+export function describeCount(spec: CountSpec): string {
+  if (spec.min !== undefined && spec.min === spec.max) return `exactly ${spec.min}`;
+  if (spec.min !== undefined && spec.max !== undefined) return `between ${spec.min} and ${spec.max}`;
+  if (spec.min !== undefined) return `at least ${spec.min}`;
+  if (spec.max !== undefined) return `at most ${spec.max}`;
+  return "any number";
+}
+
+const MIME: Record<string, string> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  gif: "image/gif",
+  webp: "image/webp",
+  txt: "text/plain",
+  pdf: "application/pdf",
+  json: "application/json",
+  zip: "application/zip",
+};
+
+export function mimetypeFor(name: string): string {
+  const ext = name.toLowerCase().split(".").pop() ?? "";
+  return MIME[ext] ?? "application/octet-stream";
+}
+
+/** Deterministic pseudo-random bytes (xorshift32), so failures reproduce byte for byte. */
+export function deterministicBytes(size: number, seed = 0x9e3779b9): Uint8Array {
+  const out = new Uint8Array(size);
+  let x = seed >>> 0 || 1;
+  for (let i = 0; i < size; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = x & 0xff;
+    if (i + 1 < size) out[i + 1] = (x >>> 8) & 0xff;
+    if (i + 2 < size) out[i + 2] = (x >>> 16) & 0xff;
+    if (i + 3 < size) out[i + 3] = (x >>> 24) & 0xff;
+  }
+  return out;
+}
+
+const CRC_TABLE = (() => {
+  const t = new Uint32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c >>> 0;
+  }
+  return t;
+})();
+
+function crc32(buf: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+function chunk(type: string, data: Uint8Array): Uint8Array {
+  const out = new Uint8Array(12 + data.length);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, data.length);
+  out.set(Buffer.from(type, "ascii"), 4);
+  out.set(data, 8);
+  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
+  return out;
+}
+
+/** A valid RGB PNG (a colour gradient) of the given size. */
+export function generatePng(width = 64, height = 48): Uint8Array {
+  const raw = new Uint8Array((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const row = y * (width * 3 + 1);
+    raw[row] = 0;
+    for (let x = 0; x < width; x++) {
+      raw[row + 1 + x * 3] = (x * 255) / width;
+      raw[row + 2 + x * 3] = (y * 255) / height;
+      raw[row + 3 + x * 3] = 160;
+    }
+  }
+  const ihdr = new Uint8Array(13);
+  const v = new DataView(ihdr.buffer);
+  v.setUint32(0, width);
+  v.setUint32(4, height);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const parts = [
+    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk("IHDR", ihdr),
+    chunk("IDAT", deflateSync(raw)),
+    chunk("IEND", new Uint8Array()),
+  ];
+  return Buffer.concat(parts);
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}

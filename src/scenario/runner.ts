@@ -1,0 +1,434 @@
+// The runner: validated scenarios -> environments (one per distinct environment + workspace) ->
+// steps with latency samples -> RunResult for the reports -> teardown (unless kept).
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { displayPath } from "../config/errors.ts";
+import { DEFAULT_TIMEOUT_MS, type ScenarioSpec } from "../config/scenario.ts";
+import { formatDuration, parseDuration } from "../config/units.ts";
+import type { StartedEnvironment, StartOptions } from "../environment/api.ts";
+import { summarizeLatencies } from "../report/latency.ts";
+import type {
+  Direction,
+  LatencySample,
+  Outcome,
+  RunResult,
+  ScenarioResult,
+  StepResult,
+} from "../report/model.ts";
+import { now } from "../util/clock.ts";
+import { redact } from "../util/redact.ts";
+import { type ScenarioBudgets, ScenarioState } from "./state.ts";
+import { describeStep, IMPLEMENTATIONS, type Step, type StepContext } from "./steps.ts";
+
+/** What the runner tells a progress printer (the reports' terminal printer fits). */
+export interface RunProgress {
+  scenarioStarted?(name: string, file: string): void;
+  setupPhase?(name: string, ms: number): void;
+  stepStarted?(step: { id: string; type?: string; title?: string }): void;
+  stepFinished?(step: StepResult): void;
+  scenarioFinished?(result: ScenarioResult): void;
+  /** Free-form lines (environment start-up progress). */
+  line?(text: string): void;
+}
+
+export class StepFailure extends Error {
+  readonly result: StepResult;
+  constructor(result: StepResult) {
+    super(`step ${result.id} (${result.title}) failed: ${result.error}`);
+    this.name = "StepFailure";
+    this.result = result;
+  }
+}
+
+export interface ScenarioOptions {
+  name?: string;
+  /** Scenario file (for reports); default "(typescript)". */
+  file?: string;
+  /** Matrix users the steps may use; the first observes portals by default. */
+  matrixUsers?: string[];
+  budgets?: Partial<ScenarioBudgets>;
+  /** After a failed step, later steps are skipped unless this is set. */
+  continueOnFailure?: boolean;
+  /** `run()` throws StepFailure when a step fails (default true: natural in vitest). */
+  throwOnFailure?: boolean;
+  /** Base folder for relative file paths in steps. */
+  baseDir?: string;
+  progress?: RunProgress;
+}
+
+/**
+ * A scenario driven step by step against a started environment — the TypeScript API:
+ *
+ *   const sc = new Scenario(env, { matrixUsers: ["alice"] });
+ *   await sc.run(steps.login({ user: "alice" }));
+ *   await sc.run(steps.slackPost({ user: "bob", channel: "#dev-platform", text: "hi" }));
+ *   const result = sc.finish();
+ */
+export class Scenario {
+  readonly env: StartedEnvironment;
+  readonly state: ScenarioState;
+  readonly opts: ScenarioOptions;
+  readonly steps: StepResult[] = [];
+  readonly startedAt = now();
+  private failed = false;
+  private readonly ids = new Set<string>();
+
+  constructor(env: StartedEnvironment, opts: ScenarioOptions = {}) {
+    this.env = env;
+    this.opts = opts;
+    this.state = new ScenarioState(env, {
+      matrixUsers: opts.matrixUsers,
+      budgets: opts.budgets,
+      baseDir: opts.baseDir,
+    });
+  }
+
+  /** Runs one step and records its result; skipped after an earlier failure unless continueOnFailure. */
+  async run(step: Step): Promise<StepResult> {
+    const index = this.steps.length + 1;
+    const id = step.id ?? `${index}-${step.type}`;
+    if (this.ids.has(id)) throw new Error(`duplicate step id "${id}"`);
+    this.ids.add(id);
+    const title = describeStep(step.type, step.args);
+    this.opts.progress?.stepStarted?.({ id, type: step.type, title });
+    const result =
+      this.failed && !this.opts.continueOnFailure
+        ? skipped(id, step.type, title, "an earlier step failed")
+        : await executeStep(this.state, step, id, title);
+    if (result.outcome === "failed") this.failed = true;
+    this.steps.push(result);
+    this.opts.progress?.stepFinished?.(result);
+    if (result.outcome === "failed" && (this.opts.throwOnFailure ?? true)) throw new StepFailure(result);
+    return result;
+  }
+
+  get outcome(): Outcome {
+    return this.steps.some((s) => s.outcome === "failed") ? "failed" : "passed";
+  }
+
+  /** The scenario's result (latency summaries per direction included). */
+  finish(extra: Partial<ScenarioResult> = {}): ScenarioResult {
+    const samples = this.steps.flatMap((s) => s.latencies);
+    const env = this.env;
+    const firstError = this.steps.find((s) => s.outcome === "failed");
+    return {
+      name: this.opts.name ?? "scenario",
+      file: this.opts.file ?? "(typescript)",
+      environment: env.spec.name,
+      outcome: this.outcome,
+      startedAt: this.startedAt,
+      durationMs: now() - this.startedAt,
+      setup: {},
+      steps: this.steps,
+      latency: summarizeLatencies(samples),
+      runDir: env.runDir,
+      logs: serviceLogs(env),
+      ...(firstError ? { error: `step ${firstError.id} failed: ${firstError.error}` } : {}),
+      ...extra,
+    };
+  }
+}
+
+function skipped(id: string, type: string, title: string, why: string): StepResult {
+  return {
+    id,
+    type,
+    title,
+    outcome: "skipped",
+    startedAt: now(),
+    durationMs: 0,
+    latencies: [],
+    details: { reason: why },
+  };
+}
+
+export function serviceLogs(env: StartedEnvironment): Record<string, string> {
+  const logs: Record<string, string> = {};
+  if (env.homeserver?.logFile) logs.homeserver = env.homeserver.logFile;
+  if (env.bridge?.logFile) logs.bridge = env.bridge.logFile;
+  return logs;
+}
+
+const DIRECTION_WORDS: Record<Direction, string> = {
+  slack_to_matrix: "Slack → Matrix",
+  matrix_to_slack: "Matrix → Slack",
+};
+
+/** Budget applying to a sample: the step's own, else the scenario's for that direction. */
+export function budgetFor(
+  direction: Direction,
+  stepBudgetMs: number | undefined,
+  budgets: ScenarioBudgets,
+): number {
+  if (stepBudgetMs !== undefined) return stepBudgetMs;
+  return direction === "slack_to_matrix" ? budgets.slackToMatrixMs : budgets.matrixToSlackMs;
+}
+
+/** Messages for the samples over their budget (empty when all are within). */
+export function budgetViolations(samples: readonly LatencySample[]): string[] {
+  return samples
+    .filter((s) => s.latencyMs > s.budgetMs)
+    .map(
+      (s) =>
+        `${DIRECTION_WORDS[s.direction]} ${s.kind} took ${formatDuration(s.latencyMs)}, over the ${formatDuration(s.budgetMs)} budget`,
+    );
+}
+
+export async function executeStep(
+  state: ScenarioState,
+  step: Step,
+  id: string,
+  title: string,
+): Promise<StepResult> {
+  const startedAt = now();
+  const impl = IMPLEMENTATIONS[step.type];
+  const stepBudget = step.budget === undefined ? undefined : parseDuration(step.budget);
+  const timeoutMs =
+    (step.timeout === undefined ? undefined : parseDuration(step.timeout)) ?? DEFAULT_TIMEOUT_MS;
+  const latencies: LatencySample[] = [];
+  const overheadMs: number[] = [];
+  const details: Record<string, unknown> = {};
+  const ctx: StepContext = {
+    state,
+    stepId: id,
+    timeoutMs,
+    details,
+    budgetMs: (d) => budgetFor(d, stepBudget, state.budgets),
+    sample(direction, kind, startAt, endAt, observedAt) {
+      latencies.push({
+        stepId: id,
+        direction,
+        kind,
+        startAt,
+        endAt,
+        latencyMs: endAt - startAt,
+        budgetMs: budgetFor(direction, stepBudget, state.budgets),
+      });
+      overheadMs.push(Math.max(0, observedAt - endAt));
+    },
+  };
+  let error: string | undefined;
+  try {
+    if (!impl) throw new Error(`unknown step type "${step.type}"`);
+    if (step.budget !== undefined && stepBudget === undefined)
+      throw new Error(`budget: not a duration: ${step.budget}`);
+    await impl(ctx, step.args ?? {});
+  } catch (e) {
+    error = e instanceof Error ? e.message : String(e);
+  }
+  const over = budgetViolations(latencies);
+  if (!error && over.length) error = over.join("; ");
+  if (overheadMs.length) details.observeOverheadMs = overheadMs.map((x) => Math.round(x * 1000) / 1000);
+  return {
+    id,
+    type: step.type,
+    title,
+    outcome: error ? "failed" : "passed",
+    startedAt,
+    durationMs: now() - startedAt,
+    ...(error ? { error: redact(error) } : {}),
+    latencies,
+    ...(Object.keys(details).length ? { details: JSON.parse(redact(JSON.stringify(details))) } : {}),
+  };
+}
+
+/** Runs a validated scenario file's steps in a started environment. */
+export async function runScenarioIn(
+  env: StartedEnvironment,
+  spec: ScenarioSpec,
+  progress?: RunProgress,
+): Promise<ScenarioResult> {
+  const sc = new Scenario(env, {
+    name: spec.name,
+    file: displayPath(spec.file),
+    matrixUsers: spec.matrixUsers,
+    budgets: spec.budgets,
+    continueOnFailure: spec.continueOnFailure,
+    throwOnFailure: false,
+    baseDir: path.dirname(spec.file),
+    progress,
+  });
+  progress?.scenarioStarted?.(spec.name, displayPath(spec.file));
+  for (const s of spec.steps)
+    await sc.run({ type: s.type, args: s.args, id: s.id, budget: s.budgetMs, timeout: s.timeoutMs });
+  const result = sc.finish({ setup: { ...env.timings } });
+  progress?.scenarioFinished?.(result);
+  return result;
+}
+
+// ---------------------------------------------------------------- many scenarios
+
+export interface ScenarioGroup {
+  /** Environment file + canonical seed: scenarios with the same key share one environment. */
+  key: string;
+  scenarios: ScenarioSpec[];
+}
+
+/** Groups scenarios that can share one environment (same environment file and same Slack seed), in first-seen order. */
+export function groupScenarios(
+  specs: readonly ScenarioSpec[],
+  opts: { share?: boolean } = {},
+): ScenarioGroup[] {
+  const groups: ScenarioGroup[] = [];
+  specs.forEach((spec, i) => {
+    const key =
+      opts.share === false ? `${i}:${spec.file}` : `${spec.environmentFile}\n${canonical(spec.slackSeed)}`;
+    const g = groups.find((x) => x.key === key);
+    if (g) g.scenarios.push(spec);
+    else groups.push({ key, scenarios: [spec] });
+  });
+  return groups;
+}
+
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object")
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`)
+      .join(",")}}`;
+  return JSON.stringify(v ?? null);
+}
+
+export type StartEnvironmentFn = (
+  spec: ScenarioSpec["environment"],
+  opts: StartOptions,
+) => Promise<StartedEnvironment>;
+
+/** The colleague-provided environment starter, loaded lazily so validation works without Docker. */
+export async function defaultStartEnvironment(): Promise<StartEnvironmentFn> {
+  const mod = await import(new URL("../environment/environment.ts", import.meta.url).href);
+  return mod.startEnvironment as StartEnvironmentFn;
+}
+
+export interface RunScenariosOptions {
+  /** Folder under which each environment gets its run folder (default ./runs). */
+  runsDir?: string;
+  imageMap?: Record<string, string>;
+  /** Leave environments running (the caller stops them). */
+  keep?: boolean;
+  /** One environment per scenario instead of sharing (default: share). */
+  isolate?: boolean;
+  progress?: RunProgress;
+  startEnvironment?: StartEnvironmentFn;
+  /** Called when an environment is up (before its scenarios run). */
+  onEnvironment?(env: StartedEnvironment, group: ScenarioGroup): void;
+  /** Checked between scenarios: stop early (Ctrl-C). */
+  aborted?(): boolean;
+}
+
+export interface RunScenariosOutcome {
+  result: RunResult;
+  /** Environments still running (with keep). */
+  kept: StartedEnvironment[];
+}
+
+/** Environments started by runScenarios and not yet stopped (for Ctrl-C). */
+export const activeEnvironments = new Set<StartedEnvironment>();
+
+export function toolVersion(): string {
+  try {
+    return (
+      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")).version ?? "0.0.0"
+    );
+  } catch {
+    return "0.0.0";
+  }
+}
+
+function stamp(): string {
+  return new Date()
+    .toISOString()
+    .replace(/\.\d+Z$/, "")
+    .replace(/:/g, "-");
+}
+
+export async function runScenarios(
+  specs: readonly ScenarioSpec[],
+  opts: RunScenariosOptions = {},
+): Promise<RunScenariosOutcome> {
+  const startedAt = now();
+  const start = opts.startEnvironment ?? (await defaultStartEnvironment());
+  const results: ScenarioResult[] = [];
+  const kept: StartedEnvironment[] = [];
+  const groups = groupScenarios(specs, { share: !opts.isolate });
+  for (const group of groups) {
+    if (opts.aborted?.()) break;
+    const first = group.scenarios[0];
+    const name =
+      group.scenarios.length > 1
+        ? `${first.environment.name}-${group.scenarios.length}-scenarios`
+        : first.name;
+    const runDir = path.resolve(opts.runsDir ?? "runs", `${stamp()}-${name}`);
+    const envStart = now();
+    let env: StartedEnvironment | undefined;
+    try {
+      env = await start(first.environment, {
+        runDir,
+        slackSeed: first.slackSeedFile ?? first.slackSeed,
+        imageMap: opts.imageMap,
+        progress: (l) => opts.progress?.line?.(l),
+      });
+      activeEnvironments.add(env);
+      for (const [phase, ms] of Object.entries(env.timings)) opts.progress?.setupPhase?.(phase, ms);
+      opts.onEnvironment?.(env, group);
+    } catch (e) {
+      const error = redact(e instanceof Error ? e.message : String(e));
+      for (const spec of group.scenarios) {
+        const r: ScenarioResult = {
+          name: spec.name,
+          file: displayPath(spec.file),
+          environment: spec.environment.name,
+          outcome: "failed",
+          startedAt: envStart,
+          durationMs: now() - envStart,
+          setup: {},
+          steps: [],
+          latency: [],
+          runDir,
+          logs: {},
+          error: `environment did not start: ${error}`,
+        };
+        opts.progress?.scenarioStarted?.(spec.name, displayPath(spec.file));
+        opts.progress?.scenarioFinished?.(r);
+        results.push(r);
+      }
+      continue;
+    }
+    try {
+      for (const spec of group.scenarios) {
+        if (opts.aborted?.()) break;
+        const r = await runScenarioIn(env, spec, opts.progress);
+        // The first scenario of a group carries the environment's start-up time.
+        if (spec === first) r.durationMs = now() - envStart;
+        results.push(r);
+      }
+    } finally {
+      if (opts.keep) kept.push(env);
+      else {
+        await env.stop().catch(() => undefined);
+        activeEnvironments.delete(env);
+      }
+    }
+  }
+  const outcome: Outcome =
+    results.length === 0 ? "skipped" : results.some((r) => r.outcome === "failed") ? "failed" : "passed";
+  return {
+    result: {
+      version: 1,
+      tool: { name: "bridge-harness", version: toolVersion() },
+      startedAt,
+      durationMs: now() - startedAt,
+      outcome,
+      scenarios: results,
+    },
+    kept,
+  };
+}
+
+/** Stops every environment runScenarios started (Ctrl-C). */
+export async function stopActiveEnvironments(): Promise<void> {
+  const envs = [...activeEnvironments];
+  activeEnvironments.clear();
+  await Promise.allSettled(envs.map((e) => e.stop()));
+}

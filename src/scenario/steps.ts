@@ -1,0 +1,990 @@
+// Step implementations and the typed step builders (`steps.slackPost({...})`). YAML steps map onto
+// the same functions: the YAML key is the step type, its fields are the builder's arguments.
+// Every observation is armed before the action it observes.
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import type { CountSpec } from "../config/fields.ts";
+import { parseDuration, parseSize } from "../config/units.ts";
+import type { SeenEvent } from "../environment/api.ts";
+import type { Direction } from "../report/model.ts";
+import { now, waitUntil } from "../util/clock.ts";
+import {
+  checkCount,
+  describeCount,
+  deterministicBytes,
+  flattenSlackMessage,
+  generatePng,
+  type Level,
+  levelAbove,
+  lineLevel,
+  lineMatcher,
+  mimetypeFor,
+  reactionKey,
+  sameEmoji,
+  sha256,
+  slackNamesFor,
+  unicodeForShortcode,
+} from "./content.ts";
+import type { ScenarioState } from "./state.ts";
+
+// ---------------------------------------------------------------- argument types (mirror the YAML)
+
+type Duration = number | string;
+type Size = number | string;
+type Count = number | CountSpec;
+
+export interface LoginArgs {
+  user: string;
+  via?: "chat" | "provisioning";
+  app?: string;
+}
+export interface ExpectPortalArgs {
+  channel: string;
+  user?: string;
+  name?: string;
+  topic?: string;
+  members?: string[];
+  ghosts?: Record<string, string>;
+}
+export interface SlackPostArgs {
+  user: string;
+  channel: string;
+  text: string;
+  thread?: string;
+  observer?: string;
+  expect?: { body?: string; contains?: string[]; html?: string[]; mentions?: string[] };
+}
+export interface MatrixSendArgs {
+  user: string;
+  channel: string;
+  text: string;
+  html?: string;
+  thread?: string;
+  expect?: {
+    text?: string;
+    contains?: string[];
+    styles?: ("bold" | "italic" | "code" | "strike")[];
+    links?: string[];
+    mentions?: string[];
+  };
+}
+export interface SlackReactArgs {
+  user: string;
+  message: string;
+  emoji: string;
+  observer?: string;
+}
+export interface MatrixReactArgs {
+  user: string;
+  message: string;
+  emoji: string;
+  slack_name?: string;
+}
+export interface SlackEditArgs {
+  user: string;
+  message: string;
+  text: string;
+  observer?: string;
+}
+export interface MatrixEditArgs {
+  user: string;
+  message: string;
+  text: string;
+}
+export interface SlackDeleteArgs {
+  user: string;
+  message: string;
+  observer?: string;
+}
+export interface MatrixRedactArgs {
+  user: string;
+  message: string;
+}
+export interface FileArgs {
+  name: string;
+  mimetype?: string;
+  size?: Size;
+  path?: string;
+}
+export interface SlackUploadArgs {
+  user: string;
+  channel: string;
+  file: FileArgs;
+  thread?: string;
+  observer?: string;
+  comment?: string;
+}
+export interface MatrixUploadArgs {
+  user: string;
+  channel: string;
+  file: FileArgs;
+  thread?: string;
+}
+export interface RestartArgs {
+  service: "bridge" | "homeserver";
+}
+export interface WaitHealthyArgs {
+  user?: string;
+}
+export interface ExpectHealthArgs {
+  user?: string;
+  state?: string;
+  last_message_within?: Duration;
+  max_errors?: number;
+}
+export interface ExpectLogsArgs {
+  service?: "bridge" | "homeserver" | "postgres";
+  present?: string[];
+  absent?: string[];
+  max_level?: Level;
+}
+export interface ExpectDbArgs {
+  portals?: Count;
+  ghosts?: Count;
+  messages?: Count;
+  query?: { sql: string; database?: "mautrix_slack" | "synapse"; equals: Count };
+}
+
+export interface StepOptions {
+  id?: string;
+  /** Latency budget ("5s", or ms). */
+  budget?: Duration;
+  /** How long to wait for the outcome ("30s", or ms). */
+  timeout?: Duration;
+}
+
+/** One step, as the runner executes it (from YAML or from the builders). */
+export interface Step {
+  type: string;
+  args: Record<string, any>;
+  id?: string;
+  budget?: Duration;
+  timeout?: Duration;
+}
+
+const make =
+  <A>(type: string) =>
+  (args: A, opts: StepOptions = {}): Step => ({ type, args: args as Record<string, any>, ...opts });
+
+/** Typed builders: `await scenario.run(steps.slackPost({ user: "bob", channel: "#dev-platform", text: "hi" }))`. */
+export const steps = {
+  login: make<LoginArgs>("login"),
+  expectPortal: make<ExpectPortalArgs>("expect.portal"),
+  slackPost: make<SlackPostArgs>("slack.post"),
+  matrixSend: make<MatrixSendArgs>("matrix.send"),
+  slackReact: make<SlackReactArgs>("slack.react"),
+  slackUnreact: make<SlackReactArgs>("slack.unreact"),
+  matrixReact: make<MatrixReactArgs>("matrix.react"),
+  matrixUnreact: make<MatrixReactArgs>("matrix.unreact"),
+  slackEdit: make<SlackEditArgs>("slack.edit"),
+  matrixEdit: make<MatrixEditArgs>("matrix.edit"),
+  slackDelete: make<SlackDeleteArgs>("slack.delete"),
+  matrixRedact: make<MatrixRedactArgs>("matrix.redact"),
+  slackUpload: make<SlackUploadArgs>("slack.upload"),
+  matrixUpload: make<MatrixUploadArgs>("matrix.upload"),
+  restart: make<RestartArgs>("restart"),
+  waitHealthy: (args: WaitHealthyArgs = {}, opts: StepOptions = {}): Step => ({
+    type: "wait.healthy",
+    args,
+    ...opts,
+  }),
+  expectHealth: make<ExpectHealthArgs>("expect.health"),
+  expectLogs: make<ExpectLogsArgs>("expect.logs"),
+  expectDb: make<ExpectDbArgs>("expect.db"),
+};
+
+// ---------------------------------------------------------------- execution context
+
+export interface StepContext {
+  state: ScenarioState;
+  stepId: string;
+  timeoutMs: number;
+  budgetMs(direction: Direction): number;
+  /** Records a latency sample; `observedAt` is when this step saw the outcome (for overhead figures). */
+  sample(direction: Direction, kind: string, startAt: number, endAt: number, observedAt: number): void;
+  details: Record<string, unknown>;
+}
+
+type Impl = (ctx: StepContext, args: any) => Promise<void>;
+
+const q = (s: string) => JSON.stringify(s.length > 60 ? `${s.slice(0, 57)}...` : s);
+
+/** One-line human description of a step. */
+export function describeStep(type: string, a: Record<string, any>): string {
+  const thread = a.thread ? ` in the thread of ${a.thread}` : "";
+  switch (type) {
+    case "login":
+      return `${a.user} logs in with the Slack app (${a.via ?? "chat"})`;
+    case "expect.portal":
+      return `portal for ${a.channel} exists${a.name ? ` named ${q(a.name)}` : ""}`;
+    case "slack.post":
+      return `${a.user} posts ${q(a.text)} in ${a.channel}${thread}`;
+    case "matrix.send":
+      return `${a.user} sends ${q(a.text)} to ${a.channel}${thread}`;
+    case "slack.react":
+      return `${a.user} reacts :${a.emoji}: to ${a.message} on Slack`;
+    case "slack.unreact":
+      return `${a.user} removes :${a.emoji}: from ${a.message} on Slack`;
+    case "matrix.react":
+      return `${a.user} reacts ${a.emoji} to ${a.message} on Matrix`;
+    case "matrix.unreact":
+      return `${a.user} removes ${a.emoji} from ${a.message} on Matrix`;
+    case "slack.edit":
+      return `${a.user} edits ${a.message} on Slack to ${q(a.text)}`;
+    case "matrix.edit":
+      return `${a.user} edits ${a.message} on Matrix to ${q(a.text)}`;
+    case "slack.delete":
+      return `${a.user} deletes ${a.message} on Slack`;
+    case "matrix.redact":
+      return `${a.user} redacts ${a.message} on Matrix`;
+    case "slack.upload":
+      return `${a.user} uploads ${a.file?.name}${a.file?.size ? ` (${a.file.size})` : ""} to ${a.channel}${thread}`;
+    case "matrix.upload":
+      return `${a.user} uploads ${a.file?.name}${a.file?.size ? ` (${a.file.size})` : ""} to ${a.channel}${thread}`;
+    case "restart":
+      return `restart the ${a.service}`;
+    case "wait.healthy":
+      return "wait until the bridge is healthy";
+    case "expect.health":
+      return `bridge health: ${a.state ?? "CONNECTED"}${a.max_errors !== undefined ? `, <= ${a.max_errors} errors` : ""}`;
+    case "expect.logs":
+      return `${a.service ?? "bridge"} log${a.max_level ? ` has nothing above ${a.max_level}` : ""}${a.present?.length ? `, has ${a.present.map(q).join(", ")}` : ""}${a.absent?.length ? `, lacks ${a.absent.map(q).join(", ")}` : ""}`;
+    case "expect.db":
+      return `bridge database: ${["portals", "ghosts", "messages"]
+        .filter((k) => a[k] !== undefined)
+        .map((k) => `${k} ${describeCount(toCount(a[k]))}`)
+        .concat(a.query ? [`query = ${describeCount(toCount(a.query.equals))}`] : [])
+        .join(", ")}`;
+    default:
+      return type;
+  }
+}
+
+function toCount(c: Count): CountSpec {
+  return typeof c === "number" ? { min: c, max: c } : c;
+}
+
+function relatesTo(e: SeenEvent): Record<string, any> | undefined {
+  return e.content?.["m.relates_to"];
+}
+
+function isEditOrReaction(e: SeenEvent): boolean {
+  const rel = relatesTo(e)?.rel_type;
+  return rel === "m.replace" || rel === "m.annotation";
+}
+
+function redactsOf(e: SeenEvent): string | undefined {
+  return e.content?.redacts ?? (e as any).redacts;
+}
+
+/** The envelope of a Slack event the fake delivered (first attempt), already written or still coming. */
+async function envelopeFor(
+  ctx: StepContext,
+  pred: (ev: Record<string, any>, eventType: string, subtype?: string) => boolean,
+  describe: string,
+) {
+  const control = ctx.state.control;
+  const match = (e: { event: Record<string, unknown>; eventType: string; subtype?: string }) =>
+    pred(e.event as any, e.eventType, e.subtype);
+  const found = control.envelopes().filter(match);
+  if (found.length) return found.reduce((a, b) => (a.sentAt <= b.sentAt ? a : b));
+  return control.waitForEnvelope(match, { timeoutMs: ctx.timeoutMs, describe });
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
+
+function fileData(ctx: StepContext, f: FileArgs): { data: Uint8Array; mimetype: string } {
+  const mimetype = f.mimetype ?? mimetypeFor(f.name);
+  if (f.path) return { data: readFileSync(path.resolve(ctx.state.baseDir, f.path)), mimetype };
+  if (f.size !== undefined) {
+    const size = parseSize(f.size);
+    if (size === undefined) fail(`file.size: not a size: ${f.size}`);
+    return { data: deterministicBytes(size), mimetype };
+  }
+  if (mimetype === "image/png") return { data: generatePng(), mimetype };
+  return { data: deterministicBytes(1024), mimetype };
+}
+
+// ---------------------------------------------------------------- implementations
+
+const login: Impl = async (ctx, a: LoginArgs) => {
+  const { state } = ctx;
+  const ws = state.workspace;
+  const app =
+    (a.app ? ws.apps.find((x) => x.name === a.app) : ws.apps[0]) ??
+    fail(`no Slack app ${a.app ?? ""} in the workspace`);
+  const user = await state.user(a.user);
+  const started = now();
+  if ((a.via ?? "chat") === "chat")
+    await state.env.bridge.loginApp(user, { botToken: app.botToken, appToken: app.appToken });
+  else await state.env.bridge.loginAppProvisioning(user, { botToken: app.botToken, appToken: app.appToken });
+  ctx.details.loginMs = Math.round(now() - started);
+  await state.control.waitForConnection({ timeoutMs: ctx.timeoutMs, count: 1 });
+  let last: string | undefined;
+  await waitUntil(
+    async () => {
+      last = (await state.env.bridge.health(user)).state;
+      return last === "CONNECTED" || undefined;
+    },
+    {
+      timeoutMs: ctx.timeoutMs,
+      intervalMs: 200,
+      describe: () => `the login of ${a.user} to be CONNECTED (state: ${last ?? "none"})`,
+    },
+  );
+  ctx.details.connectedMs = Math.round(now() - started);
+  if (!state.session.loggedIn.includes(a.user)) state.session.loggedIn.push(a.user);
+};
+
+const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
+  const { state } = ctx;
+  const who = state.observer(a.user);
+  const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
+  ctx.details.roomId = roomId;
+  const user = await state.user(who);
+  const problems: string[] = [];
+  await waitUntil(
+    async () => {
+      problems.length = 0;
+      const rs = await user.roomState(roomId);
+      if (a.name !== undefined && rs.name !== a.name)
+        problems.push(`name is ${JSON.stringify(rs.name)}, expected ${JSON.stringify(a.name)}`);
+      if (a.topic !== undefined && rs.topic !== a.topic)
+        problems.push(`topic is ${JSON.stringify(rs.topic)}, expected ${JSON.stringify(a.topic)}`);
+      const wanted = new Set([...(a.members ?? []), ...Object.keys(a.ghosts ?? {})]);
+      for (const name of wanted) {
+        const mxid = state.ghostMxid(state.slackUserId(name));
+        const m = rs.members.find((x) => x.userId === mxid);
+        if (!m || m.membership !== "join")
+          problems.push(`${name}'s ghost ${mxid} is ${m ? m.membership : "not a member"}`);
+        else if (a.ghosts?.[name] !== undefined && m.displayName !== a.ghosts[name])
+          problems.push(
+            `${name}'s ghost is named ${JSON.stringify(m.displayName)}, expected ${JSON.stringify(a.ghosts[name])}`,
+          );
+      }
+      ctx.details.members = rs.members.filter((m) => m.membership === "join").length;
+      return problems.length === 0 || undefined;
+    },
+    {
+      timeoutMs: ctx.timeoutMs,
+      intervalMs: 250,
+      describe: () => `portal ${roomId} for ${a.channel}: ${problems.join("; ")}`,
+    },
+  );
+};
+
+const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
+  const { state } = ctx;
+  const who = state.observer(a.observer);
+  const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
+  const observer = await state.user(who);
+  const channelId = state.channelId(a.channel);
+  const slackUser = state.slackUserId(a.user);
+  const ghost = state.ghostMxid(slackUser);
+  const root = a.thread ? state.message(a.thread) : undefined;
+  const text = state.slackMentions(a.text);
+  const armedAt = now();
+  const seenP = observer.waitForEvent(
+    (e) =>
+      e.seenAt >= armedAt &&
+      e.roomId === roomId &&
+      e.type === "m.room.message" &&
+      e.sender === ghost &&
+      !isEditOrReaction(e) &&
+      (!root || relatesTo(e)?.event_id === root.eventId),
+    { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s message ${q(a.text)} in ${roomId}` },
+  );
+  const { ts } = await state.control.postMessage({
+    user: slackUser,
+    channel: channelId,
+    text,
+    threadTs: root?.ts,
+  });
+  const seen = await seenP;
+  const observedAt = now();
+  const env = await envelopeFor(
+    ctx,
+    (ev, t) => t === "message" && ev.ts === ts && ev.channel === channelId,
+    `the envelope for ${ts}`,
+  );
+  ctx.sample("slack_to_matrix", root ? "thread_reply" : "message", env.sentAt, seen.seenAt, observedAt);
+  state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ts, roomId, eventId: seen.eventId });
+  ctx.details.eventId = seen.eventId;
+  ctx.details.ts = ts;
+  const c = seen.content;
+  const problems: string[] = [];
+  if (root) {
+    const rel = relatesTo(seen);
+    if (rel?.rel_type !== "m.thread" || rel.event_id !== root.eventId)
+      problems.push(`not a thread reply to ${root.eventId} (m.relates_to: ${JSON.stringify(rel)})`);
+  }
+  const ex = a.expect ?? {};
+  const plain = !/[*_~`<>]/.test(a.text);
+  const body = ex.body ?? (plain && !a.expect ? a.text : undefined);
+  if (body !== undefined && c.body !== body)
+    problems.push(`body is ${JSON.stringify(c.body)}, expected ${JSON.stringify(body)}`);
+  for (const s of ex.contains ?? [])
+    if (!String(c.body ?? "").includes(s))
+      problems.push(`body ${JSON.stringify(c.body)} lacks ${JSON.stringify(s)}`);
+  const html = String(c.formatted_body ?? "");
+  for (const s of ex.html ?? [])
+    if (!html.includes(s)) problems.push(`formatted_body ${JSON.stringify(html)} lacks ${JSON.stringify(s)}`);
+  for (const m of ex.mentions ?? []) {
+    const mxid = state.ghostMxid(state.slackUserId(m));
+    if (!html.includes(mxid) && !html.includes(encodeURIComponent(mxid)))
+      problems.push(`formatted_body does not mention ${m} (${mxid}): ${JSON.stringify(html)}`);
+  }
+  if (problems.length) fail(`the Matrix event ${seen.eventId} does not match: ${problems.join("; ")}`);
+};
+
+const matrixSend: Impl = async (ctx, a: MatrixSendArgs) => {
+  const { state } = ctx;
+  const user = await state.user(a.user);
+  const roomId = await state.portalRoom(a.channel, a.user, ctx.timeoutMs);
+  const channelId = state.channelId(a.channel);
+  const root = a.thread ? state.message(a.thread) : undefined;
+  const control = state.control;
+  const sinceSeq = control.calls().length;
+  const callP = control.waitForCall(
+    (c) =>
+      (c.method === "chat.postMessage" || c.method === "chat.meMessage") &&
+      c.params.channel === channelId &&
+      (root ? c.params.thread_ts === root.ts : !c.params.thread_ts),
+    { sinceSeq, timeoutMs: ctx.timeoutMs, describe: `chat.postMessage in ${channelId} for ${q(a.text)}` },
+  );
+  const html = a.html !== undefined ? state.matrixMentions(a.html) : undefined;
+  const sent = await user.sendText(roomId, a.text, { html, threadRootId: root?.eventId });
+  const call = await callP;
+  const observedAt = now();
+  ctx.sample("matrix_to_slack", root ? "thread_reply" : "message", sent.sentAt, call.receivedAt, observedAt);
+  if (!call.response.ok) fail(`chat.postMessage failed: ${call.response.error}`);
+  const ts = String(call.response.ts ?? "");
+  state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ts, roomId, eventId: sent.eventId });
+  ctx.details.eventId = sent.eventId;
+  ctx.details.ts = ts;
+  const flat = flattenSlackMessage(call.params);
+  const ex = a.expect ?? {};
+  const problems: string[] = [];
+  const text = ex.text ?? (a.html === undefined && !a.expect ? a.text : undefined);
+  if (text !== undefined && flat.text.trim() !== text)
+    problems.push(`text is ${JSON.stringify(flat.text)}, expected ${JSON.stringify(text)}`);
+  for (const s of ex.contains ?? [])
+    if (!flat.text.includes(s)) problems.push(`text ${JSON.stringify(flat.text)} lacks ${JSON.stringify(s)}`);
+  for (const s of ex.styles ?? [])
+    if (!flat.styles.has(s))
+      problems.push(`no ${s} style (styles: ${[...flat.styles].join(", ") || "none"})`);
+  for (const l of ex.links ?? [])
+    if (!flat.links.some((x) => x === l || x === `${l}/`))
+      problems.push(`no link to ${l} (links: ${flat.links.join(", ") || "none"})`);
+  for (const m of ex.mentions ?? []) {
+    const id = state.slackUserId(m);
+    if (!flat.mentions.includes(id))
+      problems.push(`no mention of ${m} (${id}); mentions: ${flat.mentions.join(", ") || "none"}`);
+  }
+  if (problems.length) fail(`the Slack message ${ts} does not match: ${problems.join("; ")}`);
+};
+
+const slackReact =
+  (remove: boolean): Impl =>
+  async (ctx, a: SlackReactArgs) => {
+    const { state } = ctx;
+    const m = state.message(a.message);
+    const who = state.observer(a.observer);
+    const observer = await state.user(who);
+    const slackUser = state.slackUserId(a.user);
+    const ghost = state.ghostMxid(slackUser);
+    const key = `slack|${a.user}|${a.message}|${a.emoji}`;
+    const expectedKey = unicodeForShortcode(a.emoji);
+    const reactionEventId = remove
+      ? (state.reactions.get(key) ??
+        fail(`no earlier slack.react of :${a.emoji}: by ${a.user} on ${a.message}`))
+      : undefined;
+    const armedAt = now();
+    const seenP = observer.waitForEvent(
+      remove
+        ? (e) =>
+            e.seenAt >= armedAt &&
+            e.roomId === m.roomId &&
+            e.type === "m.room.redaction" &&
+            (redactsOf(e) ?? reactionEventId) === reactionEventId
+        : (e) =>
+            e.seenAt >= armedAt &&
+            e.roomId === m.roomId &&
+            e.type === "m.reaction" &&
+            e.sender === ghost &&
+            relatesTo(e)?.event_id === m.eventId,
+      {
+        timeoutMs: ctx.timeoutMs,
+        describe: `${who} to see ${a.user}'s :${a.emoji}: ${remove ? "removed" : "reaction"} on ${m.eventId}`,
+      },
+    );
+    const args = { user: slackUser, channel: m.channelId, ts: m.ts, name: a.emoji };
+    if (remove) await state.control.removeReaction(args);
+    else await state.control.addReaction(args);
+    const seen = await seenP;
+    const observedAt = now();
+    const type = remove ? "reaction_removed" : "reaction_added";
+    const env = await envelopeFor(
+      ctx,
+      (ev, t) => t === type && ev.item?.ts === m.ts && ev.reaction === a.emoji,
+      `the ${type} envelope`,
+    );
+    ctx.sample("slack_to_matrix", "reaction", env.sentAt, seen.seenAt, observedAt);
+    if (!remove) {
+      state.reactions.set(key, seen.eventId);
+      const got = relatesTo(seen)?.key;
+      if (expectedKey && !sameEmoji(String(got), expectedKey))
+        fail(`reaction key is ${JSON.stringify(got)}, expected ${expectedKey}`);
+      ctx.details.key = got;
+    }
+  };
+
+const matrixReact =
+  (remove: boolean): Impl =>
+  async (ctx, a: MatrixReactArgs) => {
+    const { state } = ctx;
+    const m = state.message(a.message);
+    const user = await state.user(a.user);
+    const key = `matrix|${a.user}|${a.message}|${a.emoji}`;
+    const names = a.slack_name ? [a.slack_name] : slackNamesFor(a.emoji);
+    const method = remove ? "reactions.remove" : "reactions.add";
+    const control = state.control;
+    const sinceSeq = control.calls().length;
+    const callP = control.waitForCall(
+      (c) => c.method === method && c.params.channel === m.channelId && c.params.timestamp === m.ts,
+      { sinceSeq, timeoutMs: ctx.timeoutMs, describe: `${method} on ${m.ts}` },
+    );
+    let sent: { eventId: string; sentAt: number };
+    if (remove) {
+      const reactionId =
+        state.reactions.get(key) ??
+        fail(`no earlier matrix.react of ${a.emoji} by ${a.user} on ${a.message}`);
+      sent = await user.redact(m.roomId, reactionId);
+    } else {
+      sent = await user.sendEvent(m.roomId, "m.reaction", {
+        "m.relates_to": { rel_type: "m.annotation", event_id: m.eventId, key: reactionKey(a.emoji) },
+      });
+      state.reactions.set(key, sent.eventId);
+    }
+    const call = await callP;
+    ctx.sample("matrix_to_slack", "reaction", sent.sentAt, call.receivedAt, now());
+    ctx.details.name = call.params.name;
+    if (!call.response.ok) fail(`${method} failed: ${call.response.error}`);
+    if (names && !names.includes(call.params.name))
+      fail(
+        `${method} name is ${JSON.stringify(call.params.name)}, expected ${names.map((n) => JSON.stringify(n)).join(" or ")}`,
+      );
+  };
+
+const slackEdit: Impl = async (ctx, a: SlackEditArgs) => {
+  const { state } = ctx;
+  const m = state.message(a.message);
+  const who = state.observer(a.observer);
+  const observer = await state.user(who);
+  const slackUser = state.slackUserId(a.user);
+  const armedAt = now();
+  const seenP = observer.waitForEvent(
+    (e) =>
+      e.seenAt >= armedAt &&
+      e.roomId === m.roomId &&
+      e.type === "m.room.message" &&
+      relatesTo(e)?.rel_type === "m.replace" &&
+      relatesTo(e)?.event_id === m.eventId,
+    { timeoutMs: ctx.timeoutMs, describe: `${who} to see the edit of ${m.eventId}` },
+  );
+  await state.control.editMessage({
+    user: slackUser,
+    channel: m.channelId,
+    ts: m.ts,
+    text: state.slackMentions(a.text),
+  });
+  const seen = await seenP;
+  const observedAt = now();
+  const env = await envelopeFor(
+    ctx,
+    (ev, t, sub) =>
+      t === "message" && sub === "message_changed" && (ev.message?.ts === m.ts || ev.ts === m.ts),
+    "the message_changed envelope",
+  );
+  ctx.sample("slack_to_matrix", "edit", env.sentAt, seen.seenAt, observedAt);
+  const body = seen.content["m.new_content"]?.body;
+  if (body !== a.text) fail(`edited body is ${JSON.stringify(body)}, expected ${JSON.stringify(a.text)}`);
+};
+
+const matrixEdit: Impl = async (ctx, a: MatrixEditArgs) => {
+  const { state } = ctx;
+  const m = state.message(a.message);
+  const user = await state.user(a.user);
+  const control = state.control;
+  const sinceSeq = control.calls().length;
+  const callP = control.waitForCall(
+    (c) => c.method === "chat.update" && c.params.channel === m.channelId && c.params.ts === m.ts,
+    {
+      sinceSeq,
+      timeoutMs: ctx.timeoutMs,
+      describe: `chat.update of ${m.ts}`,
+    },
+  );
+  const sent = await user.sendEvent(m.roomId, "m.room.message", {
+    msgtype: "m.text",
+    body: `* ${a.text}`,
+    "m.new_content": { msgtype: "m.text", body: a.text },
+    "m.relates_to": { rel_type: "m.replace", event_id: m.eventId },
+  });
+  const call = await callP;
+  ctx.sample("matrix_to_slack", "edit", sent.sentAt, call.receivedAt, now());
+  if (!call.response.ok) fail(`chat.update failed: ${call.response.error}`);
+  const flat = flattenSlackMessage(call.params);
+  if (flat.text.trim() !== a.text)
+    fail(`chat.update text is ${JSON.stringify(flat.text)}, expected ${JSON.stringify(a.text)}`);
+};
+
+const slackDelete: Impl = async (ctx, a: SlackDeleteArgs) => {
+  const { state } = ctx;
+  const m = state.message(a.message);
+  const who = state.observer(a.observer);
+  const observer = await state.user(who);
+  const armedAt = now();
+  const seenP = observer.waitForEvent(
+    (e) =>
+      e.seenAt >= armedAt &&
+      e.roomId === m.roomId &&
+      e.type === "m.room.redaction" &&
+      (redactsOf(e) ?? m.eventId) === m.eventId,
+    { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${m.eventId} redacted` },
+  );
+  await state.control.deleteMessage({ user: state.slackUserId(a.user), channel: m.channelId, ts: m.ts });
+  const seen = await seenP;
+  const observedAt = now();
+  const env = await envelopeFor(
+    ctx,
+    (ev, t, sub) => t === "message" && sub === "message_deleted" && ev.deleted_ts === m.ts,
+    "the message_deleted envelope",
+  );
+  ctx.sample("slack_to_matrix", "deletion", env.sentAt, seen.seenAt, observedAt);
+};
+
+const matrixRedact: Impl = async (ctx, a: MatrixRedactArgs) => {
+  const { state } = ctx;
+  const m = state.message(a.message);
+  const user = await state.user(a.user);
+  const control = state.control;
+  const sinceSeq = control.calls().length;
+  const callP = control.waitForCall(
+    (c) => c.method === "chat.delete" && c.params.channel === m.channelId && c.params.ts === m.ts,
+    {
+      sinceSeq,
+      timeoutMs: ctx.timeoutMs,
+      describe: `chat.delete of ${m.ts}`,
+    },
+  );
+  const sent = await user.redact(m.roomId, m.eventId);
+  const call = await callP;
+  ctx.sample("matrix_to_slack", "deletion", sent.sentAt, call.receivedAt, now());
+  if (!call.response.ok) fail(`chat.delete failed: ${call.response.error}`);
+};
+
+const slackUpload: Impl = async (ctx, a: SlackUploadArgs) => {
+  const { state } = ctx;
+  const who = state.observer(a.observer);
+  const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
+  const observer = await state.user(who);
+  const channelId = state.channelId(a.channel);
+  const slackUser = state.slackUserId(a.user);
+  const ghost = state.ghostMxid(slackUser);
+  const root = a.thread ? state.message(a.thread) : undefined;
+  const { data, mimetype } = fileData(ctx, a.file);
+  const armedAt = now();
+  const seenP = observer.waitForEvent(
+    (e) =>
+      e.seenAt >= armedAt &&
+      e.roomId === roomId &&
+      e.type === "m.room.message" &&
+      e.sender === ghost &&
+      typeof e.content.url === "string" &&
+      !isEditOrReaction(e),
+    { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s file ${a.file.name}` },
+  );
+  const { ts, fileId } = await state.control.uploadFile({
+    user: slackUser,
+    channel: channelId,
+    filename: a.file.name,
+    mimetype,
+    data,
+    threadTs: root?.ts,
+    initialComment: a.comment,
+  });
+  const seen = await seenP;
+  const observedAt = now();
+  const env = await envelopeFor(
+    ctx,
+    (ev, t) => t === "message" && ev.ts === ts && ev.channel === channelId,
+    `the file_share envelope for ${ts}`,
+  );
+  ctx.sample("slack_to_matrix", "file", env.sentAt, seen.seenAt, observedAt);
+  state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ts, roomId, eventId: seen.eventId });
+  const downloadStart = now();
+  const got = await observer.download(seen.content.url);
+  ctx.details.downloadMs = Math.round(now() - downloadStart);
+  ctx.details.fileId = fileId;
+  ctx.details.msgtype = seen.content.msgtype;
+  ctx.details.bytes = got.length;
+  if (got.length !== data.length || sha256(got) !== sha256(data))
+    fail(
+      `the Matrix media differs from the Slack file: ${got.length} bytes (sha256 ${sha256(got).slice(0, 12)}), expected ${data.length} (${sha256(data).slice(0, 12)})`,
+    );
+  if (mimetype.startsWith("image/") && seen.content.msgtype !== "m.image")
+    fail(`msgtype is ${seen.content.msgtype}, expected m.image`);
+};
+
+const matrixUpload: Impl = async (ctx, a: MatrixUploadArgs) => {
+  const { state } = ctx;
+  const user = await state.user(a.user);
+  const roomId = await state.portalRoom(a.channel, a.user, ctx.timeoutMs);
+  const channelId = state.channelId(a.channel);
+  const root = a.thread ? state.message(a.thread) : undefined;
+  const { data, mimetype } = fileData(ctx, a.file);
+  const uploadStart = now();
+  const mxc = await user.upload(data, { name: a.file.name, mimetype });
+  ctx.details.mediaUploadMs = Math.round(now() - uploadStart);
+  const control = state.control;
+  const sinceSeq = control.calls().length;
+  const callP = control.waitForCall(
+    (c) => c.method === "files.completeUploadExternal" && c.params.channel_id === channelId,
+    {
+      sinceSeq,
+      timeoutMs: ctx.timeoutMs,
+      describe: `files.completeUploadExternal in ${channelId} for ${a.file.name}`,
+    },
+  );
+  const content: Record<string, any> = {
+    msgtype: mimetype.startsWith("image/") ? "m.image" : "m.file",
+    body: a.file.name,
+    filename: a.file.name,
+    url: mxc,
+    info: { mimetype, size: data.length },
+  };
+  if (root)
+    content["m.relates_to"] = {
+      rel_type: "m.thread",
+      event_id: root.eventId,
+      is_falling_back: true,
+      "m.in_reply_to": { event_id: root.eventId },
+    };
+  const sent = await user.sendEvent(roomId, "m.room.message", content);
+  const call = await callP;
+  ctx.sample("matrix_to_slack", "file", sent.sentAt, call.receivedAt, now());
+  if (!call.response.ok) fail(`files.completeUploadExternal failed: ${call.response.error}`);
+  let fileId: string | undefined;
+  try {
+    fileId = JSON.parse(call.params.files ?? "[]")[0]?.id;
+  } catch {
+    fileId = undefined;
+  }
+  ctx.details.fileId = fileId;
+  const stored = await waitUntil(
+    () => control.history(channelId).find((msg) => msg.files.some((f) => f.id === fileId)),
+    {
+      timeoutMs: ctx.timeoutMs,
+      intervalMs: 100,
+      describe: () => `the shared file ${fileId} in the fake's ${channelId} history`,
+    },
+  );
+  const f = stored.files.find((x) => x.id === fileId)!;
+  state.messages.set(ctx.stepId, {
+    stepId: ctx.stepId,
+    channelId,
+    ts: stored.ts,
+    roomId,
+    eventId: sent.eventId,
+  });
+  ctx.details.bytes = f.size;
+  if (f.size !== data.length)
+    fail(`Slack stored ${f.size} bytes for ${a.file.name}, expected ${data.length}`);
+};
+
+const restart: Impl = async (ctx, a: RestartArgs) => {
+  const started = now();
+  if (a.service === "bridge") await ctx.state.env.bridge.restart();
+  else await ctx.state.env.homeserver.restart();
+  ctx.details.restartMs = Math.round(now() - started);
+};
+
+const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
+  const { state } = ctx;
+  const who = a.user ?? state.session.loggedIn[0];
+  const user = who ? await state.user(who) : undefined;
+  let last: unknown;
+  const started = now();
+  await waitUntil(
+    async () => {
+      try {
+        const h = await state.env.bridge.health(user);
+        last = h;
+        return (h.live && h.ready && (!user || h.state === "CONNECTED")) || undefined;
+      } catch (e) {
+        last = (e as Error).message;
+        return undefined;
+      }
+    },
+    {
+      timeoutMs: Math.max(ctx.timeoutMs, 60_000),
+      intervalMs: 250,
+      describe: () => `the bridge to be healthy (last: ${JSON.stringify(last)})`,
+    },
+  );
+  if (user) await state.control.waitForConnection({ timeoutMs: ctx.timeoutMs, count: 1 });
+  ctx.details.waitedMs = Math.round(now() - started);
+  ctx.details.health = last;
+};
+
+async function bridgeErrorLines(ctx: StepContext): Promise<string[]> {
+  const lines = await ctx.state.env.bridge.logLines();
+  return lines.filter((l) => {
+    const lv = lineLevel(l);
+    return lv === "error" || lv === "fatal";
+  });
+}
+
+const expectHealth: Impl = async (ctx, a: ExpectHealthArgs) => {
+  const { state } = ctx;
+  const who = a.user ?? state.session.loggedIn[0];
+  const user = who ? await state.user(who) : undefined;
+  const h = await state.env.bridge.health(user);
+  const control = state.control;
+  const lastEnvelope = Math.max(
+    0,
+    ...control
+      .envelopes()
+      .filter((e) => e.eventType === "message" && e.ackedAt)
+      .map((e) => e.ackedAt ?? 0),
+  );
+  const lastCall = Math.max(
+    0,
+    ...control
+      .calls()
+      .filter((c) => c.method === "chat.postMessage" && c.response.ok)
+      .map((c) => c.receivedAt),
+  );
+  const lastMessageAt = Math.max(lastEnvelope, lastCall);
+  const errors = await bridgeErrorLines(ctx);
+  ctx.details.state = h.state;
+  ctx.details.live = h.live;
+  ctx.details.ready = h.ready;
+  ctx.details.lastMessageAgoMs = lastMessageAt ? Math.round(now() - lastMessageAt) : null;
+  ctx.details.errorCount = errors.length;
+  const problems: string[] = [];
+  const want = a.state ?? "CONNECTED";
+  if (h.state !== want) problems.push(`login state is ${h.state ?? "unknown"}, expected ${want}`);
+  if (!h.live || !h.ready) problems.push(`bridge live=${h.live} ready=${h.ready}`);
+  if (a.last_message_within !== undefined) {
+    const within =
+      parseDuration(a.last_message_within) ??
+      fail(`last_message_within: not a duration: ${a.last_message_within}`);
+    if (!lastMessageAt) problems.push("no message has crossed the bridge");
+    else if (now() - lastMessageAt > within)
+      problems.push(
+        `last message ${Math.round((now() - lastMessageAt) / 1000)} s ago, expected within ${within / 1000} s`,
+      );
+  }
+  if (a.max_errors !== undefined && errors.length > a.max_errors)
+    problems.push(
+      `${errors.length} error lines in the bridge log (max ${a.max_errors}), first: ${errors[0]}`,
+    );
+  if (problems.length) fail(problems.join("; "));
+};
+
+async function serviceLog(ctx: StepContext, service: string): Promise<string[]> {
+  const env = ctx.state.env;
+  if (service === "bridge") return env.bridge.logLines();
+  const { readFile } = await import("node:fs/promises");
+  const { redact } = await import("../util/redact.ts");
+  const file = service === "homeserver" ? env.homeserver.logFile : path.join(env.runDir, "postgres.log");
+  return redact(await readFile(file, "utf8")).split("\n");
+}
+
+const expectLogs: Impl = async (ctx, a: ExpectLogsArgs) => {
+  const service = a.service ?? "bridge";
+  const lines = await serviceLog(ctx, service);
+  ctx.details.lines = lines.length;
+  const problems: string[] = [];
+  for (const p of a.present ?? [])
+    if (!lines.some(lineMatcher(p))) problems.push(`no line matches ${JSON.stringify(p)}`);
+  for (const p of a.absent ?? []) {
+    const hit = lines.find(lineMatcher(p));
+    if (hit !== undefined) problems.push(`a line matches ${JSON.stringify(p)}: ${hit.trim().slice(0, 300)}`);
+  }
+  if (a.max_level) {
+    const over = lines.filter((l) => {
+      const lv = lineLevel(l);
+      return lv !== undefined && levelAbove(lv, a.max_level!);
+    });
+    if (over.length)
+      problems.push(`${over.length} line(s) above ${a.max_level}, first: ${over[0].trim().slice(0, 300)}`);
+  }
+  if (problems.length) fail(`${service} log: ${problems.join("; ")}`);
+};
+
+const DB_FACTS: Record<string, string> = {
+  portals: "SELECT count(*)::int AS n FROM portal WHERE mxid IS NOT NULL AND room_type <> 'space'",
+  ghosts: "SELECT count(*)::int AS n FROM ghost",
+  messages: "SELECT count(*)::int AS n FROM message",
+};
+
+const expectDb: Impl = async (ctx, a: ExpectDbArgs) => {
+  const pg = ctx.state.env.postgres;
+  const checks: { label: string; db: string; sql: string; want: CountSpec }[] = [];
+  for (const k of ["portals", "ghosts", "messages"] as const)
+    if (a[k] !== undefined)
+      checks.push({ label: k, db: "mautrix_slack", sql: DB_FACTS[k], want: toCount(a[k]!) });
+  if (a.query)
+    checks.push({
+      label: "query",
+      db: a.query.database ?? "mautrix_slack",
+      sql: a.query.sql,
+      want: toCount(a.query.equals),
+    });
+  let problems: string[] = [];
+  await waitUntil(
+    async () => {
+      problems = [];
+      for (const c of checks) {
+        const rows = await pg.query<Record<string, unknown>>(c.db, c.sql);
+        const first = rows[0] ? Number(Object.values(rows[0])[0]) : Number.NaN;
+        ctx.details[c.label] = first;
+        if (!checkCount(first, c.want))
+          problems.push(`${c.label} is ${first}, expected ${describeCount(c.want)}`);
+      }
+      return problems.length === 0 || undefined;
+    },
+    {
+      timeoutMs: Math.min(ctx.timeoutMs, 10_000),
+      intervalMs: 250,
+      describe: () => `bridge database: ${problems.join("; ")}`,
+    },
+  );
+};
+
+export const IMPLEMENTATIONS: Record<string, Impl> = {
+  login,
+  "expect.portal": expectPortal,
+  "slack.post": slackPost,
+  "matrix.send": matrixSend,
+  "slack.react": slackReact(false),
+  "slack.unreact": slackReact(true),
+  "matrix.react": matrixReact(false),
+  "matrix.unreact": matrixReact(true),
+  "slack.edit": slackEdit,
+  "matrix.edit": matrixEdit,
+  "slack.delete": slackDelete,
+  "matrix.redact": matrixRedact,
+  "slack.upload": slackUpload,
+  "matrix.upload": matrixUpload,
+  restart,
+  "wait.healthy": waitHealthy,
+  "expect.health": expectHealth,
+  "expect.logs": expectLogs,
+  "expect.db": expectDb,
+};
