@@ -206,6 +206,8 @@ export interface SwapOptions extends CommonOptions {
   restoreSnapshot?: string;
   /** Fail when the prediction differs from the outcome (default true). */
   checkPrediction?: boolean;
+  /** now() when the caller already stopped the old bridge (timings then start there). */
+  stoppedAt?: number;
 }
 
 /** Thrown by the operations when an assertion fails; carries the result for the report. */
@@ -242,7 +244,7 @@ async function swapBridge(
     timings: {},
   };
   const logLinesBefore = (await env.bridge.logLines()).length;
-  const mark = now();
+  const mark = opts.stoppedAt ?? now();
   let failure: unknown;
   try {
     if (opts.restoreSnapshot) {

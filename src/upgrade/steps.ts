@@ -4,6 +4,8 @@
 
 import type { StepTypeSpec } from "../config/steps.ts";
 import type { MatrixUser, SeenEvent, StartedEnvironment } from "../environment/api.ts";
+import { resolveImage } from "../environment/preflight.ts";
+import type { StepContext } from "../scenario/steps.ts";
 import { now } from "../util/clock.ts";
 import { fetchWithTimeout } from "../util/net.ts";
 import { checkNoDuplicates, portalRoomId } from "./checks.ts";
@@ -74,7 +76,7 @@ async function observer(ctx: UpgradeStepContext, name: string | undefined): Prom
 }
 
 function image(ctx: UpgradeStepContext, img: string): string {
-  return ctx.resolveImage ? ctx.resolveImage(img) : img;
+  return ctx.resolveImage ? ctx.resolveImage(img) : resolveImage(img);
 }
 
 function swapDetails(r: BridgeSwapResult): Record<string, unknown> {
@@ -137,6 +139,7 @@ async function runSwap(
     if (!user)
       throw new Error("while_down needs a Matrix user to observe the messages (user: or matrix.users)");
     await env.bridge.stop();
+    opts.stoppedAt = now();
     for (const m of whileDown) {
       const ws = env.fakeSlack.workspace;
       const channelId = ws.resolveChannel(m.channel);
@@ -218,6 +221,8 @@ function levelPattern(level: string): RegExp {
 }
 
 async function managementRoom(env: StartedEnvironment, user: MatrixUser): Promise<string> {
+  const known = env.bridge.managementRoom?.(user);
+  if (known) return known;
   const rows = await env.postgres.query<{ management_room: string | null }>(
     "mautrix_slack",
     'SELECT management_room FROM "user" WHERE mxid = $1',
@@ -410,3 +415,43 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
     },
   },
 };
+
+/** Swaps and restarts need more than the 30 s default step timeout. */
+const MIN_SWAP_TIMEOUT_MS = 180_000;
+const SLOW_STEPS = new Set([
+  "db.snapshot",
+  "bridge.upgrade",
+  "bridge.rollback",
+  "homeserver.upgrade",
+  "config.change",
+  "config.revert",
+]);
+
+/**
+ * The same steps in the scenario runner's shape (src/scenario/steps.ts IMPLEMENTATIONS): register
+ * with `...UPGRADE_IMPLEMENTATIONS`. A one-line summary goes to details.summary; on failure the
+ * details (prediction, outcome, exit code, FATAL lines, schema) are kept next to the error.
+ */
+export const UPGRADE_IMPLEMENTATIONS: Record<string, (ctx: StepContext, args: any) => Promise<void>> =
+  Object.fromEntries(
+    Object.entries(UPGRADE_STEPS).map(([type, impl]) => [
+      type,
+      async (ctx: StepContext, args: Record<string, any>) => {
+        const state = ctx.state;
+        const uctx: UpgradeStepContext = {
+          env: state.env,
+          stepId: ctx.stepId,
+          user: (localpart) => state.user(localpart),
+          defaultUser: state.matrixUsers[0] ?? state.session.loggedIn[0],
+          timeoutMs: SLOW_STEPS.has(type) ? Math.max(ctx.timeoutMs, MIN_SWAP_TIMEOUT_MS) : ctx.timeoutMs,
+        };
+        try {
+          const out = await impl.run(uctx, args);
+          Object.assign(ctx.details, { summary: out.title }, out.details);
+        } catch (e) {
+          if (e instanceof UpgradeStepError) Object.assign(ctx.details, e.details);
+          throw e;
+        }
+      },
+    ]),
+  );
