@@ -1,0 +1,194 @@
+// The control API over HTTP (/_control/...), for the standalone fake and for anything outside the
+// test process. JSON in, JSON out; bad input gets 400 with a message that says what to send.
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { redact } from "../../../src/util/redact.ts";
+import type { DisconnectReason, SlackControl, WorkspaceInfo } from "../api.ts";
+import { sendJson } from "./http-server.ts";
+
+class BadRequest extends Error {}
+
+const REASONS = ["warning", "refresh_requested", "link_disabled", "too_many_websockets"];
+
+type Body = Record<string, unknown>;
+
+function field(body: Body, ...names: string[]): unknown {
+  for (const n of names) if (body[n] !== undefined && body[n] !== null) return body[n];
+  return undefined;
+}
+
+function str(body: Body, name: string, alt?: string): string {
+  const v = field(body, name, ...(alt ? [alt] : []));
+  if (typeof v !== "string" || v === "") throw new BadRequest(`"${name}" is required (a non-empty string)`);
+  return v;
+}
+
+function optStr(body: Body, name: string, alt?: string): string | undefined {
+  const v = field(body, name, ...(alt ? [alt] : []));
+  if (v === undefined) return undefined;
+  if (typeof v !== "string") throw new BadRequest(`"${name}" must be a string`);
+  return v;
+}
+
+function num(body: Body, name: string, alt?: string, dflt?: number): number {
+  const v = field(body, name, ...(alt ? [alt] : []));
+  if (v === undefined && dflt !== undefined) return dflt;
+  const n = typeof v === "string" && v.trim() !== "" ? Number(v) : v;
+  if (typeof n !== "number" || Number.isNaN(n) || n < 0) {
+    throw new BadRequest(`"${name}" is required (a number >= 0)`);
+  }
+  return n;
+}
+
+function reason(body: Body): DisconnectReason | undefined {
+  const r = field(body, "reason");
+  if (r === undefined) return undefined;
+  if (typeof r !== "string" || !REASONS.includes(r)) {
+    throw new BadRequest(`"reason" must be one of ${REASONS.join(", ")}`);
+  }
+  return r as DisconnectReason;
+}
+
+/** The workspace without tokens. */
+export function publicWorkspace(ws: WorkspaceInfo): Record<string, unknown> {
+  return {
+    teamId: ws.teamId,
+    teamName: ws.teamName,
+    domain: ws.domain,
+    apps: ws.apps.map((a) => ({ appId: a.appId, botUserId: a.botUserId, botId: a.botId, name: a.name })),
+    users: ws.users,
+    channels: ws.channels,
+  };
+}
+
+export function createControlHandler(
+  control: SlackControl,
+  workspace: WorkspaceInfo,
+  log: (l: string) => void,
+) {
+  return async (req: IncomingMessage, res: ServerResponse, url: URL, raw: Buffer): Promise<void> => {
+    const method = req.method ?? "GET";
+    const path = url.pathname.replace(/^\/_control/, "").replace(/\/+$/, "") || "/";
+    try {
+      let body: Body = {};
+      if (raw.length) {
+        try {
+          const parsed: unknown = JSON.parse(raw.toString("utf8"));
+          if (!parsed || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error();
+          body = parsed as Body;
+        } catch {
+          throw new BadRequest("body must be a JSON object");
+        }
+      }
+      for (const [k, v] of url.searchParams) if (body[k] === undefined) body[k] = v;
+      const result = await route(method, path, body);
+      if (result === NOT_FOUND) {
+        sendJson(res, 404, { ok: false, error: `no control route ${method} /_control${path}` });
+        return;
+      }
+      sendJson(res, 200, { ok: true, ...(result as object) });
+    } catch (err) {
+      const message = redact((err as Error).message);
+      if (!(err instanceof BadRequest)) log(`control: ${method} ${path} failed: ${message}`);
+      sendJson(res, 400, { ok: false, error: message });
+    }
+  };
+
+  async function route(method: string, path: string, body: Body): Promise<unknown> {
+    const key = `${method} ${path}`;
+    const user = () => workspace.resolveUser(str(body, "user"));
+    const channel = () => workspace.resolveChannel(str(body, "channel"));
+    switch (key) {
+      case "POST /messages":
+        return control.postMessage({
+          user: user(),
+          channel: channel(),
+          text: str(body, "text"),
+          threadTs: optStr(body, "thread_ts", "threadTs"),
+        });
+      case "PUT /messages":
+      case "PATCH /messages":
+        return control.editMessage({
+          user: user(),
+          channel: channel(),
+          ts: str(body, "ts"),
+          text: str(body, "text"),
+        });
+      case "DELETE /messages":
+        await control.deleteMessage({ user: user(), channel: channel(), ts: str(body, "ts") });
+        return {};
+      case "POST /reactions":
+      case "DELETE /reactions": {
+        const args = { user: user(), channel: channel(), ts: str(body, "ts"), name: str(body, "name") };
+        await (method === "POST" ? control.addReaction(args) : control.removeReaction(args));
+        return {};
+      }
+      case "POST /files": {
+        const data = str(body, "data");
+        if (!/^[A-Za-z0-9+/=\s_-]*$/.test(data)) throw new BadRequest(`"data" must be base64`);
+        return control.uploadFile({
+          user: user(),
+          channel: channel(),
+          filename: str(body, "filename"),
+          mimetype: optStr(body, "mimetype") ?? "application/octet-stream",
+          data: new Uint8Array(Buffer.from(data, "base64")),
+          threadTs: optStr(body, "thread_ts", "threadTs"),
+          initialComment: optStr(body, "initial_comment", "initialComment"),
+        });
+      }
+      case "GET /calls": {
+        const m = optStr(body, "method");
+        const since = num(body, "since", undefined, 0);
+        return { calls: control.calls().filter((c) => c.seq > since && (!m || c.method === m)) };
+      }
+      case "GET /envelopes":
+        return { envelopes: control.envelopes() };
+      case "GET /connections":
+        return { connections: control.connections() };
+      case "GET /workspace":
+        return { workspace: publicWorkspace(workspace) };
+      case "POST /faults/disconnect":
+        control.disconnect(reason(body));
+        return {};
+      case "POST /faults/disconnect-every":
+        control.disconnectEvery(num(body, "every_ms", "everyMs"), reason(body));
+        return {};
+      case "POST /faults/rate-limit":
+        control.rateLimit(str(body, "method"), {
+          calls: num(body, "calls", undefined, 1),
+          retryAfterSeconds: num(body, "retry_after_seconds", "retryAfterSeconds", 1),
+        });
+        return {};
+      case "POST /faults/drop-acks": {
+        const c = field(body, "count");
+        control.dropAcks(
+          c === "Infinity" || c === "infinity" ? Number.POSITIVE_INFINITY : num(body, "count"),
+        );
+        return {};
+      }
+      case "POST /faults/delay-envelopes":
+        control.delayEnvelopes(num(body, "ms"));
+        return {};
+      case "POST /faults/delay-responses":
+        control.delayResponses(optStr(body, "method") ?? "*", num(body, "ms"));
+        return {};
+      case "POST /faults/revoke-token":
+        control.revokeToken(str(body, "token"));
+        return {};
+      case "POST /faults/suppress-pings": {
+        const s = field(body, "suppress");
+        control.suppressPings(s === undefined ? true : s === true || s === "true");
+        return {};
+      }
+      case "POST /faults/clear":
+        control.clearFaults();
+        return {};
+    }
+    if (method === "GET" && path.startsWith("/history/")) {
+      const ch = workspace.resolveChannel(decodeURIComponent(path.slice("/history/".length)));
+      return { messages: control.history(ch) };
+    }
+    return NOT_FOUND;
+  }
+}
+
+const NOT_FOUND = Symbol("not found");

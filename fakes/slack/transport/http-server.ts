@@ -1,0 +1,159 @@
+// One Node HTTP server for everything: Slack's Web API and file URLs (answered by the core's msw
+// handlers), the control API, and WebSocket upgrades for Socket Mode. The CONNECT proxy feeds its
+// decrypted tunnels into the same server, so https://slack.com/... and http://127.0.0.1:PORT/...
+// behave the same.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import type { TLSSocket } from "node:tls";
+import { getResponse, type HttpHandler } from "msw";
+
+export interface FakeSlackServerOptions {
+  handlers: () => HttpHandler[];
+  /** /_control/* requests; returns after answering. */
+  control: (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) => Promise<void>;
+  /** /link/ WebSocket upgrades. */
+  upgrade: (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+  log: (line: string) => void;
+}
+
+const MAX_BODY = 200 * 1024 * 1024;
+
+/** The URL a request was made for: https://<Host> when it came through the TLS tunnel. */
+export function requestUrl(req: IncomingMessage): URL {
+  const encrypted = Boolean((req.socket as TLSSocket).encrypted);
+  const host = req.headers.host ?? (encrypted ? "slack.com" : "127.0.0.1");
+  return new URL(req.url ?? "/", `${encrypted ? "https" : "http"}://${host}`);
+}
+
+export function createFakeSlackServer(opts: FakeSlackServerOptions): {
+  server: Server;
+  sockets: Set<Socket>;
+} {
+  const sockets = new Set<Socket>();
+  const server = createServer({ keepAlive: true }, (req, res) => {
+    handle(req, res, opts).catch((err: Error) => {
+      opts.log(`http: handler failure for ${req.method} ${safePath(req)}: ${err.stack ?? err.message}`);
+      if (!res.headersSent) {
+        sendJson(res, 200, { ok: false, error: "internal_error" }, { "x-slack-failure": "internal_error" });
+      } else {
+        res.destroy();
+      }
+    });
+  });
+  server.on("connection", (s: Socket) => {
+    sockets.add(s);
+    s.on("close", () => sockets.delete(s));
+  });
+  server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = requestUrl(req);
+    if (url.pathname === "/link" || url.pathname === "/link/") return opts.upgrade(req, socket, head);
+    opts.log(`http: upgrade refused for ${url.pathname}`);
+    socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+  });
+  server.on("clientError", (err, socket) => {
+    opts.log(`http: client error: ${(err as Error).message}`);
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+    else socket.destroy();
+  });
+  return { server, sockets };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  opts: FakeSlackServerOptions,
+): Promise<void> {
+  const url = requestUrl(req);
+  const body = await readBody(req);
+  if (body === undefined) {
+    sendJson(res, 413, { ok: false, error: "request_too_large" });
+    return;
+  }
+  if (url.pathname.startsWith("/_control/") || url.pathname === "/_control") {
+    // Control API only on the plain port, never through the Slack-impersonating tunnel.
+    if (url.protocol === "https:") {
+      sendJson(res, 404, { ok: false, error: "not_found" });
+      return;
+    }
+    await opts.control(req, res, url, body);
+    return;
+  }
+  const headers = new Headers();
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue;
+    headers.set(k, Array.isArray(v) ? v.join(", ") : v);
+  }
+  const method = req.method ?? "GET";
+  const request = new Request(url, {
+    method,
+    headers,
+    body: method === "GET" || method === "HEAD" ? undefined : new Uint8Array(body),
+  });
+  const response = await getResponse(opts.handlers(), request);
+  if (!response) {
+    if (url.pathname.startsWith("/api/")) {
+      sendJson(res, 200, { ok: false, error: "unknown_method" }, { "x-slack-failure": "unknown_method" });
+    } else {
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found");
+    }
+    return;
+  }
+  await sendResponse(res, response, method === "HEAD");
+}
+
+async function sendResponse(res: ServerResponse, response: Response, head: boolean): Promise<void> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, key) => {
+    // Node computes framing itself; the Fetch Response's would be stale.
+    if (key === "content-encoding" || key === "transfer-encoding" || key === "connection") return;
+    headers[key] = value;
+  });
+  res.writeHead(response.status, response.statusText || undefined, headers);
+  if (!response.body || head) {
+    res.end();
+    return;
+  }
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (!res.write(value)) await new Promise<void>((r) => res.once("drain", () => r()));
+  }
+  res.end();
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let tooBig = false;
+    req.on("data", (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) tooBig = true;
+      else chunks.push(c);
+    });
+    req.on("end", () => resolve(tooBig ? undefined : Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  extraHeaders: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res
+    .writeHead(status, {
+      "content-type": "application/json; charset=utf-8",
+      "content-length": Buffer.byteLength(text),
+      ...extraHeaders,
+    })
+    .end(text);
+}
+
+function safePath(req: IncomingMessage): string {
+  return (req.url ?? "/").split("?")[0] as string;
+}
