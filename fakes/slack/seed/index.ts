@@ -1,7 +1,7 @@
 // Seed loading: a parsed object, a YAML file (or a scenario file with a `slack:` section), or the
 // default workspace. Problems are reported as `file:line:column: slack.users[1].name: message`.
 import { readFileSync } from "node:fs";
-import { isMap, LineCounter, parseDocument } from "yaml";
+import { isMap, isScalar, LineCounter, parseDocument } from "yaml";
 import { formatPath, type Seed, type SeedIssue, validateSeed } from "./validate.ts";
 
 export { formatPath, type Seed, type SeedIssue, validateSeed } from "./validate.ts";
@@ -67,6 +67,12 @@ export function parseSeedYaml(text: string, file: string, section?: string): See
     const lines = issues.map((issue) => {
       // The deepest node that exists gives the position (a missing key points at its parent).
       let node: unknown;
+      const last = issue.path[issue.path.length - 1];
+      if (issue.message.startsWith("unknown field") && typeof last === "string") {
+        // Point at the key itself, not its value.
+        const parent = doc.getIn([...base, ...issue.path.slice(0, -1)], true);
+        if (isMap(parent)) node = parent.items.find((p) => isScalar(p.key) && p.key.value === last)?.key;
+      }
       for (let n = issue.path.length; n >= 0 && !node; n--)
         node = doc.getIn([...base, ...issue.path.slice(0, n)], true);
       if (!node && base.length === 0) node = doc.contents;

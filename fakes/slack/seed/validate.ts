@@ -70,6 +70,7 @@ type Obj = Record<string, unknown>;
 
 const TOP = ["team", "apps", "users", "channels", "dms", "emoji", "messages"];
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+const NAME_RULE = "must be lowercase letters, digits, '.', '_' or '-'";
 
 function isObj(v: unknown): v is Obj {
   return !!v && typeof v === "object" && !Array.isArray(v);
@@ -92,7 +93,7 @@ class Checker {
     o: Obj,
     key: string,
     path: Path,
-    opts: { required?: boolean; pattern?: RegExp; example?: string } = {},
+    opts: { required?: boolean; pattern?: RegExp; example?: string; expect?: string } = {},
   ): string | undefined {
     const v = o[key];
     if (v === undefined || v === null) {
@@ -111,7 +112,7 @@ class Checker {
     if (opts.pattern && !opts.pattern.test(v)) {
       this.add(
         [...path, key],
-        `"${v}" does not match ${opts.pattern}`,
+        `"${v}" ${opts.expect ?? `does not match ${opts.pattern}`}`,
         opts.example ? `e.g. ${key}: ${opts.example}` : undefined,
       );
       return undefined;
@@ -163,7 +164,11 @@ export function validateSeed(seed: unknown): SeedIssue[] {
     else {
       c.keys(seed.team, ["team"], ["name", "domain", "id"]);
       c.str(seed.team, "name", ["team"]);
-      c.str(seed.team, "domain", ["team"], { pattern: /^[a-z0-9][a-z0-9-]*$/, example: "chochacho" });
+      c.str(seed.team, "domain", ["team"], {
+        pattern: /^[a-z0-9][a-z0-9-]*$/,
+        expect: "must be lowercase letters, digits and '-'",
+        example: "chochacho",
+      });
       c.str(seed.team, "id", ["team"], { pattern: /^T[A-Z0-9]{2,}$/, example: "T0CHOCHACHO" });
     }
   }
@@ -177,13 +182,18 @@ export function validateSeed(seed: unknown): SeedIssue[] {
       return;
     }
     c.keys(a, p, ["name", "id", "scopes", "bot_name"]);
-    const name = c.str(a, "name", p, { required: true, pattern: NAME, example: "mautrix-slack" });
+    const name = c.str(a, "name", p, {
+      required: true,
+      pattern: NAME,
+      expect: NAME_RULE,
+      example: "mautrix-slack",
+    });
     if (name) {
       if (appNames.includes(name)) c.add([...p, "name"], `duplicate app name "${name}"`);
       appNames.push(name);
     }
     c.str(a, "id", p, { pattern: /^A[A-Z0-9]{2,}$/, example: "A0MAUTRIX01" });
-    c.str(a, "bot_name", p, { pattern: NAME });
+    c.str(a, "bot_name", p, { pattern: NAME, expect: NAME_RULE });
     const scopes = c.list(a, "scopes", p);
     scopes?.forEach((s, j) => {
       if (typeof s !== "string" || !/^[a-z.]+(:[a-z.]+)*$/.test(s))
@@ -217,7 +227,7 @@ export function validateSeed(seed: unknown): SeedIssue[] {
         "owner",
         "deleted",
       ]);
-      name = c.str(u, "name", p, { required: true, pattern: NAME, example: "alice" });
+      name = c.str(u, "name", p, { required: true, pattern: NAME, expect: NAME_RULE, example: "alice" });
       c.str(u, "id", p, { pattern: /^[UW][A-Z0-9]{2,}$/, example: "U0ALICE0001" });
       for (const k of ["real_name", "display_name", "email", "tz"]) c.str(u, k, p);
       c.str(u, "avatar", p, { pattern: /^https?:\/\//, example: "https://example.org/alice.png" });
@@ -246,7 +256,7 @@ export function validateSeed(seed: unknown): SeedIssue[] {
     c.add(
       p,
       `unknown user "${ref}"`,
-      `known: ${[...userNames, "@bot", ...appNames.map((a) => `@${a}`)].join(", ")}`,
+      `known: ${[...new Set([...userNames, "@bot", ...appNames.map((a) => `@${a}`)])].join(", ")}`,
     );
   };
 
@@ -285,7 +295,7 @@ export function validateSeed(seed: unknown): SeedIssue[] {
       return;
     }
     c.keys(dm, p, ["name", "id", "members"]);
-    const name = c.str(dm, "name", p, { pattern: NAME });
+    const name = c.str(dm, "name", p, { pattern: NAME, expect: NAME_RULE });
     if (name) {
       if (channelNames.includes(name) || dmNames.includes(name))
         c.add([...p, "name"], `duplicate conversation name "${name}"`);
