@@ -2,7 +2,6 @@
 // JSON Schema (schema/scenario.schema.json) and docs/scenarios.md are all derived from this table;
 // the implementations live in src/scenario/steps.ts.
 import { UPGRADE_STEP_TYPES } from "../upgrade/step-types.ts";
-import { UPGRADE_STEP_TYPES } from "../upgrade/step-types.ts";
 import type { FieldSpec } from "./fields.ts";
 
 export interface StepTypeSpec {

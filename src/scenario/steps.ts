@@ -7,6 +7,7 @@ import type { CountSpec } from "../config/fields.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { SeenEvent } from "../environment/api.ts";
 import type { Direction } from "../report/model.ts";
+import { UPGRADE_IMPLEMENTATIONS } from "../upgrade/steps.ts";
 import { now, waitUntil } from "../util/clock.ts";
 import {
   checkCount,
@@ -987,4 +988,5 @@ export const IMPLEMENTATIONS: Record<string, Impl> = {
   "expect.health": expectHealth,
   "expect.logs": expectLogs,
   "expect.db": expectDb,
+  ...UPGRADE_IMPLEMENTATIONS,
 };
