@@ -12,10 +12,18 @@ import {
   RoomMemberEvent,
   RoomStateEvent,
 } from "matrix-js-sdk";
-import type { Logger } from "matrix-js-sdk/lib/logger.js";
+import { type Logger, logger as sdkRootLogger } from "matrix-js-sdk/lib/logger.js";
 import type { MatrixUser, SeenEvent } from "../environment/api.ts";
 import { now } from "../util/clock.ts";
 import { redact, registerSecret } from "../util/redact.ts";
+
+// Parts of the SDK (MatrixRTC sessions) log through its global loglevel logger, whose children copy
+// the parent's method factory: silence it once for the process.
+{
+  const root = sdkRootLogger as unknown as { methodFactory: unknown; rebuild?: () => void };
+  root.methodFactory = () => () => {};
+  root.rebuild?.();
+}
 
 const silent: Logger = {
   trace: () => {},

@@ -2,7 +2,7 @@
 // Login with `login app` in the bot DM -> the #dev-platform portal appears and the user joins ->
 // a Slack user's message reaches Matrix within 5 s -> a Matrix reply reaches Slack within 5 s.
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import type { MatrixUser, StartedEnvironment } from "../../src/environment/api.ts";
 import { startEnvironment } from "../../src/environment/environment.ts";
 import { timestampForPath } from "../../src/runtime/run.ts";
@@ -23,6 +23,12 @@ describe.skipIf(skipReason !== "")(`walking skeleton${skipReason ? ` (skipped: $
       progress: (line) => process.stdout.write(`  [env] ${line}\n`),
     });
     channelId = env.fakeSlack.workspace.resolveChannel("#dev-platform");
+  });
+
+  afterEach((ctx) => {
+    if (ctx.task.result?.state === "fail" && env) {
+      process.stderr.write(`  run folder (configs and logs): ${env.runDir}\n`);
+    }
   });
 
   afterAll(async () => {
