@@ -140,10 +140,10 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
     const y = TOP + row * ROW;
     const x0 = x(s.startedAt - start);
     const w = Math.max(2, x(s.startedAt - start + s.durationMs) - x0);
-    const label = s.id.length > 26 ? `${s.id.slice(0, 25)}…` : s.id;
+    const label = s.id.length > 24 ? `${s.id.slice(0, 23)}…` : s.id;
     const tip = `${s.id} (${s.type}) — ${s.title}\n${s.outcome}, ${formatMs(s.durationMs)} from +${formatMs(s.startedAt - start)}${s.error ? `\n${s.error.split("\n")[0]}` : ""}`;
     out.push(
-      `<a href="#${anchor("step", sIndex, i)}"><text class="rowlabel ${s.outcome}" x="${LABEL - 10}" y="${y + 16}" text-anchor="end">${h(label)}</text>`,
+      `<a href="#${anchor("step", sIndex, i)}"><text class="rowlabel ${s.outcome}" x="${LABEL - 10}" y="${y + 16}" text-anchor="end">${h(label)}<title>${h(s.id)}</title></text>`,
       `<rect class="tl-step ${s.outcome}" data-step="${h(s.id)}" x="${fmt(x0)}" y="${y + 5}" width="${fmt(w)}" height="14" rx="2"><title>${h(tip)}</title></rect>`,
     );
     for (const sample of s.latencies) {
@@ -280,6 +280,7 @@ function detailsCell(details: Record<string, unknown> | undefined): string {
 }
 
 function stepTable(scenario: ScenarioResult, sIndex: number): string {
+  if (scenario.steps.length === 0) return `<p class="muted">No steps ran.</p>`;
   const rows = scenario.steps.map((s, i) => {
     const offset = formatMs(s.startedAt - scenario.startedAt);
     const duration = s.outcome === "skipped" && !s.durationMs ? "–" : formatMs(s.durationMs);
@@ -360,7 +361,7 @@ function scenarioSection(
       : "";
   return `<section class="scenario ${scenario.outcome}" id="${anchor("scenario", sIndex)}">
 <div class="shead"><h2>${badge(scenario.outcome)} ${h(scenario.name)}</h2>
-<div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${c.passed} passed${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
+<div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${scenario.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
 ${error}
 <h3>Timeline</h3>
 ${setupTotal > 0 ? `<p class="muted small">Setup ${h(formatMs(setupTotal))}: ${setupText}</p>` : ""}
@@ -487,7 +488,7 @@ export function renderHtml(result: RunResult, opts: HtmlOptions): string {
       ? `<nav class="toc"><ul>${run.scenarios
           .map((s, i) => {
             const c = counts(s.steps);
-            return `<li>${badge(s.outcome)} <a href="#${anchor("scenario", i)}">${h(s.name)}</a> <span class="muted">${c.passed} passed${c.failed ? `, ${c.failed} failed` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""} · ${h(formatMs(s.durationMs))}</span></li>`;
+            return `<li>${badge(s.outcome)} <a href="#${anchor("scenario", i)}">${h(s.name)}</a> <span class="muted">${s.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, ${c.failed} failed` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""} · ${h(formatMs(s.durationMs))}</span></li>`;
           })
           .join("")}</ul></nav>`
       : "";
