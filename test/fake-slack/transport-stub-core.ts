@@ -74,7 +74,7 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         is_enterprise_install: false,
       });
     }),
-    http.get("https://files.slack.com/files-pri/:id", () => new HttpResponse("file-bytes", { status: 200 })),
+    http.get("https://files.slack.com/files-pri/*", () => new HttpResponse("file-bytes", { status: 200 })),
   ];
   const unsupported = () => {
     throw new Error("not in the stub core");

@@ -1,0 +1,107 @@
+// The bridge's own Slack library (slack-go fork, same version as mautrix-slack v0.2.0), reaching the
+// fake exactly as the bridge does: https://slack.com through HTTPS_PROXY, trusting SSL_CERT_FILE.
+// Skipped when no Go toolchain (with the module cache) is available.
+import { execFile, spawn, spawnSync } from "node:child_process";
+import { mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { FakeSlack } from "../../fakes/slack/api.ts";
+import { startFakeSlack } from "../../fakes/slack/index.ts";
+import { createStubCore, STUB_APP_TOKEN, STUB_BOT_TOKEN } from "./transport-stub-core.ts";
+
+const hasGo = spawnSync("go", ["version"]).status === 0;
+const srcDir = join(import.meta.dirname, "slackgo-client");
+let binary = "";
+
+beforeAll(async () => {
+  if (!hasGo) return;
+  binary = join(await mkdtemp(join(tmpdir(), "slackgo-")), "client");
+  // Offline build from the module cache only.
+  await promisify(execFile)("go", ["build", "-o", binary, "."], {
+    cwd: srcDir,
+    env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off", GOSUMDB: "off" },
+  });
+}, 120_000);
+
+const fakes: FakeSlack[] = [];
+afterEach(async () => {
+  for (const f of fakes.splice(0)) await f.stop();
+});
+
+interface Line {
+  kind: string;
+  at: number;
+  [k: string]: unknown;
+}
+
+function runClient(fake: FakeSlack, seconds: number, onLine?: (l: Line) => void): Promise<Line[]> {
+  const out: Line[] = [];
+  const child = spawn(binary, [], {
+    env: {
+      PATH: process.env.PATH,
+      HTTPS_PROXY: fake.proxyUrl,
+      SSL_CERT_FILE: fake.caFile,
+      NO_PROXY: "",
+      BOT_TOKEN: STUB_BOT_TOKEN,
+      APP_TOKEN: STUB_APP_TOKEN,
+      RUN_SECONDS: String(seconds),
+    },
+  });
+  let buf = "";
+  child.stdout.on("data", (d: Buffer) => {
+    buf += d.toString();
+    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
+      const line = JSON.parse(buf.slice(0, i)) as Line;
+      buf = buf.slice(i + 1);
+      out.push(line);
+      onLine?.(line);
+    }
+  });
+  return new Promise((resolve) => child.on("close", () => resolve(out)));
+}
+
+describe.skipIf(!hasGo)("slack-go socketmode through the proxy", () => {
+  it.concurrent("connects, receives and acks events, and stays connected past its 30 s ping watchdog", async () => {
+    const fake = await startFakeSlack({ pingIntervalMs: 5000 }, { createCore: createStubCore });
+    fakes.push(fake);
+    const done = runClient(fake, 36, (l) => {
+      if (l.kind === "connected") {
+        void fake.control.postMessage({ user: "U0HUMAN001", channel: "C0GENERAL1", text: "hello go" });
+      }
+    });
+    const lines = await done;
+    expect(lines.find((l) => l.kind === "auth")).toMatchObject({ user_id: "U0BOT00001" });
+    expect(lines.filter((l) => l.kind === "connected")).toHaveLength(1);
+    expect(lines.filter((l) => l.kind === "hello")).toHaveLength(1);
+    expect(lines.find((l) => l.kind === "event")).toMatchObject({ type: "message", retry_attempt: 0 });
+    expect(lines.filter((l) => l.kind.startsWith("error") || l.kind === "incoming_error")).toEqual([]);
+    const envs = fake.control.envelopes();
+    expect(envs).toHaveLength(1);
+    expect(envs[0]?.ackedAt).toBeDefined();
+    expect(fake.control.connections()).toHaveLength(1);
+  }, 60_000);
+
+  it.concurrent("reconnects once on a disconnect frame, and after ~30 s when pings are suppressed", async () => {
+    const fake = await startFakeSlack(
+      { firstPingDelayMs: 500, pingIntervalMs: 2000 },
+      { createCore: createStubCore },
+    );
+    fakes.push(fake);
+    let connected = 0;
+    const done = runClient(fake, 45, (l) => {
+      if (l.kind !== "connected") return;
+      connected += 1;
+      if (connected === 1) setTimeout(() => fake.control.disconnect("refresh_requested"), 1000);
+      if (connected === 2) fake.control.suppressPings(true);
+    });
+    await done;
+    const conns = fake.control.connections();
+    expect(conns.length).toBe(3);
+    expect(conns[0]?.closeReason).toBe("refresh_requested");
+    const gap = (conns[2]?.openedAt ?? 0) - (conns[1]?.openedAt ?? 0);
+    expect(gap).toBeGreaterThan(25_000);
+    expect(gap).toBeLessThan(40_000);
+  }, 60_000);
+});
