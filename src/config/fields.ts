@@ -43,6 +43,9 @@ export interface Walk {
   refs?: RefChecker;
 }
 
+const DURATION_HINT = 'use ms, s, m or h: "500ms", "5s", "2m", or a number of milliseconds';
+const SIZE_HINT = 'use B, KB, MB or GB: "9MB", "512KB", or a number of bytes';
+
 const countSpec: Record<string, FieldSpec> = {
   min: { type: "integer", min: 0, doc: "at least" },
   max: { type: "integer", min: 0, doc: "at most" },
@@ -109,7 +112,8 @@ export function checkValue(w: Walk, node: Node | null | undefined, spec: FieldSp
       return { min: node.value, max: node.value };
     return bad("write an exact count (3) or a range ({ min: 1 })");
   }
-  if (!isScalar(node)) return bad();
+  if (!isScalar(node))
+    return bad(spec.type === "duration" ? DURATION_HINT : spec.type === "size" ? SIZE_HINT : undefined);
   const v = node.value;
   switch (spec.type) {
     case "string": {
@@ -153,7 +157,7 @@ export function checkValue(w: Walk, node: Node | null | undefined, spec: FieldSp
     }
     case "size": {
       const bytes = parseSize(v);
-      return bytes === undefined ? bad('use B, KB, MB or GB: "9MB", "512KB", or a number of bytes') : bytes;
+      return bytes === undefined ? bad(SIZE_HINT) : bytes;
     }
   }
 }

@@ -4,7 +4,7 @@ import path from "node:path";
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import type { EnvironmentSpec } from "../environment/api.ts";
 import { checkEnvironmentFile } from "./environment.ts";
-import { ConfigError, type ConfigProblem, closest, quoteList } from "./errors.ts";
+import { ConfigError, type ConfigProblem, closest, displayPath, quoteList } from "./errors.ts";
 import {
   checkObject,
   checkValue,
@@ -156,7 +156,7 @@ export async function checkScenarioFile(
       r.report(
         envNode,
         "environment",
-        `environment "${top.environment}" not found (looked for ${found.looked.map((f) => path.relative(process.cwd(), f) || f).join(", ")})`,
+        `environment "${top.environment}" not found (looked for ${found.looked.map(displayPath).join(", ")})`,
         near
           ? `did you mean "${near}"?`
           : avail.length
@@ -177,7 +177,7 @@ export async function checkScenarioFile(
     const validate = await seedValidator();
     if (validate) {
       for (const issue of validate(seed.seed)) {
-        const at = seed.source ? nodeAt(seed.source.root, issue.path) : undefined;
+        const at = seed.source ? nodeAt(seed.source.root, issue.path) : nodeAt(seed.node, issue.path);
         const rep = seed.source ? new Reporter(seed.source) : r;
         const field = seed.source ? issuePath("", issue.path) : issuePath("slack", issue.path);
         rep.report(at ?? seed.node, field || "slack", issue.message, issue.hint);
