@@ -1,0 +1,497 @@
+// Builds the harness's images offline from packages: a debootstrapped Debian base, then PostgreSQL
+// (apt), Synapse (PyPI wheels downloaded on the host) and mautrix-slack (built on the host from the
+// Go module proxy) on top of it. Each image is labelled with the hash of its inputs and skipped when
+// an image with that label already exists.
+import { spawn } from "node:child_process";
+import type { WriteStream } from "node:fs";
+import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { mirrorsFor, readHostAptSources } from "./apt-sources.ts";
+import { computeCacheKey, IMAGE_LABEL, INPUTS_LABEL, readFolderFiles } from "./cache-key.ts";
+import { capture, inspectImage } from "./docker-cli.ts";
+import { BUILD_COMMAND, DEFAULT_IMAGE_MAP_PATH, PROJECT_ROOT } from "./image-map.ts";
+import { goBuildArgs, type ImageSpec, imageSpecs, pipPlatformArgs, selectImages } from "./specs.ts";
+import { loadVersions } from "./versions.ts";
+
+export interface BuildOptions {
+  /** Image names to build (`postgres`, `synapse`, `synapse:1.163.2`, ...); all when empty. */
+  only?: string[];
+  /** Rebuild the selected images even when an image with the same inputs exists. */
+  force?: boolean;
+  /** Project root (holds images/ and .cache/). */
+  root?: string;
+  /** Receives one line per event: building, cached, built, failed. */
+  onProgress?: (line: string) => void;
+  /** Where to write the image map (default .cache/image-map.json). */
+  imageMapPath?: string;
+}
+
+export interface StepTiming {
+  step: string;
+  seconds: number;
+}
+
+export interface ImageResult {
+  name: string;
+  ref: string;
+  status: "cached" | "built" | "failed" | "skipped";
+  seconds: number;
+  steps: StepTiming[];
+  id?: string;
+  sizeBytes?: number;
+  failure?: { step: string; tail: string[]; logFile: string; retry: string; message: string };
+}
+
+export interface BuildSummary {
+  results: ImageResult[];
+  seconds: number;
+  imageMapPath: string | null;
+  ok: boolean;
+}
+
+const TAIL_LINES = 30;
+
+class StepError extends Error {
+  step: string;
+  tail: string[];
+  constructor(step: string, message: string, tail: string[]) {
+    super(message);
+    this.step = step;
+    this.tail = tail;
+  }
+}
+
+/** FIFO limiter: at most `size` holders at once. */
+class Semaphore {
+  private free: number;
+  private waiting: (() => void)[] = [];
+  constructor(size: number) {
+    this.free = size;
+  }
+  async use<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.free > 0) this.free--;
+    else await new Promise<void>((r) => this.waiting.push(r));
+    try {
+      return await fn();
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.free++;
+    }
+  }
+}
+
+/** Per-image log file plus the last lines of output, for failure reports. */
+class ImageLog {
+  readonly file: string;
+  private stream: WriteStream;
+  private tail: string[] = [];
+  private partial = "";
+  constructor(file: string) {
+    this.file = file;
+    this.stream = createWriteStream(file, { flags: "w" });
+  }
+  write(chunk: string): void {
+    this.stream.write(chunk);
+    const lines = (this.partial + chunk).split("\n");
+    this.partial = lines.pop() ?? "";
+    for (const l of lines) {
+      this.tail.push(l);
+      if (this.tail.length > TAIL_LINES) this.tail.shift();
+    }
+  }
+  lastLines(): string[] {
+    const all = this.partial ? [...this.tail, this.partial] : [...this.tail];
+    return all.slice(-TAIL_LINES);
+  }
+  resetTail(): void {
+    this.tail = [];
+    this.partial = "";
+  }
+  close(): Promise<void> {
+    return new Promise((r) => this.stream.end(r));
+  }
+}
+
+interface StepOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+function fmtSeconds(s: number): string {
+  return `${s.toFixed(1)} s`;
+}
+
+function fmtSize(bytes: number | undefined): string {
+  return bytes === undefined ? "" : `${Math.round(bytes / 1e6)} MB`;
+}
+
+function slug(name: string): string {
+  return name.replace(/[^A-Za-z0-9._-]+/g, "-");
+}
+
+function shellQuote(s: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export async function buildImages(opts: BuildOptions = {}): Promise<BuildSummary> {
+  const t0 = performance.now();
+  const root = opts.root ?? PROJECT_ROOT;
+  const imagesDir = join(root, "images");
+  const cacheDir = join(root, ".cache", "image-build");
+  mkdirSync(cacheDir, { recursive: true });
+  const say = opts.onProgress ?? ((line: string) => console.log(line));
+  const versions = loadVersions(imagesDir);
+  const specs = imageSpecs(versions);
+  const { selected, unknown } = selectImages(specs, opts.only ?? []);
+  if (unknown.length > 0) {
+    throw new Error(
+      `unknown image ${unknown.join(", ")}; known: ${[...new Set(specs.flatMap((s) => [s.kind, s.name]))].join(", ")}`,
+    );
+  }
+  const width = Math.max(...specs.map((s) => s.name.length)) + 2;
+  const line = (spec: ImageSpec, text: string) => say(`${spec.name.padEnd(width)}${text}`);
+
+  const base = specs.find((s) => s.parent === null)!;
+  const children = selected.filter((s) => s.parent !== null);
+  const forced = () => opts.force === true;
+  const results = new Map<ImageSpec, ImageResult>();
+
+  const goLimit = new Semaphore(1); // CPU-bound: one Go build uses both cores
+  const pipLimit = new Semaphore(2);
+  const dockerLimit = new Semaphore(2);
+
+  const keyFor = (spec: ImageSpec, parentId: string | null) =>
+    computeCacheKey({
+      image: spec.name,
+      files: readFolderFiles(join(imagesDir, spec.folder)),
+      recipe: spec.recipe,
+      parentId,
+    });
+
+  async function isCurrent(spec: ImageSpec, key: string): Promise<{ id: string; size: number } | undefined> {
+    const info = await inspectImage(spec.ref);
+    return info && info.labels[INPUTS_LABEL] === key ? { id: info.id, size: info.size } : undefined;
+  }
+
+  /** Runs one image's steps, timing them and turning failures into a result. */
+  async function runImage(
+    spec: ImageSpec,
+    work: (step: (name: string, fn: () => Promise<void>) => Promise<void>, log: ImageLog) => Promise<void>,
+  ): Promise<ImageResult> {
+    const start = performance.now();
+    const log = new ImageLog(join(cacheDir, `${slug(spec.name)}.log`));
+    const steps: StepTiming[] = [];
+    line(spec, "building ...");
+    const step = async (name: string, fn: () => Promise<void>) => {
+      const s = performance.now();
+      log.write(`\n==> ${name}\n`);
+      log.resetTail();
+      try {
+        await fn();
+      } catch (err) {
+        if (err instanceof StepError) throw err;
+        throw new StepError(name, (err as Error).message, log.lastLines());
+      }
+      steps.push({ step: name, seconds: (performance.now() - s) / 1000 });
+    };
+    try {
+      await work(step, log);
+      const info = await inspectImage(spec.ref);
+      const seconds = (performance.now() - start) / 1000;
+      line(spec, `built in ${fmtSeconds(seconds)}  ${fmtSize(info?.size)}`);
+      await log.close();
+      return {
+        name: spec.name,
+        ref: spec.ref,
+        status: "built",
+        seconds,
+        steps,
+        id: info?.id,
+        sizeBytes: info?.size,
+      };
+    } catch (err) {
+      const e = err instanceof StepError ? err : new StepError("build", String(err), log.lastLines());
+      log.write(`\n!! ${e.step} failed: ${e.message}\n`);
+      await log.close();
+      const seconds = (performance.now() - start) / 1000;
+      const retry = `${BUILD_COMMAND} --only ${spec.name}`;
+      const logFile = relative(process.cwd(), log.file) || log.file;
+      const tail = e.tail.length > 0 ? e.tail : [e.message];
+      say(
+        [
+          `${spec.name.padEnd(width)}FAILED at step "${e.step}" after ${fmtSeconds(seconds)}: ${e.message}`,
+          ...tail.map((l) => `    | ${l}`),
+          `    log:   ${logFile}`,
+          `    retry: ${retry}`,
+        ].join("\n"),
+      );
+      return {
+        name: spec.name,
+        ref: spec.ref,
+        status: "failed",
+        seconds,
+        steps,
+        failure: { step: e.step, tail, logFile: log.file, retry, message: e.message },
+      };
+    }
+  }
+
+  /** Spawns a command, streaming its output into the image's log; throws StepError on failure. */
+  function exec(
+    log: ImageLog,
+    stepName: string,
+    cmd: string,
+    args: string[],
+    o: StepOptions = {},
+  ): Promise<string> {
+    log.write(`$ ${[cmd, ...args].map(shellQuote).join(" ")}\n`);
+    return new Promise((resolve, reject) => {
+      let stdout = "";
+      const child = spawn(cmd, args, {
+        cwd: o.cwd,
+        env: { ...process.env, ...o.env },
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      child.stdout.on("data", (d: Buffer) => {
+        stdout += d.toString();
+        log.write(d.toString());
+      });
+      child.stderr.on("data", (d: Buffer) => log.write(d.toString()));
+      child.on("error", (err) =>
+        reject(new StepError(stepName, `${cmd}: ${err.message}`, [...log.lastLines(), err.message])),
+      );
+      child.on("close", (code, signal) => {
+        if (code === 0) resolve(stdout);
+        else
+          reject(new StepError(stepName, `${cmd} exited with ${signal ?? `code ${code}`}`, log.lastLines()));
+      });
+    });
+  }
+
+  async function dockerBuild(
+    spec: ImageSpec,
+    log: ImageLog,
+    step: (name: string, fn: () => Promise<void>) => Promise<void>,
+    ctx: string,
+    key: string,
+    buildArgs: Record<string, string>,
+  ): Promise<void> {
+    await dockerLimit.use(() =>
+      step("docker build", async () => {
+        const args = ["build", "--rm", "--force-rm", "-t", spec.ref];
+        args.push("--label", `${INPUTS_LABEL}=${key}`, "--label", `${IMAGE_LABEL}=${spec.name}`);
+        for (const [k, v] of Object.entries({ BASE_IMAGE: spec.parent ?? "", ...buildArgs }))
+          args.push("--build-arg", `${k}=${v}`);
+        args.push(ctx);
+        // The legacy builder: bookworm's docker.io has no buildx, and it resolves local FROM images.
+        await exec(log, "docker build", "docker", args, { env: { DOCKER_BUILDKIT: "0" } });
+      }),
+    );
+  }
+
+  function freshContext(spec: ImageSpec): string {
+    const ctx = join(cacheDir, "ctx", slug(spec.name));
+    mkdirSync(ctx, { recursive: true });
+    for (const f of readFolderFiles(join(imagesDir, spec.folder))) {
+      const dest = join(ctx, f.path);
+      mkdirSync(join(dest, ".."), { recursive: true });
+      writeFileSync(dest, f.content, { mode: f.executable ? 0o755 : 0o644 });
+    }
+    return ctx;
+  }
+
+  // ---- base image -------------------------------------------------------------------------------
+  const baseForced = selected.includes(base) && forced();
+  const baseKey = keyFor(base, null);
+  const baseCurrent = baseForced ? undefined : await isCurrent(base, baseKey);
+  let baseReady: Promise<string | undefined>;
+  if (baseCurrent) {
+    if (selected.includes(base)) {
+      line(base, "cached");
+      results.set(base, {
+        name: base.name,
+        ref: base.ref,
+        status: "cached",
+        seconds: 0,
+        steps: [],
+        id: baseCurrent.id,
+        sizeBytes: baseCurrent.size,
+      });
+    }
+    baseReady = Promise.resolve(baseCurrent.id);
+  } else {
+    baseReady = runImage(base, async (step, log) => {
+      const suite = versions.debian.suite;
+      const mirrors = mirrorsFor(readHostAptSources(), suite);
+      if (!mirrors.main) {
+        throw new StepError("find mirror", `no apt source for "${suite}" in /etc/apt/sources.list{,.d}`, []);
+      }
+      const rootfs = join(cacheDir, "rootfs", slug(base.name));
+      await step("debootstrap", async () => {
+        await exec(log, "debootstrap", "bash", [
+          join(imagesDir, "debian", "rootfs.sh"),
+          suite,
+          rootfs,
+          mirrors.main!,
+          mirrors.security ?? "",
+        ]);
+      });
+      await step("docker import", async () => {
+        const changes = [
+          'CMD ["/bin/bash"]',
+          "ENV LANG=C.UTF-8",
+          `LABEL ${INPUTS_LABEL}=${baseKey} ${IMAGE_LABEL}=${base.name}`,
+        ];
+        const script = `set -o pipefail; tar -C "$1" --numeric-owner -c . | docker import ${changes
+          .map((c) => `-c ${shellQuote(c)}`)
+          .join(" ")} - "$2"`;
+        await exec(log, "docker import", "bash", ["-c", script, "import", rootfs, base.ref]);
+        rmSync(rootfs, { recursive: true, force: true });
+      });
+    }).then((r) => {
+      results.set(base, r);
+      return r.status === "built" ? r.id : undefined;
+    });
+  }
+
+  // ---- images on top of it ------------------------------------------------------------------------
+  const childJobs = children.map(async (spec): Promise<void> => {
+    if (baseCurrent && !forced()) {
+      const key = keyFor(spec, baseCurrent.id);
+      const current = await isCurrent(spec, key);
+      if (current) {
+        line(spec, "cached");
+        results.set(spec, {
+          name: spec.name,
+          ref: spec.ref,
+          status: "cached",
+          seconds: 0,
+          steps: [],
+          id: current.id,
+          sizeBytes: current.size,
+        });
+        return;
+      }
+    }
+    const result = await runImage(spec, async (step, log) => {
+      const ctx = freshContext(spec);
+      const buildArgs: Record<string, string> = {};
+      if (spec.kind === "postgres") buildArgs.PG_MAJOR = spec.version;
+      if (spec.kind === "synapse") {
+        buildArgs.SYNAPSE_VERSION = spec.version;
+        await pipLimit.use(() => step("pip download", () => pipDownload(log, spec, ctx)));
+      }
+      if (spec.kind === "mautrix-slack") await goLimit.use(() => goBuild(log, step, spec, ctx));
+      const parentId = await baseReady;
+      if (!parentId) throw new StepError("wait for base image", `${base.name} failed to build`, []);
+      await dockerBuild(spec, log, step, ctx, keyFor(spec, parentId), buildArgs);
+    });
+    results.set(spec, result);
+  });
+
+  async function pipDownload(log: ImageLog, spec: ImageSpec, ctx: string): Promise<void> {
+    const wheels = join(ctx, "wheels");
+    mkdirSync(wheels, { recursive: true });
+    const python = process.env.PYTHON ?? "python3";
+    await exec(
+      log,
+      "pip download",
+      python,
+      [
+        "-m",
+        "pip",
+        "download",
+        "--disable-pip-version-check",
+        ...pipPlatformArgs(versions.synapse.python),
+        `matrix-synapse==${spec.version}`,
+        "psycopg2-binary",
+        "-d",
+        wheels,
+      ],
+      {},
+    );
+  }
+
+  async function goBuild(
+    log: ImageLog,
+    step: (name: string, fn: () => Promise<void>) => Promise<void>,
+    spec: ImageSpec,
+    ctx: string,
+  ): Promise<void> {
+    const mod = versions["mautrix-slack"].module;
+    const pinned = versions["mautrix-slack"].versions[spec.version].sum;
+    const go = (await hasOnPath("go")) || !existsSync("/usr/local/go/bin/go") ? "go" : "/usr/local/go/bin/go";
+    // The module's own go.sum pins its dependencies; the module itself is checked against our pin.
+    const goEnv = { GONOSUMDB: mod, GOTOOLCHAIN: "local", CGO_ENABLED: "1" };
+    let dir = "";
+    await step("go mod download", async () => {
+      const out = await exec(
+        log,
+        "go mod download",
+        go,
+        ["mod", "download", "-json", `${mod}@${spec.version}`],
+        {
+          env: goEnv,
+          cwd: ctx,
+        },
+      );
+      const info = JSON.parse(out) as { Dir?: string; Sum?: string; Error?: string };
+      if (info.Error || !info.Dir) throw new Error(info.Error ?? "no Dir in go mod download output");
+      if (info.Sum !== pinned) {
+        throw new Error(`module sum ${info.Sum} does not match the pinned ${pinned} (images/versions.json)`);
+      }
+      dir = info.Dir;
+    });
+    const src = join(cacheDir, "go-src", slug(spec.name));
+    await step("go build", async () => {
+      rmSync(src, { recursive: true, force: true });
+      mkdirSync(join(src, ".."), { recursive: true });
+      await exec(log, "go build", "bash", ["-c", 'cp -r "$1" "$2" && chmod -R u+w "$2"', "copy", dir, src]);
+      await exec(
+        log,
+        "go build",
+        go,
+        [...goBuildArgs(spec.version), join(ctx, "mautrix-slack"), "./cmd/mautrix-slack"],
+        {
+          cwd: src,
+          env: goEnv,
+        },
+      );
+      // Upstream's entrypoint comes from the verified module, never from this repository.
+      writeFileSync(join(ctx, "docker-run.sh"), readFileSync(join(dir, "docker-run.sh")), { mode: 0o755 });
+      rmSync(src, { recursive: true, force: true });
+    });
+  }
+
+  await Promise.all([baseReady, ...childJobs]);
+
+  // Untagged images carrying our labels (stages of multi-stage builds, images a rebuild replaced) are
+  // never used again; prune leaves alone any that a container still uses.
+  for (const label of ["bridge-harness.stage", IMAGE_LABEL]) {
+    await capture("docker", ["image", "prune", "-f", "--filter", `label=${label}`]);
+  }
+
+  const ordered = specs.filter((s) => results.has(s)).map((s) => results.get(s)!);
+  const ok = ordered.every((r) => r.status === "built" || r.status === "cached");
+  const imageMapPath = await writeImageMap(specs, opts.imageMapPath ?? DEFAULT_IMAGE_MAP_PATH);
+  return { results: ordered, seconds: (performance.now() - t0) / 1000, imageMapPath, ok };
+}
+
+async function hasOnPath(cmd: string): Promise<boolean> {
+  const r = await capture("bash", ["-c", `command -v ${cmd}`]);
+  return r.code === 0;
+}
+
+/** Writes upstream -> local pairs for every image the engine now has; returns the path, or null. */
+export async function writeImageMap(specs: ImageSpec[], path: string): Promise<string | null> {
+  const entries: Record<string, string> = {};
+  for (const spec of specs) {
+    if (spec.upstream.length === 0 || !(await inspectImage(spec.ref))) continue;
+    for (const up of spec.upstream) entries[up] = spec.ref;
+  }
+  if (Object.keys(entries).length === 0) return null;
+  mkdirSync(join(path, ".."), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(entries, null, 2)}\n`);
+  return path;
+}

@@ -1,0 +1,125 @@
+// The images the harness builds, their parents, their pinned versions and the upstream names they
+// stand in for. Host-side preparation (go build, pip download) lives in build.ts.
+import type { PinnedVersions } from "./versions.ts";
+
+export type ImageKind = "debian" | "postgres" | "synapse" | "mautrix-slack";
+
+export interface ImageSpec {
+  /** Short name used on the command line and in progress lines, e.g. `synapse:1.163.2`. */
+  name: string;
+  kind: ImageKind;
+  /** Full local reference, e.g. `bridge-harness/synapse:1.163.2`. */
+  ref: string;
+  /** Folder under images/ with the Dockerfile and scripts. */
+  folder: ImageKind;
+  parent: string | null;
+  version: string;
+  /** Upstream names this image replaces in the image map. */
+  upstream: string[];
+  /** Everything besides the folder's files that decides the result. */
+  recipe: Record<string, unknown>;
+}
+
+export const REPOSITORY_PREFIX = "bridge-harness/";
+
+/** Flags of the host-side Go build; part of the cache key. */
+export function goBuildArgs(tag: string): string[] {
+  return ["build", "-tags", "goolm", "-ldflags", `-s -w -X main.Tag=${tag}`, "-o"];
+}
+
+/** Platform selectors of `pip download` for the image's Python; part of the cache key. */
+export function pipPlatformArgs(python: string): string[] {
+  const abi = `cp${python.replace(".", "")}`;
+  return [
+    "--only-binary=:all:",
+    "--platform",
+    "manylinux2014_x86_64",
+    "--platform",
+    "manylinux_2_17_x86_64",
+    "--platform",
+    "manylinux_2_28_x86_64",
+    "--platform",
+    "linux_x86_64",
+    "--python-version",
+    python,
+    "--implementation",
+    "cp",
+    "--abi",
+    abi,
+    "--abi",
+    "abi3",
+    "--abi",
+    "none",
+  ];
+}
+
+/** Images in build priority order (the ones others wait for first). */
+export function imageSpecs(v: PinnedVersions): ImageSpec[] {
+  const debianRef = `${REPOSITORY_PREFIX}debian:${v.debian.suite}`;
+  const debian: ImageSpec = {
+    name: `debian:${v.debian.suite}`,
+    kind: "debian",
+    ref: debianRef,
+    folder: "debian",
+    parent: null,
+    version: v.debian.suite,
+    upstream: [],
+    recipe: { suite: v.debian.suite, variant: "minbase" },
+  };
+  const pg = String(v.postgres.major);
+  const postgres: ImageSpec = {
+    name: `postgres:${pg}`,
+    kind: "postgres",
+    ref: `${REPOSITORY_PREFIX}postgres:${pg}`,
+    folder: "postgres",
+    parent: debianRef,
+    version: pg,
+    // Upstream's default tag is 16; Debian's suite carries only this major, which suits the tests.
+    upstream: [...new Set([`postgres:${pg}`, "postgres:16"])],
+    recipe: { major: v.postgres.major },
+  };
+  const synapse = (ver: string): ImageSpec => ({
+    name: `synapse:${ver}`,
+    kind: "synapse",
+    ref: `${REPOSITORY_PREFIX}synapse:${ver}`,
+    folder: "synapse",
+    parent: debianRef,
+    version: ver,
+    upstream: [`matrixdotorg/synapse:v${ver}`],
+    recipe: { version: ver, pip: pipPlatformArgs(v.synapse.python), extra: ["psycopg2-binary"] },
+  });
+  const slack = v["mautrix-slack"];
+  const bridge = (tag: string): ImageSpec => ({
+    name: `mautrix-slack:${tag}`,
+    kind: "mautrix-slack",
+    ref: `${REPOSITORY_PREFIX}mautrix-slack:${tag}`,
+    folder: "mautrix-slack",
+    parent: debianRef,
+    version: tag,
+    upstream: [`mautrix/slack:${tag}`],
+    recipe: { module: slack.module, tag, sum: slack.versions[tag].sum, go: goBuildArgs(tag), cgo: true },
+  });
+  const synapseVersions = [v.synapse.default, ...v.synapse.versions.filter((x) => x !== v.synapse.default)];
+  const slackTags = [slack.default, ...Object.keys(slack.versions).filter((x) => x !== slack.default)];
+  // Priority: postgres, default bridge, default Synapse, then the other versions.
+  const [synDefault, ...synOthers] = synapseVersions.map(synapse);
+  const [slackDefault, ...slackOthers] = slackTags.map(bridge);
+  return [debian, postgres, slackDefault, synDefault, ...slackOthers, ...synOthers];
+}
+
+/** Selects images by `--only` names: `synapse` (every version), `synapse:1.163.2`, or a full ref. */
+export function selectImages(
+  specs: ImageSpec[],
+  only: string[],
+): { selected: ImageSpec[]; unknown: string[] } {
+  if (only.length === 0) return { selected: specs, unknown: [] };
+  const unknown: string[] = [];
+  const chosen = new Set<ImageSpec>();
+  for (const raw of only) {
+    const name = raw.startsWith(REPOSITORY_PREFIX) ? raw.slice(REPOSITORY_PREFIX.length) : raw;
+    const matches = specs.filter((s) => s.name === name || s.kind === name);
+    if (matches.length === 0) unknown.push(raw);
+    for (const m of matches) chosen.add(m);
+  }
+  return { selected: specs.filter((s) => chosen.has(s)), unknown };
+}
