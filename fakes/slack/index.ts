@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { redact } from "../../src/util/redact.ts";
 import type { FakeSlack, FakeSlackOptions, SlackControl } from "./api.ts";
+import { createSlackCore } from "./core/index.ts";
 import type { SlackCore, SlackCoreOptions } from "./internal.ts";
 import { SocketModeHub, type SocketModeHubOptions } from "./socket-mode/hub.ts";
 import { createRunCertificates, writeCaFile } from "./transport/ca.ts";
@@ -43,7 +44,7 @@ export async function startFakeSlack(
     redeliveryDelaysMs: opts.redeliveryDelaysMs,
     log,
   });
-  const createCore = internals.createCore ?? (await loadCore());
+  const createCore = internals.createCore ?? createSlackCore;
   const core = await createCore({ seed: opts.seed, socketMode: hub, log });
   hub.setWorkspace(core.workspace);
 
@@ -106,16 +107,6 @@ export async function startFakeSlack(
   };
   log(`started: web API ${fake.webApiUrl}, proxy ${fake.proxyUrl}, CA ${caFile}`);
   return fake;
-}
-
-async function loadCore(): Promise<(opts: SlackCoreOptions) => SlackCore | Promise<SlackCore>> {
-  // Resolved at run time so the transport builds and tests without the core present.
-  const spec = "./core/index.ts";
-  const mod = (await import(spec)) as {
-    createSlackCore?: (o: SlackCoreOptions) => SlackCore | Promise<SlackCore>;
-  };
-  if (!mod.createSlackCore) throw new Error("fakes/slack/core/index.ts does not export createSlackCore");
-  return mod.createSlackCore;
 }
 
 function listen(server: Server, host: string, port: number): Promise<number> {

@@ -4,7 +4,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
-import { createStubCore, STUB_APP_TOKEN } from "./transport-stub-core.ts";
+import { createStubCore, lastStubPort, STUB_APP_TOKEN } from "./transport-stub-core.ts";
 
 const quietLogger = {
   debug() {},
@@ -168,6 +168,49 @@ describe("Socket Mode with @slack/socket-mode", () => {
     },
     30_000,
   );
+
+  it("delivers raw events as published (file_share, member_joined_channel, channel_created)", async () => {
+    const c = client();
+    const got = collect(c);
+    await c.start();
+    const port = lastStubPort!;
+    const t = `${Math.floor(Date.now() / 1000)}.000100`;
+    const ids = [
+      port.publish("A0FAKE0001", {
+        type: "message",
+        subtype: "file_share",
+        upload: true,
+        user: "U0HUMAN001",
+        text: "",
+        files: [{ id: "F0FILE0001", name: "a.txt", size: 3, created: 1 }],
+        channel: "C0GENERAL1",
+        ts: t,
+        event_ts: t,
+        channel_type: "channel",
+      }),
+      port.publish("A0FAKE0001", {
+        type: "member_joined_channel",
+        user: "U0HUMAN001",
+        channel: "C0GENERAL1",
+        channel_type: "C",
+        team: "T0FAKE0001",
+        event_ts: t,
+      }),
+      port.publish("A0FAKE0001", {
+        type: "channel_created",
+        channel: { id: "C0NEW00001", name: "new", is_channel: true, created: 1, creator: "U0HUMAN001" },
+        event_ts: t,
+      }),
+    ];
+    await until(() => got.length === 3);
+    expect(got.map((g) => g.event.subtype ?? g.type)).toEqual([
+      "file_share",
+      "member_joined_channel",
+      "channel_created",
+    ]);
+    expect(got.map((g) => g.body.event_id)).toEqual(ids);
+    expect(String(got[2]?.body.event_context)).toMatch(/^4-/);
+  });
 
   it("sends too_many_websockets instead of hello to the 11th connection", async () => {
     const started: SocketModeClient[] = [];

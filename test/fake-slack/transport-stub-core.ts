@@ -2,12 +2,16 @@
 // methods, and user actions that only publish events.
 import { HttpResponse, http } from "msw";
 import type { WorkspaceInfo } from "../../fakes/slack/api.ts";
-import type { SlackCore, SlackCoreOptions } from "../../fakes/slack/internal.ts";
+import type { SlackCore, SlackCoreOptions, SocketModePort } from "../../fakes/slack/internal.ts";
 
 export const STUB_APP_TOKEN = "xapp-1-A0FAKE0001-1234567890123-stubstubstubstubstubstubstubstub";
 export const STUB_BOT_TOKEN = "xoxb-1234567890123-1234567890123-stubstubstubstubstubstub";
 
+/** The port the last stub core was given, for tests that publish raw events. */
+export let lastStubPort: SocketModePort | undefined;
+
 export function createStubCore(opts: SlackCoreOptions): SlackCore {
+  lastStubPort = opts.socketMode;
   const workspace: WorkspaceInfo = {
     teamId: "T0FAKE0001",
     teamName: "Fake",

@@ -46,7 +46,9 @@ interface PendingEvent {
   appId: string;
   eventId: string;
   event: Record<string, unknown>;
-  payload: Record<string, unknown>;
+  eventTime: number;
+  /** Built at the first write, once the workspace is known (the seed may publish earlier). */
+  payload?: Record<string, unknown>;
   /** retry_attempt of the next delivery. */
   attempt: number;
   done: boolean;
@@ -134,7 +136,7 @@ export class SocketModeHub implements SocketModePort {
       appId,
       eventId,
       event,
-      payload: this.buildPayload(appId, eventId, event),
+      eventTime: Math.floor(Date.now() / 1000),
       attempt: 0,
       done: false,
     };
@@ -456,6 +458,7 @@ export class SocketModeHub implements SocketModePort {
     }
     const envelopeId = randomUUID();
     const attempt = pending.attempt;
+    pending.payload ??= this.buildPayload(pending);
     const frame = JSON.stringify({
       envelope_id: envelopeId,
       payload: pending.payload,
@@ -519,11 +522,8 @@ export class SocketModeHub implements SocketModePort {
     for (const p of lost) this.enqueue(p);
   }
 
-  private buildPayload(
-    appId: string,
-    eventId: string,
-    event: Record<string, unknown>,
-  ): Record<string, unknown> {
+  private buildPayload(pending: PendingEvent): Record<string, unknown> {
+    const { appId, eventId, event } = pending;
     const ws = this.workspace;
     const teamId = ws?.teamId ?? "T0FAKE0001";
     const app = ws?.apps.find((a) => a.appId === appId);
@@ -544,7 +544,7 @@ export class SocketModeHub implements SocketModePort {
       event,
       type: "event_callback",
       event_id: eventId,
-      event_time: Math.floor(Date.now() / 1000),
+      event_time: pending.eventTime,
       authorizations: [
         {
           enterprise_id: null,
