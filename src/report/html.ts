@@ -2,6 +2,7 @@
 // Content-Security-Policy forbids any network request). Failures first, then per scenario a timeline
 // of setup and steps, latency charts per direction against the budget, a step table and links to
 // every service log (relative to the report, so they open when the file is viewed locally).
+import { basename } from "node:path";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
 import type {
   Direction,
@@ -11,7 +12,7 @@ import type {
   ScenarioResult,
   StepResult,
 } from "./model.ts";
-import { displayPath, relativeHref } from "./paths.ts";
+import { displayPath, relativeHref, scenarioLogs } from "./paths.ts";
 import { detailText, redactDeep } from "./sanitize.ts";
 
 export interface HtmlOptions {
@@ -140,7 +141,7 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
     const y = TOP + row * ROW;
     const x0 = x(s.startedAt - start);
     const w = Math.max(2, x(s.startedAt - start + s.durationMs) - x0);
-    const label = s.id.length > 24 ? `${s.id.slice(0, 23)}…` : s.id;
+    const label = s.id.length > 24 ? `${s.id.slice(0, 11)}…${s.id.slice(-12)}` : s.id;
     const tip = `${s.id} (${s.type}) — ${s.title}\n${s.outcome}, ${formatMs(s.durationMs)} from +${formatMs(s.startedAt - start)}${s.error ? `\n${s.error.split("\n")[0]}` : ""}`;
     out.push(
       `<a href="#${anchor("step", sIndex, i)}"><text class="rowlabel ${s.outcome}" x="${LABEL - 10}" y="${y + 16}" text-anchor="end">${h(label)}<title>${h(s.id)}</title></text>`,
@@ -298,17 +299,17 @@ function logLinks(
   opts: Required<Pick<HtmlOptions, "dir" | "cwd">>,
   compact = false,
 ): string {
-  const services = Object.keys(scenario.logs).sort();
+  const logs = redactDeep(scenarioLogs(scenario));
+  const services = Object.keys(logs);
   const runDir = `<a class="path" href="${h(relativeHref(opts.dir, scenario.runDir, opts.cwd))}/">${h(displayPath(scenario.runDir, opts.cwd))}</a>`;
   const links = services.map(
     (svc) =>
-      `<a class="log" href="${h(relativeHref(opts.dir, scenario.logs[svc], opts.cwd))}" title="${h(displayPath(scenario.logs[svc], opts.cwd))}">${h(svc)}.log</a>`,
+      `<a class="log" href="${h(relativeHref(opts.dir, logs[svc], opts.cwd))}" title="${h(`${svc}: ${displayPath(logs[svc], opts.cwd)}`)}">${h(basename(logs[svc]))}</a>`,
   );
   if (compact)
     return `<div class="loglinks"><span class="muted">Logs:</span> ${links.join(" ") || "<span class=muted>none</span>"} <span class="muted">· run folder</span> ${runDir}</div>`;
   const items = services.map(
-    (svc, i) =>
-      `<li>${links[i]} <span class="muted path">${h(displayPath(scenario.logs[svc], opts.cwd))}</span></li>`,
+    (svc, i) => `<li>${links[i]} <span class="muted path">${h(displayPath(logs[svc], opts.cwd))}</span></li>`,
   );
   return `<p>Run folder (configs and logs): ${runDir}</p><ul class="logs">${items.join("")}</ul>`;
 }

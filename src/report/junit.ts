@@ -4,7 +4,7 @@
 // Everything is redacted and XML-escaped.
 import { DIRECTIONS, directionLabel, formatMs } from "./latency.ts";
 import type { RunResult, ScenarioResult, StepResult } from "./model.ts";
-import { displayPath } from "./paths.ts";
+import { displayPath, scenarioLogs } from "./paths.ts";
 import { detailText, redactDeep } from "./sanitize.ts";
 import { xmlAttr, xmlEscape } from "./xml.ts";
 
@@ -25,11 +25,12 @@ function needsScenarioCase(scenario: ScenarioResult): boolean {
 
 function logsText(scenario: ScenarioResult, cwd: string): string {
   const lines = [`Run folder (configs and logs): ${displayPath(scenario.runDir, cwd)}`];
-  const services = Object.keys(scenario.logs).sort();
+  const logs = redactDeep(scenarioLogs(scenario));
+  const services = Object.keys(logs);
   if (services.length > 0) {
     lines.push("Service logs:");
-    for (const service of services) lines.push(`  ${service}: ${displayPath(scenario.logs[service], cwd)}`);
-    for (const service of services) lines.push(`[[ATTACHMENT|${displayPath(scenario.logs[service], cwd)}]]`);
+    for (const service of services) lines.push(`  ${service}: ${displayPath(logs[service], cwd)}`);
+    for (const service of services) lines.push(`[[ATTACHMENT|${displayPath(logs[service], cwd)}]]`);
   }
   return lines.join("\n");
 }
@@ -103,8 +104,9 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
       props.push([`latency.${direction}.${key}`, String(summary[key])]);
     }
   }
-  for (const service of Object.keys(scenario.logs).sort()) {
-    props.push([`log.${service}`, displayPath(scenario.logs[service], cwd)]);
+  const logs = redactDeep(scenarioLogs(scenario));
+  for (const service of Object.keys(logs)) {
+    props.push([`log.${service}`, displayPath(logs[service], cwd)]);
   }
   for (const [name, value] of props) {
     out.push(`      <property name="${xmlAttr(name)}" value="${xmlAttr(value)}"/>`);

@@ -5,7 +5,7 @@
 import { redact } from "../util/redact.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
 import type { LatencySample, LatencySummary, RunResult, ScenarioResult, StepResult } from "./model.ts";
-import { displayPath } from "./paths.ts";
+import { displayPath, scenarioLogs } from "./paths.ts";
 
 export interface ProgressPrinterOptions {
   /** ANSI colours; default: `out.isTTY`. */
@@ -28,6 +28,8 @@ export interface ProgressPrinter {
   stepStarted(step: StepStart): void;
   stepFinished(step: StepResult): void;
   scenarioFinished(result: ScenarioResult): void;
+  /** A free-form progress line (e.g. environment start-up); clears the in-place line first. */
+  line(text: string): void;
   /** Optional closing lines for a whole run: totals and where the reports are. */
   runFinished(result: RunResult, reports?: Record<string, string | undefined>): void;
 }
@@ -133,8 +135,8 @@ export function createProgressPrinter(
 
   return {
     scenarioStarted(name, file) {
+      // Setup phases reported before the header (the environment starts first) follow it.
       clearLive();
-      setupPhases = [];
       write(`\n${paint("bold", `▶ ${name}`)}  ${paint("dim", `(${file})`)}\n`);
     },
     setupPhase(name, ms) {
@@ -198,14 +200,19 @@ export function createProgressPrinter(
       table(summaries);
       if (result.outcome === "failed") {
         write(`  ${paint("bold", "Run folder:")} ${displayPath(result.runDir, cwd)}\n`);
-        const services = Object.keys(result.logs).sort();
+        const logs = scenarioLogs(result);
+        const services = Object.keys(logs);
         if (services.length > 0) {
           write(`  ${paint("bold", "Logs:")}\n`);
           const width = Math.max(...services.map((s) => s.length));
           for (const service of services)
-            write(`    ${pad(service, width)}  ${displayPath(result.logs[service], cwd)}\n`);
+            write(`    ${pad(service, width)}  ${displayPath(logs[service], cwd)}\n`);
         }
       }
+    },
+    line(text) {
+      clearLive();
+      write(`  ${paint("dim", "·")} ${text}\n`);
     },
     runFinished(result, reports) {
       clearLive();

@@ -1,16 +1,18 @@
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import {
   createProgressPrinter,
   percentile,
+  renderHtml,
   renderJson,
   renderJunit,
   summarizeLatencies,
   writeReports,
 } from "../../src/report/index.ts";
 import type { LatencySample, RunResult } from "../../src/report/model.ts";
+import { scenarioLogs } from "../../src/report/paths.ts";
 import { xmlEscape } from "../../src/report/xml.ts";
 import { clearSecrets, registerSecret } from "../../src/util/redact.ts";
 import { FIXTURE_APP_TOKEN, FIXTURE_SECRET, FIXTURE_SLACK_TOKEN, fixtureRun } from "./report-fixture.ts";
@@ -363,5 +365,57 @@ describe("terminal progress", () => {
     expect(text()).toContain("\u001b[32m✓\u001b[0m");
     expect(text()).toContain("\r\u001b[2K");
     expect(text()).toContain("… burst");
+  });
+});
+
+describe("log discovery", () => {
+  it("lists every *.log in the run folder next to the declared ones, in every report", async () => {
+    const root = await mkdtemp(join(tmpdir(), "report-logs-"));
+    const run = fixtureRun(root);
+    const scenario = run.scenarios[1];
+    await mkdir(scenario.runDir, { recursive: true });
+    for (const name of ["postgres.log", "mas.log", "config.yaml"])
+      await writeFile(join(scenario.runDir, name), "x\n");
+    scenario.logs = {
+      homeserver: join(scenario.runDir, "synapse.log"),
+      db: join(scenario.runDir, "postgres.log"),
+    };
+    expect(scenarioLogs(scenario)).toEqual({
+      db: join(scenario.runDir, "postgres.log"),
+      homeserver: join(scenario.runDir, "synapse.log"),
+      mas: join(scenario.runDir, "mas.log"),
+    });
+    const xml = renderJunit(run, { cwd: "/" });
+    expect(xml).toContain(`[[ATTACHMENT|${join(scenario.runDir, "mas.log").slice(1)}]]`);
+    const html = renderHtml(run, { dir: root });
+    expect(html).toContain(`href="2026-11-22T03-41-52-reactions-edits-files/mas.log"`);
+    // A missing run folder is not an error.
+    expect(scenarioLogs({ runDir: join(root, "missing"), logs: {} })).toEqual({});
+  });
+});
+
+describe("terminal ordering", () => {
+  it("prints setup phases reported before the scenario header after it, and free lines", () => {
+    let text = "";
+    const out = {
+      write(chunk: string) {
+        text += chunk;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    const printer = createProgressPrinter(out, { color: false });
+    printer.line("starting synapse");
+    printer.setupPhase("postgres", 1500);
+    printer.setupPhase("synapse", 4000);
+    printer.scenarioStarted("s", "s.yaml");
+    printer.stepStarted({ id: "a" });
+    const lines = text.split("\n");
+    expect(lines).toEqual([
+      "  · starting synapse",
+      "",
+      "▶ s  (s.yaml)",
+      "  setup  postgres 1.50 s · synapse 4.00 s",
+      "",
+    ]);
   });
 });
