@@ -270,17 +270,26 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
       user: { ...observer, doc: "Matrix user whose login is checked (default: the first logged-in user)" },
       state: { type: "string", doc: "expected login state (default CONNECTED)" },
       last_message_within: { type: "duration", doc: "a message crossed the bridge at most this long ago" },
-      max_errors: { type: "integer", min: 0, doc: "at most this many error-level lines in the bridge log" },
+      max_errors: {
+        type: "integer",
+        min: 0,
+        doc: "at most this many error-level lines in the bridge log since the scenario started",
+      },
     },
     example: { state: "CONNECTED", last_message_within: "2m", max_errors: 0 },
   },
   "expect.logs": {
-    doc: "Asserts lines present in or absent from a service's log (plain substrings, or /regular expressions/), or that nothing above a level was logged.",
+    doc: "Asserts lines present in or absent from a service's log (plain substrings, or /regular expressions/), or that nothing above a level was logged. Only lines logged since the scenario started count, unless since: start.",
     fields: {
       service: { type: "string", enum: LOG_SERVICES, doc: "whose log (default bridge)" },
       present: strings("each must appear in some line"),
       absent: strings("none may appear in any line"),
       max_level: { type: "string", enum: LOG_LEVELS, doc: 'no line above this level ("warn" = no errors)' },
+      since: {
+        type: "string",
+        enum: ["scenario", "start"],
+        doc: "which lines: those logged since this scenario started (default), or since the service started",
+      },
     },
     example: { service: "bridge", present: ["Bridge started"], max_level: "warn" },
   },

@@ -18,7 +18,7 @@ import type {
 import { now } from "../util/clock.ts";
 import { redact } from "../util/redact.ts";
 import { type ScenarioBudgets, ScenarioState } from "./state.ts";
-import { describeStep, IMPLEMENTATIONS, type Step, type StepContext } from "./steps.ts";
+import { describeStep, IMPLEMENTATIONS, markLogs, type Step, type StepContext } from "./steps.ts";
 
 /** What the runner tells a progress printer (the reports' terminal printer fits). */
 export interface RunProgress {
@@ -71,6 +71,7 @@ export class Scenario {
   readonly steps: StepResult[] = [];
   readonly startedAt = now();
   private failed = false;
+  private marked = false;
   private readonly ids = new Set<string>();
 
   constructor(env: StartedEnvironment, opts: ScenarioOptions = {}) {
@@ -90,6 +91,10 @@ export class Scenario {
     if (this.ids.has(id)) throw new Error(`duplicate step id "${id}"`);
     this.ids.add(id);
     const title = describeStep(step.type, step.args);
+    if (!this.marked) {
+      this.marked = true;
+      await markLogs(this.state);
+    }
     this.opts.progress?.stepStarted?.({ id, type: step.type, title });
     const result =
       this.failed && !this.opts.continueOnFailure

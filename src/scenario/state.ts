@@ -46,6 +46,8 @@ export class ScenarioState {
   readonly messages = new Map<string, MessageRef>();
   /** `${side}|${user}|${messageStepId}|${emoji}` -> reaction event ID. */
   readonly reactions = new Map<string, string>();
+  /** Service -> number of log lines before this scenario's first step (logs are scoped to the scenario). */
+  readonly logMarks = new Map<string, number>();
 
   constructor(
     env: StartedEnvironment,

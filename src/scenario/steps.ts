@@ -138,6 +138,7 @@ export interface ExpectLogsArgs {
   present?: string[];
   absent?: string[];
   max_level?: Level;
+  since?: "scenario" | "start";
 }
 export interface ExpectDbArgs {
   portals?: Count;
@@ -358,7 +359,7 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
       for (const name of wanted) {
         const mxid = state.ghostMxid(state.slackUserId(name));
         const m = rs.members.find((x) => x.userId === mxid);
-        if (!m || m.membership !== "join")
+        if (m?.membership !== "join")
           problems.push(`${name}'s ghost ${mxid} is ${m ? m.membership : "not a member"}`);
         else if (a.ghosts?.[name] !== undefined && m.displayName !== a.ghosts[name])
           problems.push(
@@ -842,7 +843,7 @@ const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
 };
 
 async function bridgeErrorLines(ctx: StepContext): Promise<string[]> {
-  const lines = await ctx.state.env.bridge.logLines();
+  const lines = (await ctx.state.env.bridge.logLines()).slice(ctx.state.logMarks.get("bridge") ?? 0);
   return lines.filter((l) => {
     const lv = lineLevel(l);
     return lv === "error" || lv === "fatal";
@@ -897,8 +898,29 @@ const expectHealth: Impl = async (ctx, a: ExpectHealthArgs) => {
   if (problems.length) fail(problems.join("; "));
 };
 
-async function serviceLog(ctx: StepContext, service: string): Promise<string[]> {
-  const env = ctx.state.env;
+/** The lines of a service's log: all of them, or (default) those logged since the scenario started. */
+export async function serviceLog(
+  ctx: { state: ScenarioState },
+  service: string,
+  whole = false,
+): Promise<string[]> {
+  const lines = await allServiceLines(ctx.state, service);
+  return whole ? lines : lines.slice(ctx.state.logMarks.get(service) ?? 0);
+}
+
+/** Remembers how long each service's log is, so log assertions see only this scenario's lines. */
+export async function markLogs(state: ScenarioState): Promise<void> {
+  for (const service of ["bridge", "homeserver", "postgres"]) {
+    try {
+      state.logMarks.set(service, (await allServiceLines(state, service)).length);
+    } catch {
+      state.logMarks.set(service, 0);
+    }
+  }
+}
+
+async function allServiceLines(state: ScenarioState, service: string): Promise<string[]> {
+  const env = state.env;
   if (service === "bridge") return env.bridge.logLines();
   const { readFile } = await import("node:fs/promises");
   const { redact } = await import("../util/redact.ts");
@@ -908,7 +930,7 @@ async function serviceLog(ctx: StepContext, service: string): Promise<string[]> 
 
 const expectLogs: Impl = async (ctx, a: ExpectLogsArgs) => {
   const service = a.service ?? "bridge";
-  const lines = await serviceLog(ctx, service);
+  const lines = await serviceLog(ctx, service, a.since === "start");
   ctx.details.lines = lines.length;
   const problems: string[] = [];
   for (const p of a.present ?? [])

@@ -109,7 +109,7 @@ function fakeEnv(): StartedEnvironment {
 describe("Scenario (the TypeScript API)", () => {
   it("ids default to <index>-<type>; duplicates are refused", async () => {
     const sc = new Scenario(fakeEnv(), { throwOnFailure: false });
-    const a = await sc.run(steps.expectLogs({ present: ["Bridge started"] }));
+    const a = await sc.run(steps.expectLogs({ present: ["Bridge started"], since: "start" }));
     const b = await sc.run(steps.expectLogs({ max_level: "warn" }, { id: "quiet" }));
     expect([a.id, b.id]).toEqual(["1-expect.logs", "quiet"]);
     expect(a.outcome).toBe("passed");
@@ -128,10 +128,20 @@ describe("Scenario (the TypeScript API)", () => {
     expect(result.logs).toEqual({ homeserver: "/tmp/run/synapse.log", bridge: "/tmp/run/mautrix-slack.log" });
   });
 
+  it("log assertions see only the lines logged since the scenario started, unless since: start", async () => {
+    const sc = new Scenario(fakeEnv(), { throwOnFailure: false, continueOnFailure: true });
+    expect((await sc.run(steps.expectLogs({ present: ["Bridge started"] }))).error).toBe(
+      'bridge log: no line matches "Bridge started"',
+    );
+    expect((await sc.run(steps.expectLogs({ present: ["Bridge started"], since: "start" }))).outcome).toBe(
+      "passed",
+    );
+  });
+
   it("continueOnFailure runs the remaining steps", async () => {
     const sc = new Scenario(fakeEnv(), { continueOnFailure: true, throwOnFailure: false });
-    await sc.run(steps.expectLogs({ absent: ["Bridge started"] }));
-    const next = await sc.run(steps.expectLogs({ present: ["/Bridge st.rted/"] }));
+    await sc.run(steps.expectLogs({ absent: ["Bridge started"], since: "start" }));
+    const next = await sc.run(steps.expectLogs({ present: ["/Bridge st.rted/"], since: "start" }));
     expect(next.outcome).toBe("passed");
   });
 
