@@ -2,6 +2,7 @@
 // (nothing is ever pulled). Upstream image names are turned into local ones through the image map
 // (src/images/image-map.ts when present, else the built-in bridge-harness/* naming).
 import "../runtime/docker-env.ts";
+import { assertImagesPresent, checkDockerEngine, loadImageMap } from "../images/image-map.ts";
 import { dockerode } from "../runtime/docker.ts";
 import type { EnvironmentSpec } from "./api.ts";
 
@@ -29,16 +30,32 @@ function splitImage(image: string): [string, string | undefined] {
   return [image, undefined];
 }
 
-/** Upstream -> local: explicit map first, then the built-in naming. */
-export function resolveImage(upstream: string, map: Record<string, string> = {}): string {
-  return map[upstream] ?? defaultLocalImage(upstream);
+/**
+ * Upstream -> local: the explicit map (StartOptions.imageMap) first, then the image map file
+ * (--image-map / $BRIDGE_HARNESS_IMAGE_MAP / .cache/image-map.json), then the built-in naming.
+ */
+export function resolveImage(
+  upstream: string,
+  map: Record<string, string> = {},
+  fileMap?: Record<string, string>,
+): string {
+  return map[upstream] ?? fileMap?.[upstream] ?? defaultLocalImage(upstream);
+}
+
+function imageMapFile(): Record<string, string> {
+  try {
+    return loadImageMap({ env: process.env.BRIDGE_HARNESS_IMAGE_MAP }).entries;
+  } catch {
+    return {};
+  }
 }
 
 export function resolveImages(spec: EnvironmentSpec, map: Record<string, string> = {}): ResolvedImages {
+  const fileMap = imageMapFile();
   return {
-    postgres: resolveImage(spec.postgres.image, map),
-    homeserver: resolveImage(spec.homeserver.image, map),
-    bridge: resolveImage(spec.bridge.image, map),
+    postgres: resolveImage(spec.postgres.image, map, fileMap),
+    homeserver: resolveImage(spec.homeserver.image, map, fileMap),
+    bridge: resolveImage(spec.bridge.image, map, fileMap),
   };
 }
 
@@ -68,13 +85,8 @@ export async function missingImages(images: string[]): Promise<string[]> {
   return missing;
 }
 
+/** Docker engine first, then every image (messages say how to build what is missing). */
 export async function checkPrerequisites(images: string[]): Promise<void> {
-  await checkDocker();
-  const missing = await missingImages(images);
-  if (missing.length) {
-    throw new Error(
-      `Images missing locally (nothing is pulled): ${missing.join(", ")}. ` +
-        "Build them with `./harness images build` (see README), or map the upstream names to local images.",
-    );
-  }
+  await checkDockerEngine();
+  await assertImagesPresent(images);
 }
