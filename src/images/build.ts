@@ -160,6 +160,8 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildSummary
   const goLimit = new Semaphore(1); // CPU-bound: one Go build uses both cores
   const pipLimit = new Semaphore(2);
   const dockerLimit = new Semaphore(2);
+  // One Synapse build at a time, so later versions reuse the cached Python layers of the first.
+  const synapseLimit = new Semaphore(1);
 
   const keyFor = (spec: ImageSpec, parentId: string | null) =>
     computeCacheKey({
@@ -193,7 +195,9 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildSummary
         if (err instanceof StepError) throw err;
         throw new StepError(name, (err as Error).message, log.lastLines());
       }
-      steps.push({ step: name, seconds: (performance.now() - s) / 1000 });
+      const seconds = (performance.now() - s) / 1000;
+      steps.push({ step: name, seconds });
+      log.write(`<== ${name}: ${fmtSeconds(seconds)}\n`);
     };
     try {
       await work(step, log);
@@ -383,9 +387,16 @@ export async function buildImages(opts: BuildOptions = {}): Promise<BuildSummary
         await pipLimit.use(() => step("pip download", () => pipDownload(log, spec, ctx)));
       }
       if (spec.kind === "mautrix-slack") await goLimit.use(() => goBuild(log, step, spec, ctx));
-      const parentId = await baseReady;
-      if (!parentId) throw new StepError("wait for base image", `${base.name} failed to build`, []);
-      await dockerBuild(spec, log, step, ctx, keyFor(spec, parentId), buildArgs);
+      let parentId: string | undefined;
+      await step(`wait for ${base.name}`, async () => {
+        parentId = await baseReady;
+        if (!parentId) throw new Error(`${base.name} failed to build`);
+      });
+      if (!parentId) return;
+      const key = keyFor(spec, parentId);
+      if (spec.kind === "synapse")
+        await synapseLimit.use(() => dockerBuild(spec, log, step, ctx, key, buildArgs));
+      else await dockerBuild(spec, log, step, ctx, key, buildArgs);
     });
     results.set(spec, result);
   });

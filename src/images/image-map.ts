@@ -104,11 +104,15 @@ export async function checkDockerEngine(): Promise<void> {
 }
 
 /** Throws, naming every missing image and the command that builds it, unless the engine has them all. */
-export async function assertImagesPresent(images: string[]): Promise<void> {
-  await checkDockerEngine();
+export async function assertImagesPresent(
+  images: string[],
+  deps: { checkEngine?: () => Promise<void>; inspect?: (ref: string) => Promise<unknown> } = {},
+): Promise<void> {
+  await (deps.checkEngine ?? checkDockerEngine)();
+  const inspect = deps.inspect ?? inspectImage;
   const missing: string[] = [];
   for (const image of [...new Set(images)]) {
-    if (!(await inspectImage(image))) missing.push(image);
+    if (!(await inspect(image))) missing.push(image);
   }
   if (missing.length === 0) return;
   throw new Error(missing.map(missingImageMessage).join("\n\n"));
