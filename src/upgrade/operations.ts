@@ -171,7 +171,7 @@ export async function waitBridgeConnected(
         },
         {
           timeoutMs: opts.timeoutMs,
-          intervalMs: 100,
+          intervalMs: 250,
           describe: () => `login state CONNECTED (last: ${last ?? "none"})`,
         },
       ).then((t) => {

@@ -16,6 +16,10 @@ const user: FieldSpec = {
   ref: "matrixUser",
   doc: "logged-in Matrix user whose bridge login must be CONNECTED again, and who observes messages (default: the first of matrix.users)",
 };
+const checkLogin: FieldSpec = {
+  type: "boolean",
+  doc: "also wait until the user's login reports CONNECTED through the provisioning API (default true; turn it off when the change takes away the user's access to the bridge, which makes the API answer 403)",
+};
 const expectOutcome: FieldSpec = {
   type: "string",
   enum: ["running", "refused"],
@@ -105,12 +109,13 @@ export const UPGRADE_STEP_TYPES: Record<string, StepTypeSpec> = {
         doc: "overlay deep-merged over the bridge config (YAML mapping)",
       },
       user,
+      check_login: checkLogin,
     },
     example: { bridge: { logging: { min_level: "info" } }, user: "alice" },
   },
   "config.revert": {
     doc: "Drops every config.change overlay, restarts the bridge with the environment's own config and waits until it is connected again.",
-    fields: { user },
+    fields: { user, check_login: checkLogin },
     example: { user: "alice" },
   },
   "expect.schema": {

@@ -286,7 +286,10 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
     spec: UPGRADE_STEP_TYPES["config.change"]!,
     async run(ctx, args) {
       const user = await observer(ctx, args.user);
-      const r = await changeBridgeConfig(ctx.env, args.bridge, { user, timeoutMs: ctx.timeoutMs });
+      const r = await changeBridgeConfig(ctx.env, args.bridge, {
+        user: args.check_login === false ? undefined : user,
+        timeoutMs: ctx.timeoutMs,
+      });
       setMark(ctx.env, ctx.stepId, r.logLineMark);
       return {
         title: `bridge config changed (${JSON.stringify(args.bridge)}), back in ${(r.durationMs / 1000).toFixed(1)} s`,
@@ -298,7 +301,10 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
     spec: UPGRADE_STEP_TYPES["config.revert"]!,
     async run(ctx, args) {
       const user = await observer(ctx, args.user);
-      const r = await revertBridgeConfig(ctx.env, { user, timeoutMs: ctx.timeoutMs });
+      const r = await revertBridgeConfig(ctx.env, {
+        user: args.check_login === false ? undefined : user,
+        timeoutMs: ctx.timeoutMs,
+      });
       setMark(ctx.env, ctx.stepId, r.logLineMark);
       return {
         title: `bridge config reverted, back in ${(r.durationMs / 1000).toFixed(1)} s`,
@@ -361,7 +367,11 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
         throw new Error(
           `no log mark for step "${args.since}" (it must be an earlier upgrade or config step)`,
         );
-      const lines = (await ctx.env.bridge.logLines()).slice(mark);
+      // Lines the old container wrote before it stopped belong to the old config: start at the
+      // harness's "starting <image>" note of the container started by that step.
+      let lines = (await ctx.env.bridge.logLines()).slice(mark);
+      const started = lines.findIndex((l) => l.startsWith("[bridge-harness] starting "));
+      if (started >= 0) lines = lines.slice(started);
       const problems: string[] = [];
       const counts: Record<string, number> = {};
       for (const lvl of ["trace", "debug", "info", "warn", "error", "fatal"]) {
