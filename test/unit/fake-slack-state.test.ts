@@ -80,3 +80,18 @@ describe("blocks", () => {
     expect(blocksToText(textToBlocks(text))).toBe(text);
   });
 });
+
+describe("multipart", () => {
+  it("reads slack-go's body with its closing delimiter written twice", async () => {
+    const { parseMultipart } = await import("../../fakes/slack/web-api/multipart.ts");
+    const b = "XyZ";
+    const body =
+      `--${b}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\nContent-Type: application/octet-stream\r\n\r\n` +
+      `a\r\n-b\r\n--${b}--\r\n\r\n--${b}--\r\n`;
+    const parts = parseMultipart(new TextEncoder().encode(body), `multipart/form-data; boundary=${b}`);
+    expect(parts).toHaveLength(1);
+    expect(parts?.[0]).toMatchObject({ name: "file", filename: "a.bin" });
+    expect(new TextDecoder().decode(parts?.[0]?.data)).toBe("a\r\n-b");
+    expect(parseMultipart(new Uint8Array(), "multipart/form-data")).toBeUndefined();
+  });
+});

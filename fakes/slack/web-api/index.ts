@@ -18,7 +18,8 @@ import type { Json } from "../core/render.ts";
 import type { App, Workspace } from "../core/state.ts";
 import type { SocketModePort } from "../internal.ts";
 import { METHODS } from "./methods.ts";
-import { formEntries, parseRequest } from "./request.ts";
+import { parseMultipart } from "./multipart.ts";
+import { parseRequest } from "./request.ts";
 
 export interface WebApiDeps {
   ws: Workspace;
@@ -191,21 +192,23 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
         let data: Uint8Array;
         let mimetype: string | undefined;
         const contentType = (request.headers.get("content-type") ?? "").toLowerCase();
-        if (contentType.startsWith("multipart/form-data")) {
-          const form = await request.formData();
-          let part: FormDataEntryValue | undefined;
-          for (const [, v] of formEntries(form)) if (typeof v !== "string") part = part ?? v;
-          part = part ?? form.get("file") ?? form.get("body") ?? undefined;
-          if (part === undefined) return finish(400, "Bad Request", { ok: false, error: "no_file_data" });
-          if (typeof part === "string") data = new TextEncoder().encode(part);
-          else {
-            data = new Uint8Array(await part.arrayBuffer());
-            if (part.type && part.type !== "application/octet-stream") mimetype = part.type;
-          }
+        const raw = new Uint8Array(await request.arrayBuffer());
+        const parts = contentType.startsWith("multipart/form-data")
+          ? parseMultipart(raw, contentType)
+          : undefined;
+        if (parts) {
+          // slack-go sends part "file", the Node SDK part "body"; take the first file part either way.
+          const part =
+            parts.find((p) => p.filename !== undefined) ??
+            parts.find((p) => p.name === "file" || p.name === "body");
+          if (!part) return finish(400, "Bad Request", { ok: false, error: "no_file_data" });
+          data = part.data;
+          if (part.type && part.type !== "application/octet-stream") mimetype = part.type;
         } else {
-          data = new Uint8Array(await request.arrayBuffer());
+          data = raw;
           if (
             contentType &&
+            !contentType.startsWith("multipart/") &&
             !contentType.startsWith("application/octet-stream") &&
             !contentType.startsWith("application/x-www-form-urlencoded")
           )

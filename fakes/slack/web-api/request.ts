@@ -1,5 +1,6 @@
 // Reading a Web API request the way Slack does: query string, urlencoded or multipart forms,
 // JSON (only with a Bearer token), the token from the Authorization header or the `token` field.
+import { parseMultipart } from "./multipart.ts";
 
 export interface ParsedRequest {
   params: Record<string, string>;
@@ -48,16 +49,11 @@ export async function parseRequest(request: Request, url: URL): Promise<ParsedRe
           else out.malformed = true;
         }
       } else if (contentType.startsWith("multipart/form-data")) {
-        const form = await request.formData();
-        for (const [k, v] of formEntries(form)) {
-          if (typeof v === "string") params[k] = v;
-          else
-            out.files.push({
-              field: k,
-              name: v.name,
-              type: v.type,
-              data: new Uint8Array(await v.arrayBuffer()),
-            });
+        const parts = parseMultipart(new Uint8Array(await request.arrayBuffer()), contentType);
+        if (!parts) out.malformed = true;
+        for (const p of parts ?? []) {
+          if (p.filename === undefined) params[p.name] = Buffer.from(p.data).toString("utf8");
+          else out.files.push({ field: p.name, name: p.filename, type: p.type ?? "", data: p.data });
         }
       } else {
         if (contentType.startsWith("application/x-www-form-urlencoded") && contentType.includes("charset"))
@@ -92,13 +88,4 @@ export function decodeCursor(cursor: string | undefined, kind: string): string |
   const text = Buffer.from(cursor, "base64").toString("utf8");
   if (!text.startsWith(`${kind}:`)) return null;
   return text.slice(kind.length + 1);
-}
-
-/** FormData entries (the project's TypeScript lib has no FormData iterator). */
-export function formEntries(form: FormData): [string, FormDataEntryValue][] {
-  const out: [string, FormDataEntryValue][] = [];
-  form.forEach((v, k) => {
-    out.push([k, v]);
-  });
-  return out;
 }
