@@ -89,58 +89,65 @@ const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
 
 // ---------------------------------------------------------------- timeline
 
-function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
-  const LABEL = 190;
-  const WIDTH = 1000;
-  const RIGHT = 70;
-  const ROW = 24;
-  const TOP = 8;
-  const plot = WIDTH - LABEL - RIGHT;
+const TL = { LABEL: 190, WIDTH: 1000, RIGHT: 70, ROW: 24, TOP: 8 };
+
+/** The environment's start-up phases as consecutive segments, on their own scale. */
+function setupSvg(scenario: ScenarioResult, sIndex: number): string {
   const phases = Object.entries(scenario.setup);
-  const setupTotal = phases.reduce((a, [, ms]) => a + ms, 0);
+  const total = phases.reduce((a, [, ms]) => a + ms, 0);
+  if (phases.length === 0 || total <= 0) return "";
+  const plot = TL.WIDTH - TL.LABEL - TL.RIGHT;
+  const x = (ms: number) => TL.LABEL + (ms / total) * plot;
+  const out: string[] = [
+    `<svg class="setup" data-scenario="${sIndex}" viewBox="0 0 ${TL.WIDTH} 30" width="100%" role="img" aria-label="Environment start-up phases">`,
+    `<text class="rowlabel" x="${TL.LABEL - 10}" y="19" text-anchor="end">setup</text>`,
+  ];
+  let t = 0;
+  phases.forEach(([name, ms], i) => {
+    const x0 = x(t);
+    const w = Math.max(1, x(t + ms) - x0);
+    out.push(
+      `<rect class="tl-setup shade${i % 4}" x="${fmt(x0)}" y="6" width="${fmt(w)}" height="18" rx="2"><title>${h(`${name}: ${formatMs(ms)}`)}</title></rect>`,
+    );
+    const full = `${name} ${formatMs(ms)}`;
+    const text = full.length * 6.4 < w - 8 ? full : name.length * 6.4 < w - 8 ? name : "";
+    if (text) out.push(`<text class="inbar" x="${fmt(x0 + 5)}" y="19">${h(text)}</text>`);
+    t += ms;
+  });
+  out.push(`<text class="dur" x="${fmt(TL.LABEL + plot + 6)}" y="19">${h(formatMs(total))}</text></svg>`);
+  return out.join("");
+}
+
+/** One row per step: a bar from its start for its duration, on the steps' own time range. */
+function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
+  if (scenario.steps.length === 0) return "";
+  const { LABEL, WIDTH, RIGHT, ROW, TOP } = TL;
+  const plot = WIDTH - LABEL - RIGHT;
   const start = scenario.startedAt;
-  const ends = scenario.steps.map((s) => s.startedAt + s.durationMs - start);
-  const span = Math.max(1, scenario.durationMs, setupTotal, ...ends);
-  const x = (ms: number) => LABEL + (Math.max(0, ms) / span) * plot;
-  const rows = (phases.length > 0 ? 1 : 0) + scenario.steps.length;
-  const height = TOP + rows * ROW + 28;
+  // Offsets from the scenario start (what the step table's Start column shows).
+  const from = Math.min(...scenario.steps.map((s) => s.startedAt - start));
+  const to = Math.max(...scenario.steps.map((s) => s.startedAt - start + Math.max(0, s.durationMs)));
+  const span = Math.max(1, to - from);
+  const x = (ms: number) => LABEL + ((ms - from) / span) * plot;
+  const rows = scenario.steps.length;
+  const axisY = TOP + rows * ROW + 4;
+  const height = axisY + 24;
   const step = tickStep(span);
   const out: string[] = [];
   out.push(
-    `<svg class="timeline" data-scenario="${sIndex}" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="Timeline of ${h(scenario.name)}" preserveAspectRatio="xMinYMin meet">`,
+    `<svg class="timeline" data-scenario="${sIndex}" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="Timeline of ${h(scenario.name)}">`,
   );
-  // Grid and axis.
-  const axisY = TOP + rows * ROW + 4;
-  for (let t = 0; t <= span + 1e-6; t += step) {
+  for (let t = Math.ceil(from / step) * step; t <= to + 1e-6; t += step) {
     out.push(
       `<line class="grid" x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${TOP - 4}" y2="${axisY}"/>`,
-      `<text class="tick" x="${fmt(x(t))}" y="${axisY + 16}" text-anchor="middle">${h(tickLabel(t, step))}</text>`,
+      `<text class="tick" x="${fmt(x(t))}" y="${axisY + 16}" text-anchor="middle">+${h(tickLabel(t, step))}</text>`,
     );
   }
   out.push(`<line class="axis" x1="${LABEL}" x2="${LABEL + plot}" y1="${axisY}" y2="${axisY}"/>`);
-  let row = 0;
-  if (phases.length > 0) {
-    const y = TOP + row * ROW;
-    out.push(`<text class="rowlabel" x="${LABEL - 10}" y="${y + 16}" text-anchor="end">setup</text>`);
-    let t = 0;
-    phases.forEach(([name, ms], i) => {
-      const w = Math.max(1, x(t + ms) - x(t));
-      out.push(
-        `<rect class="tl-setup shade${i % 3}" x="${fmt(x(t))}" y="${y + 5}" width="${fmt(w)}" height="14" rx="2"><title>${h(`setup: ${name} ${formatMs(ms)}`)}</title></rect>`,
-      );
-      if (w > 60)
-        out.push(
-          `<text class="inbar" x="${fmt(x(t) + 4)}" y="${y + 16}">${h(name.length * 6.2 > w - 8 ? `${name.slice(0, Math.max(1, Math.floor((w - 8) / 6.2) - 1))}…` : name)}</text>`,
-        );
-      t += ms;
-    });
-    out.push(`<text class="dur" x="${fmt(x(t) + 6)}" y="${y + 16}">${h(formatMs(setupTotal))}</text>`);
-    row++;
-  }
   scenario.steps.forEach((s, i) => {
-    const y = TOP + row * ROW;
+    const y = TOP + i * ROW;
     const x0 = x(s.startedAt - start);
-    const w = Math.max(2, x(s.startedAt - start + s.durationMs) - x0);
+    const w = Math.max(2, x(s.startedAt - start + Math.max(0, s.durationMs)) - x0);
     const label = s.id.length > 24 ? `${s.id.slice(0, 11)}…${s.id.slice(-12)}` : s.id;
     const tip = `${s.id} (${s.type}) — ${s.title}\n${s.outcome}, ${formatMs(s.durationMs)} from +${formatMs(s.startedAt - start)}${s.error ? `\n${s.error.split("\n")[0]}` : ""}`;
     out.push(
@@ -154,8 +161,10 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
       );
     }
     const durText = s.outcome === "skipped" && !s.durationMs ? "skipped" : formatMs(s.durationMs);
-    out.push(`<text class="dur ${s.outcome}" x="${fmt(x0 + w + 6)}" y="${y + 16}">${h(durText)}</text></a>`);
-    row++;
+    const right = x0 + w + 6 + durText.length * 6.2 > WIDTH;
+    out.push(
+      `<text class="dur ${s.outcome}${right ? " inside" : ""}" x="${fmt(right ? x0 - 6 : x0 + w + 6)}" y="${y + 16}"${right ? ' text-anchor="end"' : ""}>${h(durText)}</text></a>`,
+    );
   });
   out.push("</svg>");
   return out.join("");
@@ -356,6 +365,20 @@ function scenarioSection(
   const setupText = Object.entries(scenario.setup)
     .map(([name, ms]) => `${h(name)} ${h(formatMs(ms))}`)
     .join(" · ");
+  const item = (key: string, text: string) => `<span class="li"><span class="${key}"></span>${text}</span>`;
+  const legend = [
+    ...(scenario.steps.length > 0
+      ? [
+          item("key passed", "passed"),
+          item("key failed", "failed"),
+          item("key skipped", "skipped"),
+          item("tick-key slack_to_matrix", "Slack → Matrix arrival"),
+          item("tick-key matrix_to_slack", "Matrix → Slack arrival"),
+          item("tick-key over", "arrival over budget"),
+        ]
+      : []),
+    setupTotal > 0 ? item("key setup", `setup ${h(formatMs(setupTotal))} (own scale): ${setupText}`) : "",
+  ].join("");
   const error =
     scenario.error && !scenario.steps.some((s) => s.error === scenario.error)
       ? `<pre class="error">${h(scenario.error)}</pre>`
@@ -365,8 +388,7 @@ function scenarioSection(
 <div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${scenario.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
 ${error}
 <h3>Timeline</h3>
-${setupTotal > 0 ? `<p class="muted small">Setup ${h(formatMs(setupTotal))}: ${setupText}</p>` : ""}
-<div class="panel">${timelineSvg(scenario, sIndex)}<div class="legend"><span class="key passed"></span>passed <span class="key failed"></span>failed <span class="key skipped"></span>skipped <span class="key setup"></span>setup <span class="tick-key slack_to_matrix"></span>Slack → Matrix arrival <span class="tick-key matrix_to_slack"></span>Matrix → Slack arrival</div></div>
+<div class="panel">${setupSvg(scenario, sIndex)}${timelineSvg(scenario, sIndex) || `<p class="muted small">No steps ran.</p>`}<div class="legend">${legend}</div></div>
 <h3>Latency</h3>
 ${latencySection(scenario, sIndex)}
 <h3>Steps</h3>
@@ -421,13 +443,14 @@ svg .rowlabel.failed{fill:var(--fail);font-weight:700}svg .rowlabel.skipped{fill
 svg .dur{font-size:11px;fill:var(--muted)}svg .dur.failed{fill:var(--fail);font-weight:600}
 svg .inbar{font-size:10.5px;fill:#fff;pointer-events:none}
 svg .tl-step.passed{fill:var(--pass)}svg .tl-step.failed{fill:var(--fail)}svg .tl-step.skipped{fill:var(--skip);opacity:.55}
-svg .tl-setup.shade0{fill:#6e7781}svg .tl-setup.shade1{fill:#8c959f}svg .tl-setup.shade2{fill:#57606a}
+svg .tl-setup.shade0{fill:#57606a}svg .tl-setup.shade1{fill:#6e7781}svg .tl-setup.shade2{fill:#424a53}svg .tl-setup.shade3{fill:#818b98}
 svg a:hover .tl-step{opacity:.8}
-svg .tl-mark{stroke-width:2}svg .tl-mark.slack_to_matrix{stroke:var(--s2m)}svg .tl-mark.matrix_to_slack{stroke:var(--m2s)}svg .tl-mark.over{stroke:#ff8182;stroke-width:3}
-.legend{font-size:12px;color:var(--muted);padding:2px 0 2px 4px;display:flex;flex-wrap:wrap;gap:4px 14px;align-items:center}
-.legend .key{display:inline-block;width:14px;height:10px;border-radius:2px;margin-right:-8px;vertical-align:middle}
+svg .tl-mark{stroke-width:2}svg .tl-mark.slack_to_matrix{stroke:var(--s2m)}svg .tl-mark.matrix_to_slack{stroke:var(--m2s)}svg .tl-mark.over{stroke:#1f2328;stroke-width:3}
+.legend{font-size:12px;color:var(--muted);padding:4px 0 2px 4px;display:flex;flex-wrap:wrap;gap:4px 16px;align-items:center}
+.legend .li{display:inline-flex;align-items:center;gap:5px}
+.legend .key{display:inline-block;width:14px;height:10px;border-radius:2px}
 .legend .key.passed{background:var(--pass)}.legend .key.failed{background:var(--fail)}.legend .key.skipped{background:var(--skip);opacity:.55}.legend .key.setup{background:#6e7781}
-.legend .tick-key{display:inline-block;width:3px;height:12px;margin-right:-8px}.tick-key.slack_to_matrix{background:var(--s2m)}.tick-key.matrix_to_slack{background:var(--m2s)}
+.legend .tick-key{display:inline-block;width:3px;height:12px}.tick-key.slack_to_matrix{background:var(--s2m)}.tick-key.matrix_to_slack{background:var(--m2s)}.tick-key.over{background:#1f2328;width:4px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
 figure.chart{margin:0;border:1px solid var(--border);border-radius:6px;padding:8px 10px}
 figure.chart.bad{border-color:var(--fail);box-shadow:inset 3px 0 0 var(--fail)}

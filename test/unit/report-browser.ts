@@ -65,7 +65,7 @@ export async function inspectReport(htmlPath: string, screenshotPath: string): P
         timelines: q("svg.timeline").map((svg) => ({
           scenario: svg.getAttribute("data-scenario") ?? "",
           steps: q("rect.tl-step", svg).filter((r) => (r as SVGRectElement).getBBox().width > 0).length,
-          setup: q("rect.tl-setup", svg).length,
+          setup: q(`svg.setup[data-scenario="${svg.getAttribute("data-scenario")}"] rect.tl-setup`).length,
         })),
         charts: q("svg.latency-chart").map((svg) => ({
           scenario: svg.getAttribute("data-scenario") ?? "",
