@@ -87,3 +87,52 @@ export async function inspectReport(htmlPath: string, screenshotPath: string): P
     await browser.close();
   }
 }
+
+export interface ParsedXml {
+  /** The parser's error text, if the document is not well-formed. */
+  error?: string;
+  counts: Record<string, number>;
+  /** Attribute values and text as the parser decoded them. */
+  suiteNames: string[];
+  failureMessages: string[];
+  systemOut: string[];
+}
+
+/** Parses an XML document with the browser's XML parser (a strict, independent well-formedness check). */
+export async function parseXmlInBrowser(xml: string): Promise<ParsedXml> {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: CHROMIUM_ARGS,
+    headless: true,
+  });
+  try {
+    const page = await browser.newPage();
+    return await page.evaluate((text) => {
+      const doc = new DOMParser().parseFromString(text, "application/xml");
+      const error = doc.querySelector("parsererror")?.textContent ?? undefined;
+      const counts: Record<string, number> = {};
+      for (const tag of [
+        "testsuites",
+        "testsuite",
+        "testcase",
+        "failure",
+        "skipped",
+        "system-out",
+        "property",
+      ]) {
+        counts[tag] = doc.getElementsByTagName(tag).length;
+      }
+      const all = (tag: string) => Array.from(doc.getElementsByTagName(tag));
+      return {
+        error,
+        counts,
+        suiteNames: all("testsuite").map((e) => e.getAttribute("name") ?? ""),
+        failureMessages: all("failure").map((e) => e.getAttribute("message") ?? ""),
+        systemOut: all("system-out").map((e) => e.textContent ?? ""),
+      };
+    }, xml);
+  } finally {
+    await browser.close();
+  }
+}

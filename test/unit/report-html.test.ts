@@ -2,9 +2,15 @@
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { renderHtml, writeReports } from "../../src/report/index.ts";
+import { renderHtml, renderJunit, writeReports } from "../../src/report/index.ts";
 import { clearSecrets, registerSecret } from "../../src/util/redact.ts";
-import { CHROMIUM_PATH, chromiumAvailable, inspectReport, type PageFacts } from "./report-browser.ts";
+import {
+  CHROMIUM_PATH,
+  chromiumAvailable,
+  inspectReport,
+  type PageFacts,
+  parseXmlInBrowser,
+} from "./report-browser.ts";
 import { FIXTURE_APP_TOKEN, FIXTURE_SECRET, FIXTURE_SLACK_TOKEN, fixtureRun } from "./report-fixture.ts";
 
 const dir = resolve("reports/test-report-html");
@@ -149,4 +155,28 @@ describe.runIf(haveChromium)("HTML report in headless Chromium", () => {
   it("fits the viewport width", () => {
     expect(facts.scrollWidth).toBeLessThanOrEqual(facts.viewportWidth);
   });
+});
+
+describe.runIf(haveChromium)("JUnit XML through a real XML parser", () => {
+  it("is well-formed and decodes nasty strings back to the text", async () => {
+    const nasty = `<b>&amp;</b> "q" 'a' ]]> <!-- --> \u0007 tab\there\nline2 😀`;
+    const run = fixtureRun();
+    run.scenarios[1].name = nasty;
+    run.scenarios[1].steps[3].error = nasty;
+    const parsed = await parseXmlInBrowser(renderJunit(run));
+    expect(parsed.error).toBeUndefined();
+    expect(parsed.counts).toMatchObject({
+      testsuites: 1,
+      testsuite: 2,
+      testcase: 11,
+      failure: 1,
+      skipped: 1,
+    });
+    const expected = nasty.replace("\u0007", "\uFFFD");
+    expect(parsed.suiteNames[1]).toBe(expected);
+    expect(parsed.failureMessages[0]).toBe(expected.split("\n")[0]);
+    expect(parsed.systemOut.join("\n")).toContain(
+      "[[ATTACHMENT|runs/2026-11-22T03-41-52-reactions-edits-files/mautrix-slack.log]]",
+    );
+  }, 30_000);
 });
