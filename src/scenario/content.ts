@@ -3,11 +3,12 @@ import { createHash } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import type { CountSpec } from "../config/fields.ts";
 
-/** Slack shortcode -> the Unicode emoji mautrix-slack puts in m.reaction keys (a few common ones). */
+/**
+ * Slack's canonical shortcode -> the Unicode emoji mautrix-slack puts in m.reaction keys (a few common
+ * ones). Slack sends canonical names in reaction events ("+1", never the alias "thumbsup").
+ */
 export const EMOJI: Record<string, string> = {
-  thumbsup: "👍",
   "+1": "👍",
-  thumbsdown: "👎",
   "-1": "👎",
   heart: "❤️",
   tada: "🎉",
@@ -45,15 +46,18 @@ export function unicodeForShortcode(name: string): string | undefined {
   return EMOJI[name.replace(/:/g, "")];
 }
 
+/** Aliases a scenario may use when a Matrix user reacts. */
+const ALIASES: Record<string, string> = { thumbsup: "👍", thumbsdown: "👎" };
+
 /** The Matrix reaction key to send for `emoji` (a Unicode emoji or a known shortcode). */
 export function reactionKey(emoji: string): string {
-  return unicodeForShortcode(emoji) ?? emoji;
+  return unicodeForShortcode(emoji) ?? ALIASES[emoji.replace(/:/g, "")] ?? emoji;
 }
 
 /** Shortcodes Slack may use for `emoji` (Slack knows several names for some, e.g. +1 and thumbsup). */
 export function slackNamesFor(emoji: string): string[] | undefined {
   const key = stripVariation(reactionKey(emoji));
-  const names = Object.entries(EMOJI)
+  const names = Object.entries({ ...EMOJI, ...ALIASES })
     .filter(([, u]) => stripVariation(u) === key)
     .map(([n]) => n);
   const primary = SHORTCODE[key] ?? SHORTCODE[`${key}\uFE0F`];
