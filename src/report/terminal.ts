@@ -8,7 +8,7 @@ import type { LatencySample, LatencySummary, RunResult, ScenarioResult, StepResu
 import { displayPath, scenarioLogs } from "./paths.ts";
 
 export interface ProgressPrinterOptions {
-  /** ANSI colours; default: `out.isTTY`. */
+  /** ANSI colours; default: `out.isTTY`, overridden by NO_COLOR (off) or FORCE_COLOR (on, unless "0"). */
   color?: boolean;
   /** Show a "running" line for the current step and rewrite it in place; default: `out.isTTY`. */
   live?: boolean;
@@ -58,12 +58,19 @@ function truncate(text: string, width: number): string {
   return chars.length <= width ? text : `${chars.slice(0, width - 1).join("")}…`;
 }
 
+function defaultColor(isTTY: boolean): boolean {
+  if (process.env.NO_COLOR) return false;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
+  return isTTY;
+}
+
 export function createProgressPrinter(
   out: NodeJS.WritableStream,
   opts: ProgressPrinterOptions = {},
 ): ProgressPrinter {
   const isTTY = Boolean((out as { isTTY?: boolean }).isTTY);
-  const color = opts.color ?? isTTY;
+  const color = opts.color ?? defaultColor(isTTY);
   const live = opts.live ?? isTTY;
   const cwd = opts.cwd ?? process.cwd();
   const paint = (style: Style, text: string) => (color ? `${CODES[style]}${text}${CODES.reset}` : text);

@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import {
   createProgressPrinter,
   percentile,
@@ -315,6 +315,19 @@ describe("redaction", () => {
 });
 
 describe("terminal progress", () => {
+  // Colour defaults depend on these; the tests set them explicitly.
+  const savedEnv = { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR };
+  beforeEach(() => {
+    delete process.env.NO_COLOR;
+    delete process.env.FORCE_COLOR;
+  });
+  afterEach(() => {
+    for (const [k, v] of Object.entries(savedEnv)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
   function capture(opts: { color?: boolean; live?: boolean }) {
     let text = "";
     const out = {
@@ -357,6 +370,17 @@ describe("terminal progress", () => {
     expect(out).toContain("setup  network 120 ms · postgres 1.85 s");
     expect(out).toContain("2 scenario(s): 1 passed, 1 failed, 0 skipped");
     expect(out).toContain("junit report: reports/junit.xml");
+  });
+
+  it("follows NO_COLOR and FORCE_COLOR when colours are not set explicitly", () => {
+    process.env.FORCE_COLOR = "1";
+    const forced = capture({});
+    play(forced.printer, fixtureRun());
+    expect(forced.text()).toContain("\u001b[");
+    process.env.NO_COLOR = "1";
+    const plain = capture({});
+    play(plain.printer, fixtureRun());
+    expect(plain.text()).not.toContain("\u001b[");
   });
 
   it("uses colours and rewrites the running line only when asked (TTY)", () => {
