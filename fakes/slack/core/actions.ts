@@ -97,8 +97,9 @@ export class Actions {
         threadTs = parent.ts;
       } else parent = undefined;
     }
-    const blocks =
-      args.blocks ?? (args.text !== undefined && !args.files?.length ? textToBlocks(args.text) : undefined);
+    // Clients send rich_text blocks; system messages (joins, topics, renames) have none.
+    const auto = (!args.subtype || args.subtype === "me_message") && !args.files?.length;
+    const blocks = args.blocks ?? (args.text !== undefined && auto ? textToBlocks(args.text) : undefined);
     const text = args.text ?? (blocks ? blocksToText(blocks) : "");
     const msg: Message = {
       ts: this.ws.nextTs(channel, args.at),
@@ -231,7 +232,7 @@ export class Actions {
     this.publish(channel, event);
   }
 
-  join(user: User, channel: Channel): boolean {
+  join(user: User, channel: Channel, inviter?: string): boolean {
     if (channel.members.includes(user.id)) return false;
     channel.members.push(user.id);
     channel.updatedMs = Date.now();
@@ -243,15 +244,61 @@ export class Actions {
       channel: channel.id,
       channel_type: channel.kind === "public" ? "C" : "G",
       team: this.ws.team.id,
+      ...(inviter ? { inviter } : {}),
       event_ts: eventTs,
     });
     const actor = this.actorForUser(user.id);
-    this.post(actor, channel, {
-      text: `<@${user.id}> has joined the channel`,
-      subtype: "channel_join",
-      blocks: [],
-    });
+    const text = `<@${user.id}> has joined the channel`;
+    const msg = this.post(actor, channel, { text, subtype: "channel_join", silent: true });
+    if (inviter) msg.inviter = inviter;
+    this.publishMessage(channel, msg);
     return true;
+  }
+
+  private publishMessage(channel: Channel, msg: Message): void {
+    this.publish(channel, {
+      ...renderMessage(this.ws, channel, msg),
+      channel: channel.id,
+      event_ts: msg.ts,
+      channel_type: channelType(channel),
+    });
+  }
+
+  setTopic(actor: Actor, channel: Channel, topic: string): void {
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    if (topic.length > 250) throw new SlackError("too_long");
+    channel.topic = { value: topic, creator: actor.userId, last_set: Math.floor(Date.now() / 1000) };
+    const text = topic ? `set the channel topic: ${topic}` : "cleared the channel topic";
+    const msg = this.post(actor, channel, { text, subtype: "channel_topic", silent: true });
+    msg.topic = topic;
+    this.publishMessage(channel, msg);
+  }
+
+  rename(actor: Actor, channel: Channel, name: string): void {
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    if (!/^[a-z0-9_-]{1,80}$/.test(name)) throw new SlackError("invalid_name_specials");
+    const clash = this.ws.channelByName(name);
+    if (clash && clash !== channel) throw new SlackError("name_taken");
+    const old = channel.name;
+    channel.name = name;
+    channel.updatedMs = Date.now();
+    this.publish(channel, {
+      type: channel.kind === "public" ? "channel_rename" : "group_rename",
+      channel: {
+        id: channel.id,
+        name,
+        name_normalized: name,
+        created: channel.created,
+        is_channel: channel.kind === "public",
+        is_mpim: false,
+      },
+      event_ts: this.ws.nextTs(channel),
+    });
+    const text = `renamed the channel from "${old}" to "${name}"`;
+    const msg = this.post(actor, channel, { text, subtype: "channel_name", silent: true });
+    msg.name = name;
+    msg.oldName = old;
+    this.publishMessage(channel, msg);
   }
 
   /** Creates a file record awaiting bytes (files.getUploadURLExternal). */

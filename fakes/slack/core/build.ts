@@ -3,7 +3,7 @@ import { registerSecret } from "../../../src/util/redact.ts";
 import type { Seed, SeedUser } from "../seed/validate.ts";
 import type { Actions } from "./actions.ts";
 import { appToken, botToken, IdFactory } from "./ids.ts";
-import { type App, type Channel, type ChannelKind, Workspace } from "./state.ts";
+import { type App, type Channel, type ChannelKind, emptyChannel, Workspace } from "./state.ts";
 
 /** mautrix-slack's app manifest bot scopes (app-manifest.yaml). */
 export const DEFAULT_BOT_SCOPES = [
@@ -39,31 +39,6 @@ export const DEFAULT_BOT_SCOPES = [
   "users.profile:read",
   "users:read.email",
 ];
-
-function emptyChannel(
-  id: string,
-  name: string,
-  kind: ChannelKind,
-  creator: string,
-  created: number,
-): Channel {
-  return {
-    id,
-    name,
-    kind,
-    created,
-    creator,
-    members: [],
-    topic: { value: "", creator: "", last_set: 0 },
-    purpose: { value: "", creator: "", last_set: 0 },
-    updatedMs: created * 1000,
-    archived: false,
-    isGeneral: false,
-    messages: [],
-    byTs: new Map(),
-    lastTsMicros: 0,
-  };
-}
 
 export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Actions) => void } {
   const ids = new IdFactory();

@@ -85,6 +85,10 @@ export function renderMessage(ws: Workspace, channel: Channel, m: Message): Json
   out.team = ws.team.id;
   if (m.clientMsgId) out.client_msg_id = m.clientMsgId;
   if (m.username) out.username = m.username;
+  if (m.topic !== undefined) out.topic = m.topic;
+  if (m.name !== undefined) out.name = m.name;
+  if (m.oldName !== undefined) out.old_name = m.oldName;
+  if (m.inviter) out.inviter = m.inviter;
   if (m.iconUrl) out.icons = { image_48: m.iconUrl };
   if (m.botId) {
     const bot = ws.bots.get(m.botId);

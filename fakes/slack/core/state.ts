@@ -75,6 +75,11 @@ export interface Message {
   username?: string;
   iconUrl?: string;
   deleted?: boolean;
+  /** channel_topic / channel_name / channel_join details. */
+  topic?: string;
+  name?: string;
+  oldName?: string;
+  inviter?: string;
 }
 
 export interface Channel {
@@ -234,5 +239,30 @@ export function fileTypeOf(
     mimetype: mimetype ?? "application/octet-stream",
     filetype: ext || "binary",
     prettyType: ext ? ext.toUpperCase() : "Binary",
+  };
+}
+
+export function emptyChannel(
+  id: string,
+  name: string,
+  kind: ChannelKind,
+  creator: string,
+  created: number,
+): Channel {
+  return {
+    id,
+    name,
+    kind,
+    created,
+    creator,
+    members: [],
+    topic: { value: "", creator: "", last_set: 0 },
+    purpose: { value: "", creator: "", last_set: 0 },
+    updatedMs: created * 1000,
+    archived: false,
+    isGeneral: false,
+    messages: [],
+    byTs: new Map(),
+    lastTsMicros: 0,
   };
 }

@@ -2,7 +2,14 @@
 
 import { type Actions, type Actor, SlackError, validBlocks } from "../core/actions.ts";
 import { type Json, renderBot, renderChannel, renderMessage, renderUser } from "../core/render.ts";
-import type { App, Channel, ChannelKind, Message, Workspace } from "../core/state.ts";
+import {
+  type App,
+  type Channel,
+  type ChannelKind,
+  emptyChannel,
+  type Message,
+  type Workspace,
+} from "../core/state.ts";
 import type { SocketModePort } from "../internal.ts";
 import { decodeCursor, encodeCursor, type ParsedRequest } from "./request.ts";
 
@@ -72,23 +79,8 @@ function imWith(ctx: MethodContext, userId: string): Channel {
     if (c.kind === "im" && c.members.includes(me) && c.members.includes(userId) && c.members.length === 2)
       return c;
   const id = ctx.ws.ids.next("D");
-  const now = Math.floor(Date.now() / 1000);
-  const c: Channel = {
-    id,
-    name: id,
-    kind: "im",
-    created: now,
-    creator: me,
-    members: [me, userId],
-    topic: { value: "", creator: "", last_set: 0 },
-    purpose: { value: "", creator: "", last_set: 0 },
-    updatedMs: Date.now(),
-    archived: false,
-    isGeneral: false,
-    messages: [],
-    byTs: new Map(),
-    lastTsMicros: 0,
-  };
+  const c = emptyChannel(id, id, "im", me, Math.floor(Date.now() / 1000));
+  c.members = [me, userId];
   ctx.ws.channels.set(id, c);
   return c;
 }
@@ -296,6 +288,17 @@ export const METHODS: Record<string, MethodSpec> = {
     },
   },
 
+  "users.lookupByEmail": {
+    token: "bot",
+    scopes: ["users:read.email"],
+    run: ({ ws, params }) => {
+      const email = (params.email ?? "").toLowerCase();
+      const u = email ? [...ws.users.values()].find((x) => x.email?.toLowerCase() === email) : undefined;
+      if (!u) throw new SlackError("users_not_found");
+      return { user: renderUser(ws, u) };
+    },
+  },
+
   "bots.info": {
     token: "bot",
     scopes: ["users:read"],
@@ -402,6 +405,119 @@ export const METHODS: Record<string, MethodSpec> = {
         out.response_metadata = { warnings: ["already_in_channel"] };
       }
       return out;
+    },
+  },
+
+  "conversations.setTopic": {
+    token: "bot",
+    scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      ctx.actions.setTopic(ctx.actor, c, ctx.params.topic ?? "");
+      return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
+    },
+  },
+
+  "conversations.rename": {
+    token: "bot",
+    scopes: ["channels:manage", "groups:write", "im:write", "mpim:write"],
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      if (c.kind === "im" || c.kind === "mpim") throw new SlackError("method_not_supported_for_channel_type");
+      if (c.kind === "public" && !ctx.app.botScopes.includes("channels:manage"))
+        throw new SlackError("missing_scope", {
+          needed: "channels:manage",
+          provided: ctx.app.botScopes.join(","),
+        });
+      ctx.actions.rename(ctx.actor, c, ctx.params.name ?? "");
+      return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
+    },
+  },
+
+  "conversations.invite": {
+    token: "bot",
+    scopes: ["channels:write.invites", "groups:write.invites", "mpim:write.invites"],
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      if (c.kind === "im" || c.kind === "mpim") throw new SlackError("method_not_supported_for_channel_type");
+      requireMember(ctx, c);
+      const ids = (ctx.params.users ?? "")
+        .split(",")
+        .map((u) => u.trim())
+        .filter(Boolean);
+      if (!ids.length) throw new SlackError("no_user");
+      const users = ids.map((id) => {
+        const u = ctx.ws.users.get(id);
+        if (!u || u.deleted) throw new SlackError("user_not_found");
+        if (id === ctx.actor.userId) throw new SlackError("cant_invite_self");
+        return u;
+      });
+      if (users.every((u) => c.members.includes(u.id))) throw new SlackError("already_in_channel");
+      for (const u of users) ctx.actions.join(u, c, ctx.actor.userId);
+      return { channel: renderChannel(ctx.ws, c, ctx.actor.userId, { numMembers: true }) };
+    },
+  },
+
+  "conversations.create": {
+    token: "bot",
+    scopes: ["channels:manage", "groups:write"],
+    run: (ctx) => {
+      const name = ctx.params.name ?? "";
+      const isPrivate = truthy(ctx.params.is_private);
+      if (!isPrivate && !ctx.app.botScopes.includes("channels:manage"))
+        throw new SlackError("missing_scope", {
+          needed: "channels:manage",
+          provided: ctx.app.botScopes.join(","),
+        });
+      if (!name) throw new SlackError("invalid_name_required");
+      if (!/^[a-z0-9_-]{1,80}$/.test(name)) throw new SlackError("invalid_name_specials");
+      if (ctx.ws.channelByName(name)) throw new SlackError("name_taken");
+      const kind = isPrivate ? "private" : "public";
+      const c = emptyChannel(
+        ctx.ws.ids.next("C"),
+        name,
+        kind,
+        ctx.actor.userId,
+        Math.floor(Date.now() / 1000),
+      );
+      c.updatedMs = Date.now();
+      c.members = [ctx.actor.userId];
+      ctx.ws.channels.set(c.id, c);
+      return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
+    },
+  },
+
+  "conversations.open": {
+    token: "bot",
+    scopes: ["im:write", "mpim:write"],
+    run: (ctx) => {
+      const me = ctx.actor.userId;
+      let c: Channel;
+      if (ctx.params.channel) c = channelParam(ctx, ctx.params.channel);
+      else {
+        const raw = (ctx.params.users ?? "").split(",").map((u) => u.trim());
+        const ids = [...new Set(raw.filter((u) => u && u !== me))];
+        if (!ids.length) throw new SlackError("users_list_not_supplied");
+        if (ids.length > 8) throw new SlackError("too_many_users");
+        for (const id of ids) if (!ctx.ws.users.has(id)) throw new SlackError("user_not_found");
+        if (ids.length === 1) c = imWith(ctx, ids[0] as string);
+        else {
+          const want = [me, ...ids].sort().join(",");
+          const found = [...ctx.ws.channels.values()].find(
+            (x) => x.kind === "mpim" && [...x.members].sort().join(",") === want,
+          );
+          if (found) c = found;
+          else {
+            const names = [me, ...ids].map((id) => ctx.ws.users.get(id)?.name ?? id);
+            const created = Math.floor(Date.now() / 1000);
+            c = emptyChannel(ctx.ws.ids.next("C"), `mpdm-${names.join("--")}-1`, "mpim", me, created);
+            c.members = [me, ...ids];
+            ctx.ws.channels.set(c.id, c);
+          }
+        }
+      }
+      const full = truthy(ctx.params.return_im) || c.kind !== "im";
+      return { no_op: true, already_open: true, channel: full ? renderChannel(ctx.ws, c, me) : { id: c.id } };
     },
   },
 
