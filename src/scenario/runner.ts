@@ -192,6 +192,7 @@ export async function executeStep(
     (step.timeout === undefined ? undefined : parseDuration(step.timeout)) ?? DEFAULT_TIMEOUT_MS;
   const latencies: LatencySample[] = [];
   const overheadMs: number[] = [];
+  const handlingMs: number[] = [];
   const details: Record<string, unknown> = {};
   const ctx: StepContext = {
     state,
@@ -199,7 +200,7 @@ export async function executeStep(
     timeoutMs,
     details,
     budgetMs: (d) => budgetFor(d, stepBudget, state.budgets),
-    sample(direction, kind, startAt, endAt, observedAt) {
+    sample(direction, kind, startAt, endAt, observedAt, matchedAt) {
       latencies.push({
         stepId: id,
         direction,
@@ -209,7 +210,8 @@ export async function executeStep(
         latencyMs: endAt - startAt,
         budgetMs: budgetFor(direction, stepBudget, state.budgets),
       });
-      overheadMs.push(Math.max(0, observedAt - endAt));
+      overheadMs.push(Math.max(0, observedAt - (matchedAt ?? endAt)));
+      handlingMs.push(Math.max(0, (matchedAt ?? endAt) - endAt));
     },
   };
   let error: string | undefined;
@@ -223,7 +225,10 @@ export async function executeStep(
   }
   const over = budgetViolations(latencies);
   if (!error && over.length) error = over.join("; ");
-  if (overheadMs.length) details.observeOverheadMs = overheadMs.map((x) => Math.round(x * 1000) / 1000);
+  if (overheadMs.length) {
+    details.observeOverheadMs = overheadMs.map((x) => Math.round(x * 1000) / 1000);
+    details.observedSideHandlingMs = handlingMs.map((x) => Math.round(x * 1000) / 1000);
+  }
   return {
     id,
     type: step.type,

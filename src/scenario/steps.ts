@@ -3,6 +3,7 @@
 // Every observation is armed before the action it observes.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import type { RecordedCall } from "../../fakes/slack/api.ts";
 import type { CountSpec } from "../config/fields.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { SeenEvent } from "../environment/api.ts";
@@ -202,8 +203,18 @@ export interface StepContext {
   stepId: string;
   timeoutMs: number;
   budgetMs(direction: Direction): number;
-  /** Records a latency sample; `observedAt` is when this step saw the outcome (for overhead figures). */
-  sample(direction: Direction, kind: string, startAt: number, endAt: number, observedAt: number): void;
+  /**
+   * Records a latency sample. `observedAt` is when this step saw the outcome and `matchedAt` when the
+   * observed side recorded it (the fake's call record, after its own handling), for overhead figures.
+   */
+  sample(
+    direction: Direction,
+    kind: string,
+    startAt: number,
+    endAt: number,
+    observedAt: number,
+    matchedAt?: number,
+  ): void;
   details: Record<string, unknown>;
 }
 
@@ -291,6 +302,25 @@ async function envelopeFor(
   const found = control.envelopes().filter(match);
   if (found.length) return found.reduce((a, b) => (a.sentAt <= b.sentAt ? a : b));
   return control.waitForEnvelope(match, { timeoutMs: ctx.timeoutMs, describe });
+}
+
+/**
+ * control.waitForCall, also noting when the fake recorded the matching call (the moment its waiters
+ * are tested, after its own request handling) and when this step observed it.
+ */
+function waitCall(
+  ctx: StepContext,
+  predicate: (c: RecordedCall) => boolean,
+  opts: { sinceSeq: number; timeoutMs: number; describe: string },
+): Promise<RecordedCall & { matchedAt: number; observedAt: number }> {
+  let matchedAt = 0;
+  return ctx.state.control
+    .waitForCall((c) => {
+      const ok = predicate(c);
+      if (ok && !matchedAt) matchedAt = now();
+      return ok;
+    }, opts)
+    .then((call) => ({ ...call, matchedAt: matchedAt || call.receivedAt, observedAt: now() }));
 }
 
 function fail(message: string): never {
@@ -449,7 +479,8 @@ const matrixSend: Impl = async (ctx, a: MatrixSendArgs) => {
   const root = a.thread ? state.message(a.thread) : undefined;
   const control = state.control;
   const sinceSeq = control.calls().length;
-  const callP = control.waitForCall(
+  const callP = waitCall(
+    ctx,
     (c) =>
       (c.method === "chat.postMessage" || c.method === "chat.meMessage") &&
       c.params.channel === channelId &&
@@ -459,8 +490,14 @@ const matrixSend: Impl = async (ctx, a: MatrixSendArgs) => {
   const html = a.html !== undefined ? state.matrixMentions(a.html) : undefined;
   const sent = await user.sendText(roomId, a.text, { html, threadRootId: root?.eventId });
   const call = await callP;
-  const observedAt = now();
-  ctx.sample("matrix_to_slack", root ? "thread_reply" : "message", sent.sentAt, call.receivedAt, observedAt);
+  ctx.sample(
+    "matrix_to_slack",
+    root ? "thread_reply" : "message",
+    sent.sentAt,
+    call.receivedAt,
+    call.observedAt,
+    call.matchedAt,
+  );
   if (!call.response.ok) fail(`chat.postMessage failed: ${call.response.error}`);
   const ts = String(call.response.ts ?? "");
   state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ts, roomId, eventId: sent.eventId });
@@ -554,7 +591,8 @@ const matrixReact =
     const method = remove ? "reactions.remove" : "reactions.add";
     const control = state.control;
     const sinceSeq = control.calls().length;
-    const callP = control.waitForCall(
+    const callP = waitCall(
+      ctx,
       (c) => c.method === method && c.params.channel === m.channelId && c.params.timestamp === m.ts,
       { sinceSeq, timeoutMs: ctx.timeoutMs, describe: `${method} on ${m.ts}` },
     );
@@ -571,7 +609,7 @@ const matrixReact =
       state.reactions.set(key, sent.eventId);
     }
     const call = await callP;
-    ctx.sample("matrix_to_slack", "reaction", sent.sentAt, call.receivedAt, now());
+    ctx.sample("matrix_to_slack", "reaction", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
     ctx.details.name = call.params.name;
     if (!call.response.ok) fail(`${method} failed: ${call.response.error}`);
     if (names && !names.includes(call.params.name))
@@ -621,7 +659,8 @@ const matrixEdit: Impl = async (ctx, a: MatrixEditArgs) => {
   const user = await state.user(a.user);
   const control = state.control;
   const sinceSeq = control.calls().length;
-  const callP = control.waitForCall(
+  const callP = waitCall(
+    ctx,
     (c) => c.method === "chat.update" && c.params.channel === m.channelId && c.params.ts === m.ts,
     {
       sinceSeq,
@@ -636,7 +675,7 @@ const matrixEdit: Impl = async (ctx, a: MatrixEditArgs) => {
     "m.relates_to": { rel_type: "m.replace", event_id: m.eventId },
   });
   const call = await callP;
-  ctx.sample("matrix_to_slack", "edit", sent.sentAt, call.receivedAt, now());
+  ctx.sample("matrix_to_slack", "edit", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
   if (!call.response.ok) fail(`chat.update failed: ${call.response.error}`);
   const flat = flattenSlackMessage(call.params);
   if (flat.text.trim() !== a.text)
@@ -674,7 +713,8 @@ const matrixRedact: Impl = async (ctx, a: MatrixRedactArgs) => {
   const user = await state.user(a.user);
   const control = state.control;
   const sinceSeq = control.calls().length;
-  const callP = control.waitForCall(
+  const callP = waitCall(
+    ctx,
     (c) => c.method === "chat.delete" && c.params.channel === m.channelId && c.params.ts === m.ts,
     {
       sinceSeq,
@@ -684,7 +724,7 @@ const matrixRedact: Impl = async (ctx, a: MatrixRedactArgs) => {
   );
   const sent = await user.redact(m.roomId, m.eventId);
   const call = await callP;
-  ctx.sample("matrix_to_slack", "deletion", sent.sentAt, call.receivedAt, now());
+  ctx.sample("matrix_to_slack", "deletion", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
   if (!call.response.ok) fail(`chat.delete failed: ${call.response.error}`);
 };
 
@@ -753,7 +793,8 @@ const matrixUpload: Impl = async (ctx, a: MatrixUploadArgs) => {
   ctx.details.mediaUploadMs = Math.round(now() - uploadStart);
   const control = state.control;
   const sinceSeq = control.calls().length;
-  const callP = control.waitForCall(
+  const callP = waitCall(
+    ctx,
     (c) => c.method === "files.completeUploadExternal" && c.params.channel_id === channelId,
     {
       sinceSeq,
@@ -777,7 +818,7 @@ const matrixUpload: Impl = async (ctx, a: MatrixUploadArgs) => {
     };
   const sent = await user.sendEvent(roomId, "m.room.message", content);
   const call = await callP;
-  ctx.sample("matrix_to_slack", "file", sent.sentAt, call.receivedAt, now());
+  ctx.sample("matrix_to_slack", "file", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
   if (!call.response.ok) fail(`files.completeUploadExternal failed: ${call.response.error}`);
   let fileId: string | undefined;
   try {
