@@ -91,30 +91,37 @@ const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
 
 const TL = { LABEL: 190, WIDTH: 1000, RIGHT: 70, ROW: 24, TOP: 8 };
 
-/** The environment's start-up phases as consecutive segments, on their own scale. */
+/** Setup phases (without "total") and the total: the "total" entry when present, else the sum. */
+function setupOf(scenario: ScenarioResult): { phases: [string, number][]; total: number } {
+  const phases = Object.entries(scenario.setup).filter(([name]) => name !== "total");
+  const total = scenario.setup.total ?? phases.reduce((a, [, ms]) => a + ms, 0);
+  return { phases, total };
+}
+
+/**
+ * The environment's start-up phases, one row each with a bar as long as the phase took, on the scale
+ * of the whole start-up (phases may overlap: the environment starts some in parallel).
+ */
 function setupSvg(scenario: ScenarioResult, sIndex: number): string {
-  const phases = Object.entries(scenario.setup);
-  const total = phases.reduce((a, [, ms]) => a + ms, 0);
-  if (phases.length === 0 || total <= 0) return "";
+  const { phases, total } = setupOf(scenario);
+  if (phases.length === 0) return "";
+  const scale = Math.max(1, total, ...phases.map(([, ms]) => ms));
   const plot = TL.WIDTH - TL.LABEL - TL.RIGHT;
-  const x = (ms: number) => TL.LABEL + (ms / total) * plot;
+  const ROW = 18;
+  const height = 8 + phases.length * ROW + 6;
   const out: string[] = [
-    `<svg class="setup" data-scenario="${sIndex}" viewBox="0 0 ${TL.WIDTH} 30" width="100%" role="img" aria-label="Environment start-up phases">`,
-    `<text class="rowlabel" x="${TL.LABEL - 10}" y="19" text-anchor="end">setup</text>`,
+    `<svg class="setup" data-scenario="${sIndex}" viewBox="0 0 ${TL.WIDTH} ${height}" width="100%" role="img" aria-label="Environment start-up phases">`,
   ];
-  let t = 0;
   phases.forEach(([name, ms], i) => {
-    const x0 = x(t);
-    const w = Math.max(1, x(t + ms) - x0);
+    const y = 6 + i * ROW;
+    const w = Math.max(1, (ms / scale) * plot);
     out.push(
-      `<rect class="tl-setup shade${i % 4}" x="${fmt(x0)}" y="6" width="${fmt(w)}" height="18" rx="2"><title>${h(`${name}: ${formatMs(ms)}`)}</title></rect>`,
+      `<text class="rowlabel setup" x="${TL.LABEL - 10}" y="${y + 12}" text-anchor="end">${h(name)}</text>`,
+      `<rect class="tl-setup" x="${TL.LABEL}" y="${y + 3}" width="${fmt(w)}" height="11" rx="2"><title>${h(`${name}: ${formatMs(ms)}`)}</title></rect>`,
+      `<text class="dur" x="${fmt(TL.LABEL + w + 6)}" y="${y + 12}">${h(formatMs(ms))}</text>`,
     );
-    const full = `${name} ${formatMs(ms)}`;
-    const text = full.length * 6.4 < w - 8 ? full : name.length * 6.4 < w - 8 ? name : "";
-    if (text) out.push(`<text class="inbar" x="${fmt(x0 + 5)}" y="19">${h(text)}</text>`);
-    t += ms;
   });
-  out.push(`<text class="dur" x="${fmt(TL.LABEL + plot + 6)}" y="19">${h(formatMs(total))}</text></svg>`);
+  out.push("</svg>");
   return out.join("");
 }
 
@@ -361,10 +368,7 @@ function scenarioSection(
   opts: Required<Pick<HtmlOptions, "dir" | "cwd">>,
 ): string {
   const c = counts(scenario.steps);
-  const setupTotal = Object.values(scenario.setup).reduce((a, b) => a + b, 0);
-  const setupText = Object.entries(scenario.setup)
-    .map(([name, ms]) => `${h(name)} ${h(formatMs(ms))}`)
-    .join(" · ");
+  const { phases, total: setupTotal } = setupOf(scenario);
   const item = (key: string, text: string) => `<span class="li"><span class="${key}"></span>${text}</span>`;
   const legend = [
     ...(scenario.steps.length > 0
@@ -377,7 +381,12 @@ function scenarioSection(
           item("tick-key over", "arrival over budget"),
         ]
       : []),
-    setupTotal > 0 ? item("key setup", `setup ${h(formatMs(setupTotal))} (own scale): ${setupText}`) : "",
+    phases.length > 0
+      ? item(
+          "key setup",
+          `environment start-up phases (${h(formatMs(setupTotal))} in all; some run in parallel)`,
+        )
+      : "",
   ].join("");
   const error =
     scenario.error && !scenario.steps.some((s) => s.error === scenario.error)
@@ -443,13 +452,14 @@ svg .rowlabel.failed{fill:var(--fail);font-weight:700}svg .rowlabel.skipped{fill
 svg .dur{font-size:11px;fill:var(--muted)}svg .dur.failed{fill:var(--fail);font-weight:600}
 svg .inbar{font-size:10.5px;fill:#fff;pointer-events:none}
 svg .tl-step.passed{fill:var(--pass)}svg .tl-step.failed{fill:var(--fail)}svg .tl-step.skipped{fill:var(--skip);opacity:.55}
-svg .tl-setup.shade0{fill:#57606a}svg .tl-setup.shade1{fill:#6e7781}svg .tl-setup.shade2{fill:#424a53}svg .tl-setup.shade3{fill:#818b98}
+svg .tl-setup{fill:#8c959f}svg .rowlabel.setup{fill:var(--muted)}
+svg.setup{border-bottom:1px dashed var(--border);margin-bottom:6px}
 svg a:hover .tl-step{opacity:.8}
 svg .tl-mark{stroke-width:2}svg .tl-mark.slack_to_matrix{stroke:var(--s2m)}svg .tl-mark.matrix_to_slack{stroke:var(--m2s)}svg .tl-mark.over{stroke:#1f2328;stroke-width:3}
 .legend{font-size:12px;color:var(--muted);padding:4px 0 2px 4px;display:flex;flex-wrap:wrap;gap:4px 16px;align-items:center}
 .legend .li{display:inline-flex;align-items:center;gap:5px}
 .legend .key{display:inline-block;width:14px;height:10px;border-radius:2px}
-.legend .key.passed{background:var(--pass)}.legend .key.failed{background:var(--fail)}.legend .key.skipped{background:var(--skip);opacity:.55}.legend .key.setup{background:#6e7781}
+.legend .key.passed{background:var(--pass)}.legend .key.failed{background:var(--fail)}.legend .key.skipped{background:var(--skip);opacity:.55}.legend .key.setup{background:#8c959f}
 .legend .tick-key{display:inline-block;width:3px;height:12px}.tick-key.slack_to_matrix{background:var(--s2m)}.tick-key.matrix_to_slack{background:var(--m2s)}.tick-key.over{background:#1f2328;width:4px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
 figure.chart{margin:0;border:1px solid var(--border);border-radius:6px;padding:8px 10px}

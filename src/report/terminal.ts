@@ -77,6 +77,7 @@ export function createProgressPrinter(
   const write = (text: string) => out.write(redact(text));
   let liveLine = false;
   let setupPhases: string[] = [];
+  let setupTotal: number | undefined;
 
   const clearLive = () => {
     if (liveLine) {
@@ -85,10 +86,12 @@ export function createProgressPrinter(
     }
   };
   const flushSetup = () => {
-    if (setupPhases.length === 0) return;
+    if (setupPhases.length === 0 && setupTotal === undefined) return;
     clearLive();
-    write(`  ${paint("dim", "setup")}  ${setupPhases.join(paint("dim", " · "))}\n`);
+    const head = setupTotal === undefined ? "setup" : `setup ${formatMs(setupTotal)}`;
+    write(`  ${paint("dim", head)}  ${setupPhases.join(paint("dim", " · "))}\n`);
     setupPhases = [];
+    setupTotal = undefined;
   };
 
   /** One entry per direction: "Slack → Matrix message 413 ms" or "Slack → Matrix 12× message p50 479 ms max 1.38 s". */
@@ -147,7 +150,9 @@ export function createProgressPrinter(
       write(`\n${paint("bold", `▶ ${name}`)}  ${paint("dim", `(${file})`)}\n`);
     },
     setupPhase(name, ms) {
-      setupPhases.push(`${name} ${formatMs(ms)}`);
+      // The environment reports its overall start-up time as the phase "total".
+      if (name === "total") setupTotal = ms;
+      else setupPhases.push(`${name} ${formatMs(ms)}`);
       if (live) {
         clearLive();
         write(paint("dim", `  setup  ${setupPhases.join(" · ")} …`));

@@ -47,7 +47,7 @@ function buildScenario(spec: {
   steps: StepSpec[];
   error?: string;
 }): ScenarioResult {
-  const setupMs = Object.values(spec.setup).reduce((a, b) => a + b, 0);
+  const setupMs = spec.setup.total;
   let t = spec.startedAt + setupMs;
   const steps: StepResult[] = spec.steps.map((s) => {
     t += s.gapMs ?? 40;
@@ -117,7 +117,16 @@ export function fixtureRun(runRoot = "runs"): RunResult {
     file: "scenarios/messaging.yaml",
     environment: "synapse-postgres",
     startedAt: T0,
-    setup: { network: 120, postgres: 1850, synapse: 4210, "fake-slack": 95, "mautrix-slack": 2630 },
+    setup: {
+      preflight: 35,
+      network: 120,
+      postgres: 1850,
+      "fake-slack": 95,
+      "bridge-config": 1420,
+      synapse: 4210,
+      bridge: 2630,
+      total: 8990,
+    },
     runDir: `${runRoot}/2026-11-22T03-41-06-messaging`,
     steps: [
       {
@@ -169,7 +178,16 @@ export function fixtureRun(runRoot = "runs"): RunResult {
     file: "scenarios/reactions-edits-files.yaml",
     environment: "synapse-postgres",
     startedAt: first.startedAt + first.durationMs + 900,
-    setup: { network: 110, postgres: 1720, synapse: 3980, "fake-slack": 90, "mautrix-slack": 2540 },
+    setup: {
+      preflight: 30,
+      network: 110,
+      postgres: 1720,
+      "fake-slack": 90,
+      "bridge-config": 1380,
+      synapse: 3980,
+      bridge: 2540,
+      total: 8420,
+    },
     runDir: `${runRoot}/2026-11-22T03-41-52-reactions-edits-files`,
     steps: [
       {

@@ -367,7 +367,7 @@ describe("terminal progress", () => {
     expect(out).toContain("mautrix-slack  runs/2026-11-22T03-41-52-reactions-edits-files/mautrix-slack.log");
     // A passing scenario does not print its run folder.
     expect(out).not.toContain("Run folder: runs/2026-11-22T03-41-06-messaging");
-    expect(out).toContain("setup  network 120 ms · postgres 1.85 s");
+    expect(out).toContain("setup 8.99 s  preflight 35 ms · network 120 ms · postgres 1.85 s");
     expect(out).toContain("2 scenario(s): 1 passed, 1 failed, 0 skipped");
     expect(out).toContain("junit report: reports/junit.xml");
   });
