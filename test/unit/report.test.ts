@@ -443,3 +443,25 @@ describe("terminal ordering", () => {
     ]);
   });
 });
+
+describe("degenerate runs", () => {
+  it("renders a run without scenarios, and a scenario without steps, logs or setup", () => {
+    const empty: RunResult = {
+      version: 1,
+      tool: { name: "bridge-harness", version: "0.1.0" },
+      startedAt: 0,
+      durationMs: 0,
+      outcome: "skipped",
+      scenarios: [],
+    };
+    expect(renderJunit(empty)).toContain('<testsuites name="bridge-harness 0.1.0" tests="0"');
+    expect(JSON.parse(renderJson(empty)).scenarios).toEqual([]);
+    expect(renderHtml(empty, { dir: "reports" })).toContain("0 scenarios skipped");
+    const bare = fixtureRun();
+    Object.assign(bare.scenarios[0], { steps: [], setup: {}, logs: {}, latency: [], runDir: "" });
+    const html = renderHtml(bare, { dir: "reports" });
+    expect(html).toContain("No steps ran.");
+    expect(html).toContain("No latency was measured in this scenario.");
+    expect(renderJunit(bare)).toMatch(/<testsuite name="messaging both ways" tests="0"/);
+  });
+});
