@@ -1,6 +1,6 @@
 // The Socket Mode server side: tickets, hello, server PINGs, envelopes, acks, redelivery and
 // disconnects, as Slack does them (see reference/slack-protocol.md §2).
-import { randomInt, randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
@@ -562,7 +562,7 @@ export class SocketModeHub implements SocketModePort {
   private newEventId(): string {
     for (;;) {
       let id = "Ev0";
-      for (let i = 0; i < 9; i++) id += EVENT_ID_CHARS[randomInt(EVENT_ID_CHARS.length)];
+      for (const byte of randomBytes(9)) id += EVENT_ID_CHARS[byte % EVENT_ID_CHARS.length];
       if (!this.eventIds.has(id)) {
         this.eventIds.add(id);
         return id;

@@ -109,18 +109,12 @@ async function sendResponse(res: ServerResponse, response: Response, head: boole
     if (key === "content-encoding" || key === "transfer-encoding" || key === "connection") return;
     headers[key] = value;
   });
+  // Bodies are in memory in the core (JSON, stored files): one write with a length is cheapest,
+  // and clients get Content-Length as from Slack.
+  const body = response.body && !head ? Buffer.from(await response.arrayBuffer()) : undefined;
+  if (body) headers["content-length"] = String(body.length);
   res.writeHead(response.status, response.statusText || undefined, headers);
-  if (!response.body || head) {
-    res.end();
-    return;
-  }
-  const reader = response.body.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    if (!res.write(value)) await new Promise<void>((r) => res.once("drain", () => r()));
-  }
-  res.end();
+  res.end(body);
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
