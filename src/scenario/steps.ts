@@ -314,13 +314,29 @@ function waitCall(
   opts: { sinceSeq: number; timeoutMs: number; describe: string },
 ): Promise<RecordedCall & { matchedAt: number; observedAt: number }> {
   let matchedAt = 0;
-  return ctx.state.control
-    .waitForCall((c) => {
-      const ok = predicate(c);
-      if (ok && !matchedAt) matchedAt = now();
-      return ok;
-    }, opts)
-    .then((call) => ({ ...call, matchedAt: matchedAt || call.receivedAt, observedAt: now() }));
+  return armed(
+    ctx.state.control
+      .waitForCall((c) => {
+        const ok = predicate(c);
+        if (ok && !matchedAt) matchedAt = now();
+        return ok;
+      }, opts)
+      .then((call) => ({ ...call, matchedAt: matchedAt || call.receivedAt, observedAt: now() })),
+  );
+}
+
+/** Notes when this step observed a Matrix event (the promise settling), for overhead figures. */
+function observed(p: Promise<SeenEvent>): Promise<SeenEvent & { observedAt: number }> {
+  return armed(p.then((e) => ({ ...e, observedAt: now() })));
+}
+
+/**
+ * A waiter armed before its action: if the action throws, the step fails with the action's error and
+ * the waiter's later timeout must not become an unhandled rejection.
+ */
+function armed<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => undefined);
+  return p;
 }
 
 function fail(message: string): never {
@@ -418,15 +434,17 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
   const root = a.thread ? state.message(a.thread) : undefined;
   const text = state.slackMentions(a.text);
   const armedAt = now();
-  const seenP = observer.waitForEvent(
-    (e) =>
-      e.seenAt >= armedAt &&
-      e.roomId === roomId &&
-      e.type === "m.room.message" &&
-      e.sender === ghost &&
-      !isEditOrReaction(e) &&
-      (!root || relatesTo(e)?.event_id === root.eventId),
-    { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s message ${q(a.text)} in ${roomId}` },
+  const seenP = observed(
+    observer.waitForEvent(
+      (e) =>
+        e.seenAt >= armedAt &&
+        e.roomId === roomId &&
+        e.type === "m.room.message" &&
+        e.sender === ghost &&
+        !isEditOrReaction(e) &&
+        (!root || relatesTo(e)?.event_id === root.eventId),
+      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s message ${q(a.text)} in ${roomId}` },
+    ),
   );
   const { ts } = await state.control.postMessage({
     user: slackUser,
@@ -435,7 +453,7 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
     threadTs: root?.ts,
   });
   const seen = await seenP;
-  const observedAt = now();
+  const observedAt = seen.observedAt;
   const env = await envelopeFor(
     ctx,
     (ev, t) => t === "message" && ev.ts === ts && ev.channel === channelId,
@@ -541,29 +559,31 @@ const slackReact =
         fail(`no earlier slack.react of :${a.emoji}: by ${a.user} on ${a.message}`))
       : undefined;
     const armedAt = now();
-    const seenP = observer.waitForEvent(
-      remove
-        ? (e) =>
-            e.seenAt >= armedAt &&
-            e.roomId === m.roomId &&
-            e.type === "m.room.redaction" &&
-            (redactsOf(e) ?? reactionEventId) === reactionEventId
-        : (e) =>
-            e.seenAt >= armedAt &&
-            e.roomId === m.roomId &&
-            e.type === "m.reaction" &&
-            e.sender === ghost &&
-            relatesTo(e)?.event_id === m.eventId,
-      {
-        timeoutMs: ctx.timeoutMs,
-        describe: `${who} to see ${a.user}'s :${a.emoji}: ${remove ? "removed" : "reaction"} on ${m.eventId}`,
-      },
+    const seenP = observed(
+      observer.waitForEvent(
+        remove
+          ? (e) =>
+              e.seenAt >= armedAt &&
+              e.roomId === m.roomId &&
+              e.type === "m.room.redaction" &&
+              (redactsOf(e) ?? reactionEventId) === reactionEventId
+          : (e) =>
+              e.seenAt >= armedAt &&
+              e.roomId === m.roomId &&
+              e.type === "m.reaction" &&
+              e.sender === ghost &&
+              relatesTo(e)?.event_id === m.eventId,
+        {
+          timeoutMs: ctx.timeoutMs,
+          describe: `${who} to see ${a.user}'s :${a.emoji}: ${remove ? "removed" : "reaction"} on ${m.eventId}`,
+        },
+      ),
     );
     const args = { user: slackUser, channel: m.channelId, ts: m.ts, name: a.emoji };
     if (remove) await state.control.removeReaction(args);
     else await state.control.addReaction(args);
     const seen = await seenP;
-    const observedAt = now();
+    const observedAt = seen.observedAt;
     const type = remove ? "reaction_removed" : "reaction_added";
     const env = await envelopeFor(
       ctx,
@@ -625,14 +645,16 @@ const slackEdit: Impl = async (ctx, a: SlackEditArgs) => {
   const observer = await state.user(who);
   const slackUser = state.slackUserId(a.user);
   const armedAt = now();
-  const seenP = observer.waitForEvent(
-    (e) =>
-      e.seenAt >= armedAt &&
-      e.roomId === m.roomId &&
-      e.type === "m.room.message" &&
-      relatesTo(e)?.rel_type === "m.replace" &&
-      relatesTo(e)?.event_id === m.eventId,
-    { timeoutMs: ctx.timeoutMs, describe: `${who} to see the edit of ${m.eventId}` },
+  const seenP = observed(
+    observer.waitForEvent(
+      (e) =>
+        e.seenAt >= armedAt &&
+        e.roomId === m.roomId &&
+        e.type === "m.room.message" &&
+        relatesTo(e)?.rel_type === "m.replace" &&
+        relatesTo(e)?.event_id === m.eventId,
+      { timeoutMs: ctx.timeoutMs, describe: `${who} to see the edit of ${m.eventId}` },
+    ),
   );
   await state.control.editMessage({
     user: slackUser,
@@ -641,7 +663,7 @@ const slackEdit: Impl = async (ctx, a: SlackEditArgs) => {
     text: state.slackMentions(a.text),
   });
   const seen = await seenP;
-  const observedAt = now();
+  const observedAt = seen.observedAt;
   const env = await envelopeFor(
     ctx,
     (ev, t, sub) =>
@@ -688,17 +710,19 @@ const slackDelete: Impl = async (ctx, a: SlackDeleteArgs) => {
   const who = state.observer(a.observer);
   const observer = await state.user(who);
   const armedAt = now();
-  const seenP = observer.waitForEvent(
-    (e) =>
-      e.seenAt >= armedAt &&
-      e.roomId === m.roomId &&
-      e.type === "m.room.redaction" &&
-      (redactsOf(e) ?? m.eventId) === m.eventId,
-    { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${m.eventId} redacted` },
+  const seenP = observed(
+    observer.waitForEvent(
+      (e) =>
+        e.seenAt >= armedAt &&
+        e.roomId === m.roomId &&
+        e.type === "m.room.redaction" &&
+        (redactsOf(e) ?? m.eventId) === m.eventId,
+      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${m.eventId} redacted` },
+    ),
   );
   await state.control.deleteMessage({ user: state.slackUserId(a.user), channel: m.channelId, ts: m.ts });
   const seen = await seenP;
-  const observedAt = now();
+  const observedAt = seen.observedAt;
   const env = await envelopeFor(
     ctx,
     (ev, t, sub) => t === "message" && sub === "message_deleted" && ev.deleted_ts === m.ts,
@@ -739,15 +763,17 @@ const slackUpload: Impl = async (ctx, a: SlackUploadArgs) => {
   const root = a.thread ? state.message(a.thread) : undefined;
   const { data, mimetype } = fileData(ctx, a.file);
   const armedAt = now();
-  const seenP = observer.waitForEvent(
-    (e) =>
-      e.seenAt >= armedAt &&
-      e.roomId === roomId &&
-      e.type === "m.room.message" &&
-      e.sender === ghost &&
-      typeof e.content.url === "string" &&
-      !isEditOrReaction(e),
-    { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s file ${a.file.name}` },
+  const seenP = observed(
+    observer.waitForEvent(
+      (e) =>
+        e.seenAt >= armedAt &&
+        e.roomId === roomId &&
+        e.type === "m.room.message" &&
+        e.sender === ghost &&
+        typeof e.content.url === "string" &&
+        !isEditOrReaction(e),
+      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s file ${a.file.name}` },
+    ),
   );
   const { ts, fileId } = await state.control.uploadFile({
     user: slackUser,
@@ -759,7 +785,7 @@ const slackUpload: Impl = async (ctx, a: SlackUploadArgs) => {
     initialComment: a.comment,
   });
   const seen = await seenP;
-  const observedAt = now();
+  const observedAt = seen.observedAt;
   const env = await envelopeFor(
     ctx,
     (ev, t) => t === "message" && ev.ts === ts && ev.channel === channelId,
