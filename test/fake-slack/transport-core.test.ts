@@ -78,8 +78,17 @@ describe("startFakeSlack with the real core", () => {
       mimetype: "text/plain",
       data: new Uint8Array([1, 2, 3]),
     });
-    await fake.control.deleteMessage({ user, channel, ts });
-    await until(() => got.slice(before).some((g) => g.subtype === "message_deleted"));
+    // A root with replies becomes a tombstone; delete a plain message.
+    const plain = await fake.control.postMessage({ user, channel, text: "to delete" });
+    await fake.control.deleteMessage({ user, channel, ts: plain.ts });
+    await until(() => got.slice(before).some((g) => g.subtype === "message_deleted")).catch((e) => {
+      throw new Error(
+        `${e.message}: got ${got
+          .slice(before)
+          .map((g) => g.subtype ?? g.type)
+          .join(", ")}`,
+      );
+    });
     const kinds = got.slice(before).map((g) => g.subtype ?? g.type);
     for (const k of [
       "message",
