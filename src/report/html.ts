@@ -85,7 +85,8 @@ function tickLabel(ms: number, step: number): string {
   return `${Math.round(ms)} ms`;
 }
 
-const fmt = (n: number) => (Math.round(n * 10) / 10).toString();
+/** SVG coordinate: one decimal; non-finite values (missing timestamps) become 0 rather than "NaN". */
+const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : 0).toString();
 
 // ---------------------------------------------------------------- timeline
 
@@ -132,8 +133,13 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
   const plot = WIDTH - LABEL - RIGHT;
   const start = scenario.startedAt;
   // Offsets from the scenario start (what the step table's Start column shows).
-  const from = Math.min(...scenario.steps.map((s) => s.startedAt - start));
-  const to = Math.max(...scenario.steps.map((s) => s.startedAt - start + Math.max(0, s.durationMs)));
+  const placed = scenario.steps.filter(
+    (s) => Number.isFinite(s.startedAt - start) && Number.isFinite(s.durationMs),
+  );
+  const from = placed.length ? Math.min(...placed.map((s) => s.startedAt - start)) : 0;
+  const to = placed.length
+    ? Math.max(...placed.map((s) => s.startedAt - start + Math.max(0, s.durationMs)))
+    : 1;
   const span = Math.max(1, to - from);
   const x = (ms: number) => LABEL + ((ms - from) / span) * plot;
   const rows = scenario.steps.length;
@@ -153,6 +159,13 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
   out.push(`<line class="axis" x1="${LABEL}" x2="${LABEL + plot}" y1="${axisY}" y2="${axisY}"/>`);
   scenario.steps.forEach((s, i) => {
     const y = TOP + i * ROW;
+    if (!placed.includes(s)) {
+      out.push(
+        `<text class="rowlabel ${s.outcome}" x="${LABEL - 10}" y="${y + 16}" text-anchor="end">${h(s.id.length > 24 ? `${s.id.slice(0, 11)}…${s.id.slice(-12)}` : s.id)}</text>`,
+        `<text class="dur" x="${LABEL + 6}" y="${y + 16}">no start time recorded</text>`,
+      );
+      return;
+    }
     const x0 = x(s.startedAt - start);
     const w = Math.max(2, x(s.startedAt - start + Math.max(0, s.durationMs)) - x0);
     const label = s.id.length > 24 ? `${s.id.slice(0, 11)}…${s.id.slice(-12)}` : s.id;
@@ -162,7 +175,7 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
       `<rect class="tl-step ${s.outcome}" data-step="${h(s.id)}" x="${fmt(x0)}" y="${y + 5}" width="${fmt(w)}" height="14" rx="2"><title>${h(tip)}</title></rect>`,
     );
     for (const sample of s.latencies) {
-      const mx = x(sample.endAt - start);
+      const mx = Math.min(LABEL + plot, Math.max(LABEL, x(sample.endAt - start)));
       out.push(
         `<line class="tl-mark ${sample.direction}${sample.latencyMs > sample.budgetMs ? " over" : ""}" x1="${fmt(mx)}" x2="${fmt(mx)}" y1="${y + 3}" y2="${y + 21}"/>`,
       );

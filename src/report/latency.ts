@@ -41,11 +41,6 @@ export function summarizeLatencies(samples: readonly LatencySample[]): LatencySu
   return out;
 }
 
-/** All samples of a scenario, in step order. */
-export function scenarioSamples(steps: readonly { latencies: readonly LatencySample[] }[]): LatencySample[] {
-  return steps.flatMap((s) => s.latencies);
-}
-
 export function directionLabel(direction: Direction, ascii = false): string {
   const arrow = ascii ? "->" : "→";
   return direction === "slack_to_matrix" ? `Slack ${arrow} Matrix` : `Matrix ${arrow} Slack`;

@@ -180,3 +180,20 @@ describe.runIf(haveChromium)("JUnit XML through a real XML parser", () => {
     );
   }, 30_000);
 });
+
+describe.runIf(haveChromium)("HTML report with damaged input", () => {
+  it("renders without errors when timestamps are missing or samples arrive after their step", async () => {
+    const run = fixtureRun();
+    const step = run.scenarios[0].steps[2];
+    step.latencies[0].endAt = step.startedAt + 60_000;
+    (run.scenarios[0].steps[3] as { startedAt: number }).startedAt = Number.NaN;
+    run.scenarios[1].latency[0].p95 = Number.NaN;
+    const damagedDir = join(dir, "damaged");
+    await mkdir(damagedDir, { recursive: true });
+    const written = await writeReports(run, { dir: damagedDir, formats: ["html"] });
+    const facts = await inspectReport(written.html as string, join(damagedDir, "report.png"));
+    expect(facts.consoleErrors).toEqual([]);
+    // The step without a start time keeps its row but has no bar.
+    expect(facts.timelines.map((t) => t.steps)).toEqual([5, 5]);
+  }, 30_000);
+});
