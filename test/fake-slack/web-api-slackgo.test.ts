@@ -117,7 +117,7 @@ describe.skipIf(!hasGo)("slack-go (mautrix-slack v0.2.0's fork) against the fake
     expect(call("team.info")?.team).toMatchObject({ id: ws.teamId, icon: { image_default: true } });
     expect(call("users.info")?.user).toMatchObject({ id: app?.botUserId, is_bot: true });
     expect(call("emoji.list")).toMatchObject({ count: 1 });
-    expect((call("users.conversations")?.ids as string[]).length).toBe(2);
+    expect(call("users.conversations")?.ids).toHaveLength(2);
     const infos = lines.filter((l) => l.call === "conversations.info");
     expect(infos).toHaveLength(2);
     const dev = infos.find((l) => (l.channel as any)?.name === "dev-platform")?.channel as Record<
@@ -147,8 +147,10 @@ describe.skipIf(!hasGo)("slack-go (mautrix-slack v0.2.0's fork) against the fake
       mimetype: "image/png",
       data: new Uint8Array(1000),
     });
+    const lone = await c.postMessage({ user: "alice", channel: "dev-platform", text: "short-lived" });
+    await c.deleteMessage({ user: "alice", channel: "dev-platform", ts: lone.ts });
     await c.deleteMessage({ user: "alice", channel: "dev-platform", ts });
-    await waitLine((l) => l.kind === "event" && l.data?.subtype === "message_deleted");
+    await waitLine((l) => l.kind === "event" && l.data?.message?.subtype === "tombstone");
     const events = lines.filter((l) => l.kind === "event");
     const summary = events.map((e) => `${e.type}${e.data?.subtype ? `/${e.data.subtype}` : ""} ${e.go_type}`);
     expect(summary).toEqual([
@@ -160,13 +162,16 @@ describe.skipIf(!hasGo)("slack-go (mautrix-slack v0.2.0's fork) against the fake
       "file_created *slack.FileCreatedEvent",
       "message/file_share *slack.MessageEvent",
       "file_shared *slack.FileSharedEvent",
+      "message *slack.MessageEvent",
       "message/message_deleted *slack.MessageEvent",
+      "message/message_changed *slack.MessageEvent",
     ]);
     expect(events[1]?.data).toMatchObject({ thread_ts: ts, text: "reply" });
     expect(events[2]?.data?.message).toMatchObject({ ts, text: "hello bridge (edited)" });
     expect(events[2]?.data?.ts).toBe(events[2]?.data?.event_ts);
     expect(events[6]?.data?.files?.[0]).toMatchObject({ name: "cat.png", size: 1000, mimetype: "image/png" });
-    expect(events[8]?.data?.deleted_ts).toBe(ts);
+    expect(events[9]?.data?.deleted_ts).toBe(lone.ts);
+    expect(events[10]?.data?.message).toMatchObject({ ts, subtype: "tombstone", user: "USLACKBOT" });
     expect(lines.filter((l) => l.kind === "bad_message")).toEqual([]);
   });
 

@@ -662,6 +662,37 @@ describe("acting as Slack users", () => {
     expect(await dl.text()).toBe("abc");
   });
 
+  it("deleting a thread root with replies leaves a tombstone announced as message_changed", async () => {
+    const { ts } = await core.control.postMessage({
+      user: "alice",
+      channel: "dev-platform",
+      text: "root to delete",
+    });
+    await core.control.postMessage({
+      user: "bob",
+      channel: "dev-platform",
+      text: "keeps the thread",
+      threadTs: ts,
+    });
+    const n = published.length;
+    await core.control.deleteMessage({ user: "alice", channel: "dev-platform", ts });
+    const e = eventsSince(n).find((x) => x.appId === app.appId)?.event as Record<string, any>;
+    expect(e).toMatchObject({ subtype: "message_changed", hidden: true, channel: dev });
+    expect(e.message).toMatchObject({
+      ts,
+      subtype: "tombstone",
+      user: "USLACKBOT",
+      text: "This message was deleted.",
+      reply_count: 1,
+    });
+    expect(core.control.history(dev).find((m) => m.ts === ts)).toMatchObject({
+      deleted: true,
+      user: "USLACKBOT",
+    });
+    const replies = await web.conversations.replies({ channel: dev, ts });
+    expect(replies.messages).toHaveLength(2);
+  });
+
   it("control errors name the Slack error", async () => {
     await expect(
       core.control.postMessage({ user: "carol", channel: "dev-platform", text: "x" }),

@@ -64,7 +64,7 @@ export class Actions {
 
   findMessage(channel: Channel, ts: string | undefined): Message {
     const m = ts ? channel.byTs.get(ts) : undefined;
-    if (!m || m.deleted) throw new SlackError("message_not_found");
+    if (!m || m.deleted || m.subtype === "tombstone") throw new SlackError("message_not_found");
     return m;
   }
 
@@ -180,9 +180,37 @@ export class Actions {
     const msg = this.findMessage(channel, ts);
     if (!opts.asAdmin && msg.user !== actor.userId) throw new SlackError("cant_delete_message");
     const previous = renderMessage(this.ws, channel, msg);
-    msg.deleted = true;
     channel.updatedMs = Date.now();
     const eventTs = this.ws.nextTs(channel);
+    const liveReplies = msg.replies?.some((r) => !channel.byTs.get(r)?.deleted);
+    if (liveReplies) {
+      // Slack keeps a thread root with replies as a tombstone and announces it as an edit.
+      msg.subtype = "tombstone";
+      msg.user = "USLACKBOT";
+      msg.botId = undefined;
+      msg.appId = undefined;
+      msg.clientMsgId = undefined;
+      msg.text = "This message was deleted.";
+      msg.blocks = undefined;
+      msg.files = [];
+      msg.reactions = [];
+      msg.edited = undefined;
+      const message = renderMessage(this.ws, channel, msg);
+      message.hidden = true;
+      this.publish(channel, {
+        type: "message",
+        subtype: "message_changed",
+        hidden: true,
+        message,
+        previous_message: previous,
+        channel: channel.id,
+        ts: eventTs,
+        event_ts: eventTs,
+        channel_type: channelType(channel),
+      });
+      return msg;
+    }
+    msg.deleted = true;
     this.publish(channel, {
       type: "message",
       subtype: "message_deleted",

@@ -83,7 +83,7 @@ function stored(ws: Workspace, m: Message): StoredMessage {
   if (m.threadTs && m.threadTs !== m.ts) out.threadTs = m.threadTs;
   if (m.edited) out.edited = { ...m.edited };
   if (m.blocks) out.blocks = m.blocks;
-  if (m.deleted) out.deleted = true;
+  if (m.deleted || m.subtype === "tombstone") out.deleted = true;
   return out;
 }
 
