@@ -134,13 +134,58 @@ function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** Serialises builds sharing a cache folder (two setups at once would share build contexts). */
+async function withBuildLock<T>(
+  cacheDir: string,
+  say: (line: string) => void,
+  fn: () => Promise<T>,
+): Promise<T> {
+  const lock = join(cacheDir, "build.lock");
+  let announced = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch {
+      const pid = Number.parseInt(readFileSync(lock, "utf8").trim(), 10);
+      let alive = false;
+      try {
+        alive = Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
+      } catch {
+        alive = false;
+      }
+      if (!alive) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!announced) say(`waiting for another image build (pid ${pid}) to finish ...`);
+      announced = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 export async function buildImages(opts: BuildOptions = {}): Promise<BuildSummary> {
-  const t0 = performance.now();
   const root = opts.root ?? PROJECT_ROOT;
-  const imagesDir = join(root, "images");
   const cacheDir = join(root, ".cache", "image-build");
   mkdirSync(cacheDir, { recursive: true });
   const say = opts.onProgress ?? ((line: string) => console.log(line));
+  return withBuildLock(cacheDir, say, () => buildUnlocked(opts, root, cacheDir, say));
+}
+
+async function buildUnlocked(
+  opts: BuildOptions,
+  root: string,
+  cacheDir: string,
+  say: (line: string) => void,
+): Promise<BuildSummary> {
+  const t0 = performance.now();
+  const imagesDir = join(root, "images");
   const versions = loadVersions(imagesDir);
   const specs = imageSpecs(versions);
   const { selected, unknown } = selectImages(specs, opts.only ?? []);
