@@ -266,6 +266,24 @@ describe("Matrix -> Slack", () => {
     });
   });
 
+  it("reply_broadcast posts a thread_broadcast with the root", async () => {
+    const root = (await web.chat.postMessage({ channel: dev, text: "broadcast root" })).ts as string;
+    const n = published.length;
+    await web.chat.postMessage({
+      channel: dev,
+      text: "also in channel",
+      thread_ts: root,
+      reply_broadcast: true,
+    });
+    expect(eventsSince(n)[0]?.event).toMatchObject({
+      subtype: "thread_broadcast",
+      thread_ts: root,
+      root: { ts: root, text: "broadcast root" },
+    });
+    const hist = await web.conversations.history({ channel: dev, limit: 1 });
+    expect(hist.messages?.[0]?.text).toBe("also in channel");
+  });
+
   it("post errors: no_text, invalid_blocks, not_in_channel, channel_not_found", async () => {
     expect((await goStyle("chat.postMessage", { channel: dev })).body.error).toBe("no_text");
     expect((await goStyle("chat.postMessage", { channel: dev, blocks: "{nope" })).body.error).toBe(

@@ -107,6 +107,10 @@ export function renderMessage(ws: Workspace, channel: Channel, m: Message): Json
   if (m.threadTs) {
     out.thread_ts = m.threadTs;
     if (m.threadTs !== m.ts && m.parentUserId) out.parent_user_id = m.parentUserId;
+    if (m.subtype === "thread_broadcast") {
+      const root = channel.byTs.get(m.threadTs);
+      if (root && root !== m) out.root = renderMessage(ws, channel, root);
+    }
   }
   if (m.replies?.length) {
     const live = m.replies.filter((ts) => !channel.byTs.get(ts)?.deleted);
