@@ -89,6 +89,7 @@ export async function startFakeSlack(
     throw err;
   }
   const base = `http://${hostForUrl(host)}:${port}`;
+  let stopping: Promise<void> | undefined;
   const fake: FakeSlack = {
     webApiUrl: `${base}/api/`,
     proxyUrl: `http://${hostForUrl(proxyHost)}:${proxyPort}`,
@@ -97,12 +98,15 @@ export async function startFakeSlack(
     controlUrl: `${base}/_control/`,
     control,
     workspace: core.workspace,
-    stop: async () => {
-      await hub.close();
-      proxy.destroyTunnels();
-      for (const s of sockets) s.destroy();
-      await Promise.all([closeServer(server, sockets), closeServer(proxy.server, new Set())]);
-      log("stopped");
+    stop: () => {
+      stopping ??= (async () => {
+        await hub.close();
+        proxy.destroyTunnels();
+        for (const s of sockets) s.destroy();
+        await Promise.all([closeServer(server, sockets), closeServer(proxy.server, new Set())]);
+        log("stopped");
+      })();
+      return stopping;
     },
   };
   log(`started: web API ${fake.webApiUrl}, proxy ${fake.proxyUrl}, CA ${caFile}`);

@@ -36,7 +36,12 @@ interface Line {
   [k: string]: unknown;
 }
 
-function runClient(fake: FakeSlack, seconds: number, onLine?: (l: Line) => void): Promise<Line[]> {
+function runClient(
+  fake: FakeSlack,
+  seconds: number,
+  onLine?: (l: Line) => void,
+  tokens = { bot: STUB_BOT_TOKEN, app: STUB_APP_TOKEN },
+): Promise<Line[]> {
   const out: Line[] = [];
   const child = spawn(binary, [], {
     env: {
@@ -44,8 +49,8 @@ function runClient(fake: FakeSlack, seconds: number, onLine?: (l: Line) => void)
       HTTPS_PROXY: fake.proxyUrl,
       SSL_CERT_FILE: fake.caFile,
       NO_PROXY: "",
-      BOT_TOKEN: STUB_BOT_TOKEN,
-      APP_TOKEN: STUB_APP_TOKEN,
+      BOT_TOKEN: tokens.bot,
+      APP_TOKEN: tokens.app,
       RUN_SECONDS: String(seconds),
     },
   });
@@ -103,5 +108,46 @@ describe.skipIf(!hasGo)("slack-go socketmode through the proxy", () => {
     const gap = (conns[2]?.openedAt ?? 0) - (conns[1]?.openedAt ?? 0);
     expect(gap).toBeGreaterThan(25_000);
     expect(gap).toBeLessThan(40_000);
+  }, 60_000);
+
+  it.concurrent("receives the real core's events through the proxy and acks every one", async () => {
+    const fake = await startFakeSlack({});
+    fakes.push(fake);
+    const app = fake.workspace.apps[0]!;
+    const user = fake.workspace.users.find((u) => !u.isBot)!.id;
+    const channel = fake.workspace.channels.find(
+      (c) => c.members.includes(app.botUserId) && c.members.includes(user),
+    )!.id;
+    const lines = await runClient(
+      fake,
+      8,
+      (l) => {
+        if (l.kind !== "connected") return;
+        void (async () => {
+          const { ts } = await fake.control.postMessage({ user, channel, text: "from slack" });
+          await fake.control.postMessage({ user, channel, text: "reply", threadTs: ts });
+          await fake.control.editMessage({ user, channel, ts, text: "edited" });
+          await fake.control.addReaction({ user, channel, ts, name: "tada" });
+          await fake.control.removeReaction({ user, channel, ts, name: "tada" });
+          const other = await fake.control.postMessage({ user, channel, text: "bye" });
+          await fake.control.deleteMessage({ user, channel, ts: other.ts });
+        })();
+      },
+      { bot: app.botToken, app: app.appToken },
+    );
+    expect(lines.filter((l) => l.kind.includes("error"))).toEqual([]);
+    const types = lines.filter((l) => l.kind === "event").map((l) => l.type);
+    expect(types).toEqual([
+      "message",
+      "message",
+      "message",
+      "reaction_added",
+      "reaction_removed",
+      "message",
+      "message",
+    ]);
+    const envs = fake.control.envelopes();
+    expect(envs).toHaveLength(7);
+    expect(envs.every((e) => e.ackedAt !== undefined && e.retryAttempt === 0)).toBe(true);
   }, 60_000);
 });
