@@ -79,7 +79,13 @@ export async function startEnvironment(
   const tStart = now();
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
     const t0 = now();
-    const value = await fn();
+    let value: T;
+    try {
+      value = await fn();
+    } catch (err) {
+      progress(`${name} failed after ${seconds(now() - t0)}`);
+      throw err;
+    }
     timings[name] = now() - t0;
     progress(`${name} ready in ${seconds(timings[name])}`);
     return value;

@@ -35,3 +35,32 @@ export async function containersByLabels(labels: Record<string, string>): Promis
   });
   return list.map((c) => c.Id);
 }
+
+/** Splits Docker's multiplexed (non-TTY) log format into text; plain text passes through. */
+export function demuxDockerLogs(buf: Buffer): string {
+  let out = "";
+  let i = 0;
+  while (i + 8 <= buf.length) {
+    const type = buf[i];
+    const size = buf.readUInt32BE(i + 4);
+    if (type > 2 || buf[i + 1] !== 0 || buf[i + 2] !== 0 || buf[i + 3] !== 0 || i + 8 + size > buf.length) {
+      return out + buf.subarray(i).toString("utf8");
+    }
+    out += buf.subarray(i + 8, i + 8 + size).toString("utf8");
+    i += 8 + size;
+  }
+  return out + buf.subarray(i).toString("utf8");
+}
+
+/** Everything a container wrote so far (stdout and stderr), or "" when it is gone. */
+export async function containerLogsText(id: string): Promise<string> {
+  const docker = await dockerode();
+  try {
+    const raw = (await docker
+      .getContainer(id)
+      .logs({ stdout: true, stderr: true, follow: false })) as unknown;
+    return Buffer.isBuffer(raw) ? demuxDockerLogs(raw) : String(raw ?? "");
+  } catch {
+    return "";
+  }
+}

@@ -115,3 +115,46 @@ export class HttpReadyOrExitWait extends BaseWait {
     }
   }
 }
+
+/**
+ * Watches a container from the moment it is created: `exited` resolves with the exit code as soon as
+ * the container stops (testcontainers itself would first wait 10 s for ports that never appear).
+ * Use with WatchedContainer below; call stop() once the container is ready or gone.
+ */
+export class ExitWatch {
+  containerId: string | undefined;
+  private stopped = false;
+  readonly exited: Promise<ContainerExitedError>;
+  private onCreated!: (id: string) => void;
+
+  constructor(
+    inspect: (
+      id: string,
+    ) => Promise<{ status: string; running: boolean; exitCode: number; oomKilled: boolean } | undefined>,
+    intervalMs = 200,
+  ) {
+    const created = new Promise<string>((resolve) => {
+      this.onCreated = resolve;
+    });
+    this.exited = (async () => {
+      const id = await created;
+      for (;;) {
+        if (this.stopped) return new Promise<never>(() => {});
+        const state = await inspect(id).catch(() => undefined);
+        if (state && !state.running && state.status !== "created" && state.status !== "restarting") {
+          return new ContainerExitedError(state.exitCode, state.oomKilled);
+        }
+        await delay(intervalMs);
+      }
+    })();
+  }
+
+  created(id: string): void {
+    this.containerId = id;
+    this.onCreated(id);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}

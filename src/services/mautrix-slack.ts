@@ -14,10 +14,10 @@ import { GenericContainer, type StartedNetwork, type StartedTestContainer } from
 import { parse, stringify } from "yaml";
 import type { BridgeHealth, MatrixUser, SeenEvent, StartedBridge } from "../environment/api.ts";
 import { removeContainerQuietly } from "../runtime/cleanup.ts";
-import { containerState, containersByLabels, dockerode } from "../runtime/docker.ts";
+import { containerLogsText, containerState, containersByLabels, dockerode } from "../runtime/docker.ts";
 import type { ServiceLog } from "../runtime/logs.ts";
 import { runOneShot } from "../runtime/one-shot.ts";
-import { HttpReadyOrExitWait } from "../runtime/wait.ts";
+import { ExitWatch, HttpReadyOrExitWait } from "../runtime/wait.ts";
 import { now } from "../util/clock.ts";
 import type { PlainObject } from "../util/deep-merge.ts";
 import { fetchWithTimeout } from "../util/net.ts";
@@ -253,6 +253,18 @@ export function describeBridgeExit(image: string, exitCode: number, logTail: str
 // ---------------------------------------------------------------------------------------------
 // Container
 
+/** GenericContainer that reports its container ID the moment it is created (for ExitWatch). */
+class WatchedContainer extends GenericContainer {
+  private readonly watch: ExitWatch;
+  constructor(image: string, watch: ExitWatch) {
+    super(image);
+    this.watch = watch;
+  }
+  protected override async containerCreated(containerId: string): Promise<void> {
+    this.watch.created(containerId);
+  }
+}
+
 export interface BridgeProxySettings {
   /** http://<gateway>:<port> of the fake Slack's CONNECT proxy. */
   proxyUrl: string;
@@ -439,7 +451,8 @@ export class StartedMautrixSlack implements StartedBridge {
     const wait = new HttpReadyOrExitWait("/_matrix/mau/ready", BRIDGE_PORT).withStartupTimeout(
       s.startupTimeoutMs,
     );
-    let container = new GenericContainer(s.image)
+    const watch = new ExitWatch(containerState);
+    let container = new WatchedContainer(s.image, watch)
       .withExposedPorts(BRIDGE_PORT)
       .withEnvironment(env)
       .withCopyContentToContainer(files)
@@ -448,10 +461,12 @@ export class StartedMautrixSlack implements StartedBridge {
     if (s.network) container = container.withNetwork(s.network).withNetworkAliases(s.alias);
     let streamEnded: Promise<void> | undefined;
     const logMark = s.log?.mark() ?? 0;
+    let consumerAttached = false;
     if (s.log) {
       const log = s.log;
       log.note(`starting ${s.image}`);
       container = container.withLogConsumer((stream) => {
+        consumerAttached = true;
         streamEnded = new Promise<void>((resolve) => {
           stream.on("end", () => resolve());
           stream.on("close", () => resolve());
@@ -459,21 +474,40 @@ export class StartedMautrixSlack implements StartedBridge {
         log.attach(stream);
       });
     }
+    const starting = container.start();
     try {
-      this.container = await container.start();
+      // Whichever comes first: ready, or the container exiting (fails fast instead of testcontainers'
+      // 10 s wait for the ports of a container that is already gone).
+      this.container = await Promise.race([
+        starting,
+        watch.exited.then((exit) => {
+          throw exit;
+        }),
+      ]);
+      watch.stop();
     } catch (err) {
-      // Find out whether the bridge exited, and with which code (the wait strategy saw it, or the
-      // container is still there when the start failed before waiting).
-      let exitCode = wait.exit?.exitCode;
-      if (exitCode === undefined) {
-        for (const id of await containersByLabels({ "bridge-harness.instance": instance }).catch(() => [])) {
-          const state = await containerState(id);
-          if (state && !state.running && state.status !== "created") exitCode = state.exitCode;
-          await removeContainerQuietly(id).catch(() => undefined);
+      watch.stop();
+      starting.catch(() => undefined);
+      // Find out whether the bridge exited, and with which code (the watch or the wait strategy saw
+      // it, or the container is still there).
+      let exitCode = (err as { exitCode?: number })?.exitCode ?? wait.exit?.exitCode;
+      const ids = new Set(
+        await containersByLabels({ "bridge-harness.instance": instance }).catch(() => [] as string[]),
+      );
+      if (watch.containerId) ids.add(watch.containerId);
+      for (const id of ids) {
+        const state = await containerState(id);
+        if (exitCode === undefined && state && !state.running && state.status !== "created")
+          exitCode = state.exitCode;
+        // The log consumer is only attached once ports are bound: fetch what it missed.
+        if (!consumerAttached && s.log) {
+          const text = await containerLogsText(id);
+          for (const line of text.split(/\r?\n/)) if (line) s.log.write(line);
         }
+        await removeContainerQuietly(id).catch(() => undefined);
       }
       if (streamEnded) await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 2_000).unref())]);
-      const tail = s.log?.tail(20) ?? [];
+      const tail = (s.log?.linesSince(logMark) ?? []).slice(-20);
       const fatal = fatalLinesOf(s.log?.linesSince(logMark) ?? []);
       if (exitCode !== undefined) {
         s.log?.note(`container exited with code ${exitCode} (${explainExitCode(exitCode)})`);
@@ -594,7 +628,7 @@ export class StartedMautrixSlack implements StartedBridge {
       try {
         const who = await this.whoami(user);
         const login = who?.logins?.[0];
-        state = login?.state?.state_event ?? login?.state_event;
+        state = login?.state?.state_event || login?.state_event || undefined;
       } catch {
         state = undefined;
       }

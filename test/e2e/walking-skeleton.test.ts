@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vi
 import type { MatrixUser, StartedEnvironment } from "../../src/environment/api.ts";
 import { startEnvironment } from "../../src/environment/environment.ts";
 import { timestampForPath } from "../../src/runtime/run.ts";
+import { waitUntil } from "../../src/util/clock.ts";
 import { DEFAULT_E2E_SPEC } from "./spec.ts";
 
 const skipReason = inject("e2eSkipReason");
@@ -100,7 +101,13 @@ describe.skipIf(skipReason !== "")(`walking skeleton${skipReason ? ` (skipped: $
     const lines = await env.bridge.logLines();
     const bad = lines.filter((l) => /bad message|unacked|failed to ack|unknown event type/i.test(l));
     expect(bad).toEqual([]);
-    const unacked = env.fakeSlack.control.envelopes().filter((e) => e.ackedAt === undefined);
+    // The echo of the Matrix reply may still be in flight: give acks the fake's ack deadline (3 s).
+    const unackedNow = () => env.fakeSlack.control.envelopes().filter((e) => e.ackedAt === undefined);
+    await waitUntil(() => unackedNow().length === 0 || undefined, {
+      timeoutMs: 3_000,
+      describe: () => `acks for ${unackedNow().length} envelope(s)`,
+    }).catch(() => undefined);
+    const unacked = unackedNow();
     expect(unacked.map((e) => `${e.eventType} ${e.envelopeId}`)).toEqual([]);
   });
 });
