@@ -87,6 +87,8 @@ class ImageLog {
   private stream: WriteStream;
   private tail: string[] = [];
   private partial = "";
+  /** The Dockerfile instruction `docker build` was at, e.g. `Step 4/14 : RUN ...`. */
+  lastDockerStep = "";
   constructor(file: string) {
     this.file = file;
     this.stream = createWriteStream(file, { flags: "w" });
@@ -95,7 +97,10 @@ class ImageLog {
     this.stream.write(chunk);
     const lines = (this.partial + chunk).split("\n");
     this.partial = lines.pop() ?? "";
-    for (const l of lines) {
+    for (const raw of lines) {
+      // Colour codes from tool output would garble the failure report.
+      const l = raw.replace(/\x1b\[[0-9;]*m/g, "");
+      if (/^Step \d+\/\d+ : /.test(l)) this.lastDockerStep = l;
       this.tail.push(l);
       if (this.tail.length > TAIL_LINES) this.tail.shift();
     }
@@ -265,7 +270,8 @@ async function buildUnlocked(
       await log.close();
       const seconds = (performance.now() - start) / 1000;
       const retry = `${BUILD_COMMAND} --only ${spec.name}`;
-      const logFile = relative(process.cwd(), log.file) || log.file;
+      const rel = relative(process.cwd(), log.file);
+      const logFile = rel && !rel.startsWith("..") ? rel : log.file;
       const tail = e.tail.length > 0 ? e.tail : [e.message];
       say(
         [
@@ -334,7 +340,15 @@ async function buildUnlocked(
           args.push("--build-arg", `${k}=${v}`);
         args.push(ctx);
         // The legacy builder: bookworm's docker.io has no buildx, and it resolves local FROM images.
-        await exec(log, "docker build", "docker", args, { env: { DOCKER_BUILDKIT: "0" } });
+        try {
+          await exec(log, "docker build", "docker", args, { env: { DOCKER_BUILDKIT: "0" } });
+        } catch (err) {
+          const at = log.lastDockerStep;
+          if (err instanceof StepError && at) {
+            err.step = `docker build, ${at.length > 100 ? `${at.slice(0, 97)}...` : at}`;
+          }
+          throw err;
+        }
       }),
     );
   }
