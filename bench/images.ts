@@ -1,11 +1,26 @@
 // Measures the offline image build: a cold build (every image rebuilt from debootstrap on, with
 // the usual Go and pip download caches), then a warm run that should find everything cached.
-//   node bench/images.ts [--warm-only] [--only <image>]...
+//   node bench/images.ts [--warm-only] [--cold-caches] [--only <image>]...
+// --cold-caches also starts from empty Go module/build and pip caches, as on a fresh CI machine.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type BuildSummary, buildImages } from "../src/images/build.ts";
-import { checkDockerEngine } from "../src/images/image-map.ts";
+import { checkDockerEngine, PROJECT_ROOT } from "../src/images/image-map.ts";
 
 const args = process.argv.slice(2);
 const warmOnly = args.includes("--warm-only");
+const coldCaches = args.includes("--cold-caches") && !warmOnly;
+let scratch: string | undefined;
+if (coldCaches) {
+  scratch = mkdtempSync(join(tmpdir(), "bh-bench-images-"));
+  process.env.GOCACHE = join(scratch, "go-build");
+  process.env.GOMODCACHE = join(scratch, "go-mod");
+  process.env.PIP_CACHE_DIR = join(scratch, "pip");
+  // Build contexts hold downloaded wheels.
+  rmSync(join(PROJECT_ROOT, ".cache", "image-build", "ctx"), { recursive: true, force: true });
+}
 const only: string[] = [];
 for (let i = 0; i < args.length; i++) if (args[i] === "--only" && args[i + 1]) only.push(args[++i]);
 
@@ -14,7 +29,7 @@ const quiet = () => {};
 
 let cold: BuildSummary | undefined;
 if (!warmOnly) {
-  console.log("cold build (all images rebuilt) ...");
+  console.log(`cold build (all images rebuilt${coldCaches ? ", empty Go and pip caches" : ""}) ...`);
   cold = await buildImages({ force: true, only, onProgress: (l) => console.log(`  ${l}`) });
 }
 const warm = await buildImages({ only, onProgress: quiet });
@@ -36,5 +51,9 @@ for (const name of names) {
 console.log(
   `${"total".padEnd(w)}${(cold ? `${cold.seconds.toFixed(1)} s` : "-").padStart(9)}${`${warm.seconds.toFixed(1)} s`.padStart(9)}`,
 );
+if (scratch) {
+  spawnSync("go", ["clean", "-modcache"], { env: process.env, stdio: "ignore" });
+  rmSync(scratch, { recursive: true, force: true });
+}
 const failed = [...(cold?.results ?? []), ...warm.results].filter((r) => r.status === "failed");
 process.exitCode = failed.length > 0 || !warm.ok ? 1 : 0;
