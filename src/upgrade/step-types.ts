@@ -172,3 +172,34 @@ export const UPGRADE_STEP_TYPES: Record<string, StepTypeSpec> = {
     example: { user: "alice", command: "help", reply_contains: ["login"] },
   },
 };
+
+/** One-line title of an upgrade step for reports; undefined for other step types. */
+export function describeUpgradeStep(type: string, a: Record<string, any>): string | undefined {
+  const down = a.while_down?.length
+    ? `, ${a.while_down.length} Slack message(s) posted while it is down`
+    : "";
+  switch (type) {
+    case "db.snapshot":
+      return `snapshot the bridge database as "${a.name}"`;
+    case "bridge.upgrade":
+      return `upgrade the bridge to ${a.image}${a.expect === "refused" ? " (must refuse to start)" : ""}${down}`;
+    case "bridge.rollback":
+      return `roll the bridge back to ${a.image}${a.restore ? ` restoring "${a.restore}"` : " without restoring the database"}${a.expect === "refused" ? " (must refuse to start)" : ""}${down}`;
+    case "homeserver.upgrade":
+      return `upgrade the homeserver to ${a.image} under the running bridge`;
+    case "config.change":
+      return `change the bridge config: ${JSON.stringify(a.bridge)}`;
+    case "config.revert":
+      return "revert the bridge config to the environment's";
+    case "expect.schema":
+      return `bridge schema ${[a.release ? `at ${a.release}` : "", ...["main", "state", "slack", "crypto"].filter((s) => a[s]).map((s) => `${s} ${a[s].version ?? "?"}/${a[s].compat ?? "?"}`)].filter(Boolean).join(", ")}`;
+    case "expect.no_duplicates":
+      return `every message in ${a.channel} bridged exactly once`;
+    case "expect.logs_since":
+      return `bridge log since ${a.since}${a.levels_absent?.length ? ` has no ${a.levels_absent.join("/")} lines` : ""}${a.levels_present?.length ? ` has ${a.levels_present.join("/")} lines` : ""}`;
+    case "expect.command":
+      return `${a.user} sends "${a.command}" to the bridge bot`;
+    default:
+      return undefined;
+  }
+}

@@ -160,3 +160,16 @@ describe("readDbSchemaState", () => {
     expect(formatSchemaState({})).toBe("(no version tables)");
   });
 });
+
+describe("describeUpgradeStep", () => {
+  it("titles every upgrade step type and nothing else", async () => {
+    const { describeUpgradeStep, UPGRADE_STEP_TYPES } = await import("../../src/upgrade/step-types.ts");
+    for (const [type, spec] of Object.entries(UPGRADE_STEP_TYPES)) {
+      expect(describeUpgradeStep(type, (spec.example ?? {}) as Record<string, any>), type).toBeTruthy();
+    }
+    expect(describeUpgradeStep("slack.post", {})).toBeUndefined();
+    expect(describeUpgradeStep("bridge.rollback", { image: "mautrix/slack:v0.1.0", expect: "refused" })).toBe(
+      "roll the bridge back to mautrix/slack:v0.1.0 without restoring the database (must refuse to start)",
+    );
+  });
+});
