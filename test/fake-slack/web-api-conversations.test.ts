@@ -107,6 +107,32 @@ describe("conversation management", () => {
   });
 });
 
+describe("listing", () => {
+  it("Node's paginate() walks users.list and conversations.list to the empty cursor", async () => {
+    const names: string[] = [];
+    for await (const page of web.paginate("users.list", { limit: 2 }))
+      names.push(
+        ...(((page as Record<string, unknown>).members as { name: string }[]) ?? []).map((m) => m.name),
+      );
+    expect(names.sort()).toEqual(["alice", "bob", "carol", "mautrix-slack"]);
+    const chans: string[] = [];
+    for await (const page of web.paginate("conversations.list", {
+      limit: 1,
+      types: "public_channel,private_channel",
+    }))
+      chans.push(
+        ...(((page as Record<string, unknown>).channels as { name: string }[]) ?? []).map((c) => c.name),
+      );
+    expect(chans).toContain("dev-platform");
+  });
+
+  it("usergroups.list needs a scope the bridge's manifest does not grant", async () => {
+    await expect(web.usergroups.list()).rejects.toMatchObject({
+      data: { error: "missing_scope", needed: "usergroups:read" },
+    });
+  });
+});
+
 describe("request formats", () => {
   it("a form with a charset gets the superfluous_charset warning in both places", async () => {
     const r = await fetch("https://slack.com/api/auth.test", {

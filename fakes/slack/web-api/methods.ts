@@ -288,6 +288,9 @@ export const METHODS: Record<string, MethodSpec> = {
     },
   },
 
+  // The seed has no user groups; mautrix-slack's manifest lacks usergroups:read anyway.
+  "usergroups.list": { token: "bot", scopes: ["usergroups:read"], run: () => ({ usergroups: [] }) },
+
   "users.lookupByEmail": {
     token: "bot",
     scopes: ["users:read.email"],
