@@ -63,7 +63,7 @@ function fakeEnv(
       async query(_db: string, sql: string, params?: unknown[]) {
         if (sql.includes("information_schema")) {
           return Object.entries(tables)
-            .filter(([t, s]) => (params?.[0] as string[]).includes(t) && db[s])
+            .filter(([t, s]) => ((params ?? [])[0] as string[]).includes(t) && db[s])
             .map(([t]) => ({ table_name: t }));
         }
         const m = /FROM (\w+) LIMIT 1/.exec(sql);
