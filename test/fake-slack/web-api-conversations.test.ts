@@ -112,7 +112,9 @@ describe("listing", () => {
     const names: string[] = [];
     for await (const page of web.paginate("users.list", { limit: 2 }))
       names.push(
-        ...(((page as Record<string, unknown>).members as { name: string }[]) ?? []).map((m) => m.name),
+        ...(((page as unknown as Record<string, unknown>).members as { name: string }[]) ?? []).map(
+          (m) => m.name,
+        ),
       );
     expect(names.sort()).toEqual(["alice", "bob", "carol", "mautrix-slack"]);
     const chans: string[] = [];
@@ -121,7 +123,9 @@ describe("listing", () => {
       types: "public_channel,private_channel",
     }))
       chans.push(
-        ...(((page as Record<string, unknown>).channels as { name: string }[]) ?? []).map((c) => c.name),
+        ...(((page as unknown as Record<string, unknown>).channels as { name: string }[]) ?? []).map(
+          (c) => c.name,
+        ),
       );
     expect(chans).toContain("dev-platform");
   });
