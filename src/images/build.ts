@@ -4,7 +4,15 @@
 // an image with that label already exists.
 import { spawn } from "node:child_process";
 import type { WriteStream } from "node:fs";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
 import { join, relative } from "node:path";
 import { mirrorsFor, readHostAptSources } from "./apt-sources.ts";
 import { computeCacheKey, IMAGE_LABEL, INPUTS_LABEL, readFolderFiles } from "./cache-key.ts";
@@ -139,6 +147,14 @@ function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+function statMtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
 /** Serialises builds sharing a cache folder (two setups at once would share build contexts). */
 async function withBuildLock<T>(
   cacheDir: string,
@@ -151,13 +167,24 @@ async function withBuildLock<T>(
     try {
       writeFileSync(lock, String(process.pid), { flag: "wx" });
       break;
-    } catch {
-      const pid = Number.parseInt(readFileSync(lock, "utf8").trim(), 10);
-      let alive = false;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+      let pid = Number.NaN;
       try {
-        alive = Number.isInteger(pid) && pid > 0 && process.kill(pid, 0);
+        pid = Number.parseInt(readFileSync(lock, "utf8").trim(), 10);
       } catch {
-        alive = false;
+        continue; // released meanwhile
+      }
+      let alive = false;
+      if (!Number.isInteger(pid) || pid <= 0) {
+        // Created but not written yet, or garbage left by a crash: judge by age.
+        alive = Date.now() - statMtime(lock) < 5000;
+      } else {
+        try {
+          alive = process.kill(pid, 0);
+        } catch {
+          alive = false;
+        }
       }
       if (!alive) {
         rmSync(lock, { force: true });
