@@ -6,7 +6,7 @@ import path from "node:path";
 import type { RecordedCall } from "../../fakes/slack/api.ts";
 import type { CountSpec } from "../config/fields.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
-import type { SeenEvent } from "../environment/api.ts";
+import type { MatrixUser, SeenEvent } from "../environment/api.ts";
 import type { Direction } from "../report/model.ts";
 import { UPGRADE_IMPLEMENTATIONS } from "../upgrade/steps.ts";
 import { now, waitUntil } from "../util/clock.ts";
@@ -369,17 +369,21 @@ const login: Impl = async (ctx, a: LoginArgs) => {
     await state.env.bridge.loginApp(user, { botToken: app.botToken, appToken: app.appToken });
   else await state.env.bridge.loginAppProvisioning(user, { botToken: app.botToken, appToken: app.appToken });
   ctx.details.loginMs = Math.round(now() - started);
-  await state.control.waitForConnection({ timeoutMs: ctx.timeoutMs, count: 1 });
+  // A login (or a re-login in a shared environment) opens a new Socket Mode connection; until it is
+  // open the bridge may still report the previous login's CONNECTED state.
+  const control = state.control;
   let last: string | undefined;
   await waitUntil(
     async () => {
+      const fresh = control.connections().some((c) => c.openedAt >= started && !c.closedAt);
       last = (await state.env.bridge.health(user)).state;
-      return last === "CONNECTED" || undefined;
+      return (fresh && last === "CONNECTED") || undefined;
     },
     {
       timeoutMs: ctx.timeoutMs,
       intervalMs: 200,
-      describe: () => `the login of ${a.user} to be CONNECTED (state: ${last ?? "none"})`,
+      describe: () =>
+        `the login of ${a.user} to be CONNECTED on a new Socket Mode connection (state: ${last ?? "none"}, connections opened since the login: ${control.connections().filter((c) => c.openedAt >= started).length})`,
     },
   );
   ctx.details.connectedMs = Math.round(now() - started);
@@ -892,7 +896,8 @@ const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
       try {
         const h = await state.env.bridge.health(user);
         last = h;
-        return (h.live && h.ready && (!user || h.state === "CONNECTED")) || undefined;
+        const open = state.control.connections().some((c) => !c.closedAt);
+        return (h.live && h.ready && (!user || (h.state === "CONNECTED" && open))) || undefined;
       } catch (e) {
         last = (e as Error).message;
         return undefined;
@@ -904,10 +909,46 @@ const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
       describe: () => `the bridge to be healthy (last: ${JSON.stringify(last)})`,
     },
   );
-  if (user) await state.control.waitForConnection({ timeoutMs: ctx.timeoutMs, count: 1 });
+  // The Matrix side too: every user's sync must deliver again (after a homeserver restart the
+  // client reconnects with a backoff that would otherwise count as bridge latency).
+  for (const [localpart, userP] of state.session.users) {
+    const u = await userP;
+    // A portal the user joined (rooms() also lists rooms it is only invited to).
+    const roomId = [...state.session.portals.entries()].find(([k]) => k.endsWith(`|${localpart}`))?.[1];
+    if (roomId) await syncProbe(u, roomId, Math.max(ctx.timeoutMs, 60_000));
+  }
   ctx.details.waitedMs = Math.round(now() - started);
   ctx.details.health = last;
 };
+
+/** Sends a custom (unbridged) event and waits until the user's own sync delivers it. */
+async function syncProbe(user: MatrixUser, roomId: string, timeoutMs: number): Promise<void> {
+  const deadline = now() + timeoutMs;
+  let lastError = "";
+  while (now() < deadline) {
+    const armedAt = now();
+    const seen = armed(
+      user.waitForEvent((e) => e.seenAt >= armedAt && e.roomId === roomId && e.type === PROBE_TYPE, {
+        timeoutMs: Math.max(1000, Math.min(10_000, deadline - now())),
+        describe: `${user.userId}'s sync to deliver a probe event in ${roomId}`,
+      }),
+    );
+    try {
+      await user.sendEvent(roomId, PROBE_TYPE, { at: Math.round(armedAt) });
+      await seen;
+      return;
+    } catch (e) {
+      lastError = (e as Error).message;
+      // A refusal (4xx) will not change by retrying; a homeserver still starting will.
+      if (/HTTP 4\d\d/.test(lastError) && !/HTTP 429/.test(lastError))
+        throw new Error(`sync probe refused: ${lastError}`);
+      await seen.catch(() => undefined);
+    }
+  }
+  throw new Error(`${user.userId}'s Matrix sync did not recover: ${lastError}`);
+}
+
+const PROBE_TYPE = "org.bridge_harness.probe";
 
 async function bridgeErrorLines(ctx: StepContext): Promise<string[]> {
   const lines = (await ctx.state.env.bridge.logLines()).slice(ctx.state.logMarks.get("bridge") ?? 0);
