@@ -357,7 +357,8 @@ export async function snapshotDatabase(
   const t0 = now();
   const schema = await readDbSchemaState(env.postgres, BRIDGE_DATABASE);
   const data = await bridgeData(env);
-  const running = opts.bridgeRunning ?? true;
+  // StartedMautrixSlack exposes `running`; other implementations are assumed to be running.
+  const running = opts.bridgeRunning ?? (env.bridge as { running?: boolean }).running ?? true;
   if (!running) {
     await env.postgres.snapshot(name);
     return { name, schema, data, durationMs: now() - t0 };
@@ -377,7 +378,8 @@ export interface HomeserverUpgradeResult {
   /** Synapse's schema version (schema_version table) before and after. */
   synapseSchemaBefore?: number;
   synapseSchemaAfter?: number;
-  timings: { readyMs: number; bridgeReadyMs?: number; connectedMs?: number; stateConnectedMs?: number };
+  /** From the stop of the old homeserver: new one healthy (readyMs), bridge live + ready + CONNECTED again. */
+  timings: { readyMs: number; bridgeReadyMs?: number };
 }
 
 async function synapseSchemaVersion(env: StartedEnvironment): Promise<number | undefined> {

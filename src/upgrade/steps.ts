@@ -35,6 +35,8 @@ export interface UpgradeStepContext {
   user(localpart: string): Promise<MatrixUser>;
   /** Default observer: the first of matrix.users. */
   defaultUser?: string;
+  /** Whether a Matrix user logged into the bridge in this environment (unknown: assume yes). */
+  loggedIn?(localpart: string): boolean;
   /** The step's `timeout:` in ms, if given. */
   timeoutMs?: number;
   /** Image map (upstream -> local), applied to `image:` fields. */
@@ -73,6 +75,13 @@ function setMark(env: StartedEnvironment, stepId: string, line: number): void {
 async function observer(ctx: UpgradeStepContext, name: string | undefined): Promise<MatrixUser | undefined> {
   const n = name ?? ctx.defaultUser;
   return n ? ctx.user(n) : undefined;
+}
+
+/** The user whose bridge login must be CONNECTED again: only one that logged in (when known). */
+async function loginUser(ctx: UpgradeStepContext, name: string | undefined): Promise<MatrixUser | undefined> {
+  const n = name ?? ctx.defaultUser;
+  if (!n || (ctx.loggedIn && !ctx.loggedIn(n))) return undefined;
+  return ctx.user(n);
 }
 
 function image(ctx: UpgradeStepContext, img: string): string {
@@ -123,7 +132,7 @@ async function runSwap(
   const whileDown: WhileDownMessage[] = args.while_down ?? [];
   const timeoutMs = ctx.timeoutMs ?? 180_000;
   const opts: SwapOptions = {
-    user,
+    user: await loginUser(ctx, args.user),
     expect: args.expect,
     restoreSnapshot: args.restore,
     checkPrediction: args.check_prediction,
@@ -249,7 +258,7 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
   "db.snapshot": {
     spec: UPGRADE_STEP_TYPES["db.snapshot"]!,
     async run(ctx, args) {
-      const user = await observer(ctx, args.user);
+      const user = await loginUser(ctx, args.user);
       const r = await snapshotDatabase(ctx.env, args.name, { user, timeoutMs: ctx.timeoutMs });
       return {
         title: `snapshot "${r.name}" of the bridge database (${formatSchemaState(r.schema)})`,
@@ -274,7 +283,7 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
   "homeserver.upgrade": {
     spec: UPGRADE_STEP_TYPES["homeserver.upgrade"]!,
     async run(ctx, args) {
-      const user = await observer(ctx, args.user);
+      const user = await loginUser(ctx, args.user);
       const r = await upgradeHomeserver(ctx.env, image(ctx, args.image), { user, timeoutMs: ctx.timeoutMs });
       return {
         title: `homeserver ${r.fromImage ?? "?"} -> ${r.toImage}: ready ${(r.timings.readyMs / 1000).toFixed(1)} s, bridge healthy ${((r.timings.bridgeReadyMs ?? 0) / 1000).toFixed(1)} s`,
@@ -285,7 +294,7 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
   "config.change": {
     spec: UPGRADE_STEP_TYPES["config.change"]!,
     async run(ctx, args) {
-      const user = await observer(ctx, args.user);
+      const user = await loginUser(ctx, args.user);
       const r = await changeBridgeConfig(ctx.env, args.bridge, {
         user: args.check_login === false ? undefined : user,
         timeoutMs: ctx.timeoutMs,
@@ -300,7 +309,7 @@ export const UPGRADE_STEPS: Record<string, UpgradeStepImpl> = {
   "config.revert": {
     spec: UPGRADE_STEP_TYPES["config.revert"]!,
     async run(ctx, args) {
-      const user = await observer(ctx, args.user);
+      const user = await loginUser(ctx, args.user);
       const r = await revertBridgeConfig(ctx.env, {
         user: args.check_login === false ? undefined : user,
         timeoutMs: ctx.timeoutMs,
@@ -453,6 +462,7 @@ export const UPGRADE_IMPLEMENTATIONS: Record<string, (ctx: StepContext, args: an
           stepId: ctx.stepId,
           user: (localpart) => state.user(localpart),
           defaultUser: state.matrixUsers[0] ?? state.session.loggedIn[0],
+          loggedIn: (localpart) => state.session.loggedIn.includes(localpart),
           timeoutMs: SLOW_STEPS.has(type) ? Math.max(ctx.timeoutMs, MIN_SWAP_TIMEOUT_MS) : ctx.timeoutMs,
         };
         try {
