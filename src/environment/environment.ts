@@ -234,6 +234,16 @@ export async function startEnvironment(
       return p;
     };
 
+    // Matrix clients back off while the homeserver is down; wake them once it answers again.
+    const reconnectUsers = async () => {
+      const started = await Promise.allSettled([...users.values()]);
+      await Promise.all(
+        started
+          .filter((r) => r.status === "fulfilled")
+          .map((r) => (r as PromiseFulfilledResult<MatrixDriverUser>).value.reconnect()),
+      );
+    };
+
     let stopping: Promise<void> | undefined;
     const env: StartedEnvironment = {
       spec,
@@ -248,8 +258,15 @@ export async function startEnvironment(
         get image() {
           return synapse.image;
         },
-        restart: () => synapse.restart(),
-        swapImage: (image: string) => synapse.swapImage(image),
+        restart: async () => {
+          await synapse.restart();
+          await reconnectUsers();
+        },
+        swapImage: async (image: string) => {
+          const result = await synapse.swapImage(image);
+          await reconnectUsers();
+          return result;
+        },
       },
       bridge,
       postgres: {

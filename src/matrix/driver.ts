@@ -457,6 +457,30 @@ export class MatrixDriverUser implements MatrixUser {
     return json;
   }
 
+  /**
+   * After a homeserver restart the SDK's sync loop is backing off; this retries at once. Resolves when
+   * a sync has completed again (or after `timeoutMs`, whichever comes first).
+   */
+  async reconnect(timeoutMs = 15_000): Promise<void> {
+    if (this.stopped) return;
+    let onSync: ((state: string) => void) | undefined;
+    let timer: NodeJS.Timeout | undefined;
+    const synced = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      onSync = (state: string) => {
+        if (state === "SYNCING" || state === "PREPARED") resolve();
+      };
+      this.client.on(ClientEvent.Sync, onSync);
+    });
+    this.client.retryImmediately();
+    try {
+      await synced;
+    } finally {
+      clearTimeout(timer);
+      if (onSync) this.client.off(ClientEvent.Sync, onSync);
+    }
+  }
+
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
