@@ -156,6 +156,33 @@ describe("startFakeSlack with the real core", () => {
     };
     expect(calls.calls.length).toBeGreaterThan(0);
     expect(calls.calls.every((c) => c.method === "apps.connections.open")).toBe(true);
+    const json = (method: string, body: unknown) => ({ method, body: JSON.stringify(body) });
+    expect((await fetch(`${base}reactions`, json("POST", { user, channel, ts, name: "tada" }))).status).toBe(
+      200,
+    );
+    expect(
+      (await fetch(`${base}reactions`, json("DELETE", { user, channel, ts, name: "tada" }))).status,
+    ).toBe(200);
+    expect(
+      (await fetch(`${base}messages`, json("PUT", { user, channel, ts, text: "edited via http" }))).status,
+    ).toBe(200);
+    const file = await fetch(
+      `${base}files`,
+      json("POST", {
+        user,
+        channel,
+        filename: "a.txt",
+        mimetype: "text/plain",
+        data: Buffer.from("abc").toString("base64"),
+      }),
+    );
+    expect(file.status).toBe(200);
+    expect(((await file.json()) as { fileId: string }).fileId).toMatch(/^F/);
+    expect((await fetch(`${base}messages`, json("DELETE", { user, channel, ts }))).status).toBe(200);
+    const after = (await (await fetch(`${base}history/${channel}`)).json()) as {
+      messages: { ts: string; deleted?: boolean }[];
+    };
+    expect(after.messages.some((m) => m.ts === ts && !m.deleted)).toBe(false);
     expect((await fetch(`${base}faults/drop-acks`, { method: "POST", body: '{"count":0}' })).status).toBe(
       200,
     );

@@ -40,7 +40,6 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
     },
   };
   const rateLimits = new Map<string, { calls: number; retryAfterSeconds: number }>();
-  let seq = 0;
   let tsCounter = 0;
   const nextTs = () => `${Math.floor(Date.now() / 1000)}.${String(++tsCounter).padStart(6, "0")}`;
   const limited = (method: string) => {
@@ -55,7 +54,6 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
   const publish = (event: Record<string, unknown>) => opts.socketMode.publish("A0FAKE0001", event);
   const handlers = [
     http.post("*/api/apps.connections.open", ({ request }) => {
-      seq++;
       const limit = limited("apps.connections.open");
       if (limit) return limit;
       const auth = request.headers.get("authorization") ?? "";
@@ -66,7 +64,6 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
       });
     }),
     http.all("*/api/auth.test", () => {
-      seq++;
       return HttpResponse.json({
         ok: true,
         url: "https://fake.slack.com/",

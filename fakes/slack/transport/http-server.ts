@@ -41,6 +41,10 @@ export function createFakeSlackServer(opts: FakeSlackServerOptions): {
       }
     });
   });
+  // Idle keep-alive connections outlive Go's 90 s IdleConnTimeout, so the client always closes
+  // first; with Node's 5 s default a POST can race the server's close and fail with EOF.
+  server.keepAliveTimeout = 120_000;
+  server.headersTimeout = 125_000;
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
