@@ -282,7 +282,6 @@ export class MautrixSlackContainer {
   private proxy?: BridgeProxySettings;
   private startupTimeoutMs = 90_000;
   private extraEnv: Record<string, string> = {};
-  private homeserverUrl = "";
   private regenerate?: (extraOverlays: PlainObject[], fileName: string) => Promise<GeneratedBridgeConfig>;
 
   constructor(image: string) {
@@ -325,12 +324,6 @@ export class MautrixSlackContainer {
     return this;
   }
 
-  /** Host-side homeserver URL (used for nothing but error hints). */
-  withHomeserverUrl(url: string): this {
-    this.homeserverUrl = url;
-    return this;
-  }
-
   /** Enables reconfigure(): how to build a config with extra overlays. */
   withRegenerator(
     fn: (extraOverlays: PlainObject[], fileName: string) => Promise<GeneratedBridgeConfig>,
@@ -353,7 +346,6 @@ export class MautrixSlackContainer {
       extraEnv: this.extraEnv,
       regenerate: this.regenerate,
     });
-    void this.homeserverUrl;
     await handle.start();
     return handle;
   }
