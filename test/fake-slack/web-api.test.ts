@@ -579,6 +579,15 @@ describe("auth and faults", () => {
     expect((call?.receivedAt ?? 0) - t0).toBeLessThan(100);
   });
 
+  it("receivedAt takes the transport's arrival stamp when given", async () => {
+    const stamp = performance.timeOrigin + performance.now() - 5;
+    await fetch("https://slack.com/api/auth.test", {
+      method: "POST",
+      headers: { authorization: `Bearer ${app.botToken}`, "x-harness-received-at": String(stamp) },
+    });
+    expect(core.control.calls().at(-1)?.receivedAt).toBe(stamp);
+  });
+
   it("waitForCall is armed before the act and honours sinceSeq", async () => {
     const since = core.control.calls().at(-1)?.seq ?? 0;
     const waiting = core.control.waitForCall((c) => c.method === "chat.postMessage", {

@@ -8,6 +8,8 @@
 // Build the Request with the URL the client used (https://slack.com/... behind the proxy,
 // http://127.0.0.1:PORT/... on the plain port): the host decides which URLs the fake hands out.
 // In-process tests use setupServer(...core.handlers) from "msw/node".
+// Optional: set header `x-harness-received-at: <now() when the request headers arrived>` on the
+// Request; RecordedCall.receivedAt then uses it instead of the handler's own start time.
 import { type HttpHandler, http } from "msw";
 import { now } from "../../../src/util/clock.ts";
 import { redact } from "../../../src/util/redact.ts";
@@ -82,7 +84,7 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
       return path.startsWith("/api/");
     },
     async ({ request }) => {
-      const receivedAt = now();
+      const receivedAt = arrivalOf(request);
       const seq = recorder.nextSeq();
       const url = new URL(request.url);
       const method = decodeURIComponent(url.pathname.slice("/api/".length)).replace(/\/+$/, "");
@@ -168,7 +170,7 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
   const uploadHandler = http.post(
     ({ request }) => pathOf(request.url).startsWith("/upload/v1/"),
     async ({ request }) => {
-      const receivedAt = now();
+      const receivedAt = arrivalOf(request);
       const seq = recorder.nextSeq();
       const url = new URL(request.url);
       const uploadId = url.pathname.slice("/upload/v1/".length);
@@ -231,7 +233,7 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
   const downloadHandler = http.get(
     ({ request }) => pathOf(request.url).startsWith("/files-pri/"),
     async ({ request }) => {
-      const receivedAt = now();
+      const receivedAt = arrivalOf(request);
       const seq = recorder.nextSeq();
       const url = new URL(request.url);
       const params: Record<string, string> = {};
@@ -298,6 +300,15 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
   );
 
   return [apiHandler, uploadHandler, downloadHandler];
+}
+
+export const RECEIVED_AT_HEADER = "x-harness-received-at";
+
+/** The transport's arrival stamp when it gave one (it sees the headers first), else now(). */
+function arrivalOf(request: Request): number {
+  const stamped = Number(request.headers.get(RECEIVED_AT_HEADER));
+  const t = now();
+  return Number.isFinite(stamped) && stamped > 0 && stamped <= t ? stamped : t;
 }
 
 function pathOf(url: string): string {
