@@ -94,7 +94,14 @@ async function handle(
     headers,
     body: method === "GET" || method === "HEAD" ? undefined : new Uint8Array(body),
   });
+  const started = performance.now();
   const response = await getResponse(opts.handlers(), request);
+  const failure = response?.headers.get("x-slack-failure");
+  // Path only: a query string may carry a token.
+  opts.log(
+    `http: ${url.protocol === "https:" ? `${url.host} ` : ""}${method} ${url.pathname} -> ${response?.status ?? "no handler"}` +
+      `${failure ? ` ${failure}` : ""} (${(performance.now() - started).toFixed(1)} ms)`,
+  );
   if (!response) {
     if (url.pathname.startsWith("/api/")) {
       sendJson(res, 200, { ok: false, error: "unknown_method" }, { "x-slack-failure": "unknown_method" });
