@@ -44,11 +44,25 @@ const whileDown: FieldSpec = {
     },
   },
 };
+const matrixWhileDown: FieldSpec = {
+  type: "list",
+  doc: "Matrix messages sent while the bridge is down; the homeserver retries the transaction and each must reach Slack once the new bridge runs",
+  items: {
+    type: "object",
+    doc: "a Matrix message",
+    fields: {
+      user: { type: "string", ref: "matrixUser", required: true, doc: "Matrix user (joined to the portal)" },
+      channel: { type: "string", ref: "channel", required: true, doc: "Slack channel whose portal gets it" },
+      text: { type: "string", required: true, doc: "plain text (unique in the scenario)" },
+    },
+  },
+};
 const swapFields: Record<string, FieldSpec> = {
   image: IMAGE,
   user,
   expect: expectOutcome,
   while_down: whileDown,
+  matrix_while_down: matrixWhileDown,
   check_prediction: {
     type: "boolean",
     doc: "fail when the schema prediction differs from what the bridge did (default true)",
@@ -175,9 +189,11 @@ export const UPGRADE_STEP_TYPES: Record<string, StepTypeSpec> = {
 
 /** One-line title of an upgrade step for reports; undefined for other step types. */
 export function describeUpgradeStep(type: string, a: Record<string, any>): string | undefined {
-  const down = a.while_down?.length
-    ? `, ${a.while_down.length} Slack message(s) posted while it is down`
-    : "";
+  const downParts = [
+    a.while_down?.length ? `${a.while_down.length} Slack` : "",
+    a.matrix_while_down?.length ? `${a.matrix_while_down.length} Matrix` : "",
+  ].filter(Boolean);
+  const down = downParts.length ? `, ${downParts.join(" + ")} message(s) sent while it is down` : "";
   switch (type) {
     case "db.snapshot":
       return `snapshot the bridge database as "${a.name}"`;

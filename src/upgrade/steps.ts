@@ -2,6 +2,7 @@
 // The runner calls `UPGRADE_STEPS[type].run(ctx, args)`; each returns a title and the details
 // the report shows (prediction vs outcome, schema before/after, timings, exit code, FATAL lines).
 
+import type { RecordedCall } from "../../fakes/slack/api.ts";
 import type { StepTypeSpec } from "../config/steps.ts";
 import type { MatrixUser, SeenEvent, StartedEnvironment } from "../environment/api.ts";
 import { resolveImage } from "../environment/preflight.ts";
@@ -144,11 +145,40 @@ async function runSwap(
   // redelivers them on the next connection), and arm the Matrix waiters before posting.
   const posted: { text: string; ts: string; postedAt: number }[] = [];
   const arrivals: Promise<SeenEvent>[] = [];
-  if (whileDown.length) {
-    if (!user)
-      throw new Error("while_down needs a Matrix user to observe the messages (user: or matrix.users)");
+  const matrixDown: WhileDownMessage[] = args.matrix_while_down ?? [];
+  const sent: { text: string; sentAt: number }[] = [];
+  const calls: Promise<RecordedCall>[] = [];
+  if (whileDown.length && !user)
+    throw new Error("while_down needs a Matrix user to observe the messages (user: or matrix.users)");
+  if (whileDown.length || matrixDown.length) {
     await env.bridge.stop();
     opts.stoppedAt = now();
+  }
+  // Matrix messages sent while the bridge is down: the homeserver queues the appservice
+  // transaction and retries it; each must reach Slack (chat.postMessage) once the bridge is back.
+  for (const m of matrixDown) {
+    const control = env.fakeSlack.control;
+    const channelId = env.fakeSlack.workspace.resolveChannel(m.channel);
+    const roomId = await portalRoomId(env, channelId);
+    if (!roomId) throw new Error(`no portal room for ${m.channel} to send "${m.text}" in`);
+    const sinceSeq = control.calls().at(-1)?.seq ?? 0;
+    const call = control.waitForCall(
+      (c) =>
+        c.method === "chat.postMessage" &&
+        c.params.channel === channelId &&
+        (c.params.blocks ?? c.params.text ?? "").includes(m.text),
+      {
+        sinceSeq,
+        timeoutMs: timeoutMs + 120_000,
+        describe: `"${m.text}" (sent on Matrix while the bridge was down) to reach Slack`,
+      },
+    );
+    call.catch(() => undefined);
+    calls.push(call);
+    const r = await (await ctx.user(m.user)).sendText(roomId, m.text);
+    sent.push({ text: m.text, sentAt: r.sentAt });
+  }
+  if (whileDown.length && user) {
     for (const m of whileDown) {
       const ws = env.fakeSlack.workspace;
       const channelId = ws.resolveChannel(m.channel);
@@ -198,6 +228,20 @@ async function runSwap(
       `swap took ${Math.round(swapMs)} ms, more than max_swap ${maxSwap} ms`,
       details,
     );
+  }
+  if (sent.length && result.outcome === "running") {
+    try {
+      const got = await Promise.all(calls);
+      details.matrixWhileDown = sent.map((m, i) => ({
+        text: m.text,
+        arrivedAfterSendMs: Math.round(got[i]!.receivedAt - m.sentAt),
+      }));
+    } catch (e) {
+      throw new UpgradeStepError(
+        `a Matrix message sent while the bridge was down did not reach Slack: ${(e as Error).message}`,
+        details,
+      );
+    }
   }
   if (posted.length && result.outcome === "running") {
     try {
