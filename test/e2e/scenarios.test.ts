@@ -9,7 +9,8 @@
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { afterAll, describe, expect, inject, it } from "vitest";
-import { loadScenario, type ScenarioSpec } from "../../src/config/scenario.ts";
+import { formatProblems } from "../../src/config/errors.ts";
+import { checkScenarioFile, type ScenarioSpec } from "../../src/config/scenario.ts";
 import type { StartedEnvironment } from "../../src/environment/api.ts";
 import { formatMs } from "../../src/report/latency.ts";
 import type { ScenarioResult } from "../../src/report/model.ts";
