@@ -43,10 +43,15 @@ const files = readdirSync(path.join(ROOT, "scenarios"))
     const ib = FIRST.indexOf(b);
     return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
   });
-const specs: ScenarioSpec[] = await Promise.all(
-  files.map((f) => loadScenario(path.join(ROOT, "scenarios", `${f}.yaml`))),
+const checked = await Promise.all(
+  files.map(async (f) => ({ f, ...(await checkScenarioFile(path.join(ROOT, "scenarios", `${f}.yaml`))) })),
 );
+const specs: ScenarioSpec[] = checked.flatMap((c) => (c.spec ? [c.spec] : []));
 const groups = groupScenarios(specs);
+
+// A scenario file that does not validate is a failing test of its own, with the validator's message.
+for (const c of checked.filter((x) => !x.spec))
+  it(`${c.f} (scenarios/${c.f}.yaml) validates`, () => expect.fail(formatProblems(c.problems)));
 
 const started = new Map<ScenarioGroup, Promise<StartedEnvironment>>();
 function environmentFor(group: ScenarioGroup): Promise<StartedEnvironment> {
