@@ -5,7 +5,7 @@ import "../runtime/docker-env.ts";
 import { randomBytes } from "node:crypto";
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from "@testcontainers/postgresql";
 import pg from "pg";
-import type { StartedNetwork } from "testcontainers";
+import { type StartedNetwork, Wait } from "testcontainers";
 import type { ServiceLog } from "../runtime/logs.ts";
 import { registerSecret } from "../util/redact.ts";
 
@@ -93,6 +93,17 @@ export class PostgresContainer {
         "max_connections=200",
       ])
       .withTmpFs({ "/var/lib/postgresql/data": "rw" })
+      // Ready = the second "ready to accept connections" (the first is the entrypoint's temporary
+      // socket-only server running the init scripts). Reading the log is cheaper than the module's
+      // default (a pg_isready health check every 250 ms plus a port probe by docker exec), which
+      // costs seconds on a loaded 2-core machine.
+      .withWaitStrategy(Wait.forLogMessage(/database system is ready to accept connections/, 2))
+      .withHealthCheck({
+        test: ["CMD-SHELL", `pg_isready --host localhost --username ${user} --dbname ${this.mainDatabase}`],
+        interval: 5_000,
+        timeout: 2_000,
+        retries: 100,
+      })
       .withCopyContentToContainer([
         { content: `${initSql}\n`, target: "/docker-entrypoint-initdb.d/10-databases.sql" },
       ])
