@@ -69,21 +69,25 @@ class StepError extends Error {
   }
 }
 
-/** FIFO limiter: at most `size` holders at once. */
-class Semaphore {
+/** Limits concurrency; waiters are served by priority (lower first), then in arrival order. */
+export class Semaphore {
   private free: number;
-  private waiting: (() => void)[] = [];
+  private waiting: { priority: number; wake: () => void }[] = [];
   constructor(size: number) {
     this.free = size;
   }
-  async use<T>(fn: () => Promise<T>): Promise<T> {
+  async use<T>(fn: () => Promise<T>, priority = 0): Promise<T> {
     if (this.free > 0) this.free--;
-    else await new Promise<void>((r) => this.waiting.push(r));
+    else
+      await new Promise<void>((wake) => {
+        const at = this.waiting.findIndex((w) => w.priority > priority);
+        this.waiting.splice(at === -1 ? this.waiting.length : at, 0, { priority, wake });
+      });
     try {
       return await fn();
     } finally {
       const next = this.waiting.shift();
-      if (next) next();
+      if (next) next.wake();
       else this.free++;
     }
   }
@@ -234,6 +238,8 @@ async function buildUnlocked(
   const forced = () => opts.force === true;
   const results = new Map<ImageSpec, ImageResult>();
 
+  /** Build priority: the order of imageSpecs (PostgreSQL, then the default bridge and Synapse). */
+  const rank = (spec: ImageSpec) => specs.indexOf(spec);
   const goLimit = new Semaphore(1); // CPU-bound: one Go build uses both cores
   const pipLimit = new Semaphore(2);
   const dockerLimit = new Semaphore(2);
@@ -359,24 +365,26 @@ async function buildUnlocked(
     key: string,
     buildArgs: Record<string, string>,
   ): Promise<void> {
-    await dockerLimit.use(() =>
-      step("docker build", async () => {
-        const args = ["build", "--rm", "--force-rm", "-t", spec.ref];
-        args.push("--label", `${INPUTS_LABEL}=${key}`, "--label", `${IMAGE_LABEL}=${spec.name}`);
-        for (const [k, v] of Object.entries({ BASE_IMAGE: spec.parent ?? "", ...buildArgs }))
-          args.push("--build-arg", `${k}=${v}`);
-        args.push(ctx);
-        // The legacy builder: bookworm's docker.io has no buildx, and it resolves local FROM images.
-        try {
-          await exec(log, "docker build", "docker", args, { env: { DOCKER_BUILDKIT: "0" } });
-        } catch (err) {
-          const at = log.lastDockerStep;
-          if (err instanceof StepError && at) {
-            err.step = `docker build, ${at.length > 100 ? `${at.slice(0, 97)}...` : at}`;
+    await dockerLimit.use(
+      () =>
+        step("docker build", async () => {
+          const args = ["build", "--rm", "--force-rm", "-t", spec.ref];
+          args.push("--label", `${INPUTS_LABEL}=${key}`, "--label", `${IMAGE_LABEL}=${spec.name}`);
+          for (const [k, v] of Object.entries({ BASE_IMAGE: spec.parent ?? "", ...buildArgs }))
+            args.push("--build-arg", `${k}=${v}`);
+          args.push(ctx);
+          // The legacy builder: bookworm's docker.io has no buildx, and it resolves local FROM images.
+          try {
+            await exec(log, "docker build", "docker", args, { env: { DOCKER_BUILDKIT: "0" } });
+          } catch (err) {
+            const at = log.lastDockerStep;
+            if (err instanceof StepError && at) {
+              err.step = `docker build, ${at.length > 100 ? `${at.slice(0, 97)}...` : at}`;
+            }
+            throw err;
           }
-          throw err;
-        }
-      }),
+        }),
+      rank(spec),
     );
   }
 
@@ -468,20 +476,24 @@ async function buildUnlocked(
       const ctx = freshContext(spec);
       const buildArgs: Record<string, string> = {};
       if (spec.kind === "postgres") buildArgs.PG_MAJOR = spec.version;
+      let compile: (() => Promise<void>) | undefined;
+      if (spec.kind === "mautrix-slack") compile = await goFetch(log, step, spec, ctx);
       if (spec.kind === "synapse") {
         buildArgs.SYNAPSE_VERSION = spec.version;
-        await pipLimit.use(() => step("pip download", () => pipDownload(log, spec, ctx)));
+        await pipLimit.use(() => step("pip download", () => pipDownload(log, spec, ctx)), rank(spec));
       }
-      if (spec.kind === "mautrix-slack") await goLimit.use(() => goBuild(log, step, spec, ctx));
       let parentId: string | undefined;
       await step(`wait for ${base.name}`, async () => {
         parentId = await baseReady;
         if (!parentId) throw new Error(`${base.name} failed to build`);
       });
       if (!parentId) return;
+      // After the base image: a cold Go build takes both cores and would slow debootstrap, which
+      // every image (PostgreSQL first) waits for.
+      if (compile) await goLimit.use(compile, rank(spec));
       const key = keyFor(spec, parentId);
       if (spec.kind === "synapse")
-        await synapseLimit.use(() => dockerBuild(spec, log, step, ctx, key, buildArgs));
+        await synapseLimit.use(() => dockerBuild(spec, log, step, ctx, key, buildArgs), rank(spec));
       else await dockerBuild(spec, log, step, ctx, key, buildArgs);
     });
     results.set(spec, result);
@@ -510,17 +522,22 @@ async function buildUnlocked(
     );
   }
 
-  async function goBuild(
+  /**
+   * Downloads and verifies the module and its dependencies (network), returning the compile step
+   * (CPU), which callers run once the base image no longer needs the cores.
+   */
+  async function goFetch(
     log: ImageLog,
     step: (name: string, fn: () => Promise<void>) => Promise<void>,
     spec: ImageSpec,
     ctx: string,
-  ): Promise<void> {
+  ): Promise<() => Promise<void>> {
     const mod = versions["mautrix-slack"].module;
     const pinned = versions["mautrix-slack"].versions[spec.version].sum;
     const go = (await hasOnPath("go")) || !existsSync("/usr/local/go/bin/go") ? "go" : "/usr/local/go/bin/go";
     // The module's own go.sum pins its dependencies; the module itself is checked against our pin.
     const goEnv = { GONOSUMDB: mod, GOTOOLCHAIN: "local", CGO_ENABLED: "1" };
+    const src = join(cacheDir, "go-src", slug(spec.name));
     let dir = "";
     await step("go mod download", async () => {
       const out = await exec(
@@ -539,26 +556,30 @@ async function buildUnlocked(
         throw new Error(`module sum ${info.Sum} does not match the pinned ${pinned} (images/versions.json)`);
       }
       dir = info.Dir;
-    });
-    const src = join(cacheDir, "go-src", slug(spec.name));
-    await step("go build", async () => {
       rmSync(src, { recursive: true, force: true });
       mkdirSync(join(src, ".."), { recursive: true });
-      await exec(log, "go build", "bash", ["-c", 'cp -r "$1" "$2" && chmod -R u+w "$2"', "copy", dir, src]);
-      await exec(
-        log,
-        "go build",
-        go,
-        [...goBuildArgs(spec.version), join(ctx, "mautrix-slack"), "./cmd/mautrix-slack"],
-        {
-          cwd: src,
-          env: goEnv,
-        },
-      );
-      // Upstream's entrypoint comes from the verified module, never from this repository.
-      writeFileSync(join(ctx, "docker-run.sh"), readFileSync(join(dir, "docker-run.sh")), { mode: 0o755 });
-      rmSync(src, { recursive: true, force: true });
+      await exec(log, "go mod download", "bash", [
+        "-c",
+        'cp -r "$1" "$2" && chmod -R u+w "$2"',
+        "copy",
+        dir,
+        src,
+      ]);
+      await exec(log, "go mod download", go, ["mod", "download"], { cwd: src, env: goEnv });
     });
+    return () =>
+      step("go build", async () => {
+        await exec(
+          log,
+          "go build",
+          go,
+          [...goBuildArgs(spec.version), join(ctx, "mautrix-slack"), "./cmd/mautrix-slack"],
+          { cwd: src, env: goEnv },
+        );
+        // Upstream's entrypoint comes from the verified module, never from this repository.
+        writeFileSync(join(ctx, "docker-run.sh"), readFileSync(join(dir, "docker-run.sh")), { mode: 0o755 });
+        rmSync(src, { recursive: true, force: true });
+      });
   }
 
   await Promise.all([baseReady, ...childJobs]);
