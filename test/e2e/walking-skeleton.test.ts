@@ -99,7 +99,11 @@ describe.skipIf(skipReason !== "")(`walking skeleton${skipReason ? ` (skipped: $
 
   it("leaves no dropped or unacked envelopes behind", async () => {
     const lines = await env.bridge.logLines();
-    const bad = lines.filter((l) => /bad message|unacked|failed to ack|unknown event type/i.test(l));
+    // A dropped envelope is only logged at trace level ("bad message"); the fake's ack record below is
+    // the check that always works. These are the bridge's own warnings about what it received.
+    const bad = lines.filter((l) =>
+      /bad message|unacked|failed to ack|Unexpected event type in socket mode|Incoming event error/i.test(l),
+    );
     expect(bad).toEqual([]);
     // The echo of the Matrix reply may still be in flight: give acks the fake's ack deadline (3 s).
     const unackedNow = () => env.fakeSlack.control.envelopes().filter((e) => e.ackedAt === undefined);
