@@ -67,6 +67,18 @@ describe("bridge-harness CLI", () => {
     expect(err).toContain('unknown step "slack.pots"');
   });
 
+  it("run --environment with a missing file is a validation error (exit 2)", async () => {
+    expect(
+      await main([
+        "run",
+        path.join(ROOT, "scenarios/messaging.yaml"),
+        "--environment",
+        "/nonexistent/env.yaml",
+      ]),
+    ).toBe(EXIT.usage);
+    expect(err).toContain("/nonexistent/env.yaml:1:1: (file): file not found: /nonexistent/env.yaml");
+  });
+
   it("tells scenario files from environment files", () => {
     expect(fileKind(path.join(ROOT, "scenarios/messaging.yaml"))).toBe("scenario");
     expect(fileKind(path.join(ROOT, "environments/default.yaml"))).toBe("environment");
