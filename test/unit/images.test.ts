@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { mirrorsFor, parseAptSources } from "../../src/images/apt-sources.ts";
+import { Semaphore } from "../../src/images/build.ts";
 import { computeCacheKey, type InputFile, stableJson } from "../../src/images/cache-key.ts";
 import {
   assertImagesPresent,
@@ -211,5 +212,27 @@ describe("missing images", () => {
     expect(text).toContain("./harness images build --only mautrix-slack:v0.1.0");
     expect(text).toContain("postgres:16");
     expect(text).not.toContain("bridge-harness/postgres:15 is not present");
+  });
+});
+
+describe("build scheduling", () => {
+  it("serves waiters by priority, then in arrival order", async () => {
+    const limit = new Semaphore(1);
+    const order: string[] = [];
+    let release!: () => void;
+    const first = limit.use(() => new Promise<void>((r) => (release = r)), 5);
+    const job = (name: string, priority: number) =>
+      limit.use(async () => {
+        order.push(name);
+      }, priority);
+    const waiting = [
+      job("synapse:1.162.0", 5),
+      job("postgres:15", 1),
+      job("synapse:1.163.2", 3),
+      job("late", 3),
+    ];
+    release();
+    await Promise.all([first, ...waiting]);
+    expect(order).toEqual(["postgres:15", "synapse:1.163.2", "late", "synapse:1.162.0"]);
   });
 });
