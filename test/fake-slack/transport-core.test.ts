@@ -210,6 +210,19 @@ describe("startFakeSlack with the real core", () => {
     expect((await fetch(`${base}nope`)).status).toBe(404);
   });
 
+  it("stamps receivedAt when the request headers arrive, not after the body", async () => {
+    const { channel } = firstHumanAndChannel();
+    const before = performance.timeOrigin + performance.now();
+    const res = await fetch(`${fake.webApiUrl}chat.postMessage`, {
+      method: "POST",
+      headers: { "x-harness-received-at": "1" },
+      body: new URLSearchParams({ token: fake.workspace.apps[0]!.botToken, channel, text: "stamped" }),
+    });
+    expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
+    const call = fake.control.calls().findLast((c) => c.method === "chat.postMessage")!;
+    expect(call.receivedAt).toBeGreaterThanOrEqual(before);
+  });
+
   it("never logs a token", () => {
     const all = lines.join("\n");
     for (const a of fake.workspace.apps) {

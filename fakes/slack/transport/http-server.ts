@@ -7,6 +7,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { getResponse, type HttpHandler } from "msw";
+import { now } from "../../../src/util/clock.ts";
 
 export interface FakeSlackServerOptions {
   handlers: () => HttpHandler[];
@@ -18,6 +19,9 @@ export interface FakeSlackServerOptions {
 }
 
 const MAX_BODY = 200 * 1024 * 1024;
+
+/** Header the core reads for RecordedCall.receivedAt (see web-api/index.ts). */
+export const RECEIVED_AT_HEADER = "x-harness-received-at";
 
 /** The URL a request was made for: https://<Host> when it came through the TLS tunnel. */
 export function requestUrl(req: IncomingMessage): URL {
@@ -68,6 +72,8 @@ async function handle(
   res: ServerResponse,
   opts: FakeSlackServerOptions,
 ): Promise<void> {
+  // The request event fires when the headers are in: that is the call's arrival, before the body.
+  const receivedAt = now();
   const url = requestUrl(req);
   const body = await readBody(req);
   if (body === undefined) {
@@ -88,6 +94,8 @@ async function handle(
     if (v === undefined) continue;
     headers.set(k, Array.isArray(v) ? v.join(", ") : v);
   }
+  // Overrides any value a client sent.
+  headers.set(RECEIVED_AT_HEADER, String(receivedAt));
   const method = req.method ?? "GET";
   const request = new Request(url, {
     method,
