@@ -407,6 +407,9 @@ export class SocketModeHub implements SocketModePort {
     if (flight.timer) clearTimeout(flight.timer);
     this.inflight.delete(envelopeId);
     flight.record.ackedAt = now();
+    this.log(
+      `socket-mode: ${conn.host} -> ack ${envelopeId} (${(flight.record.ackedAt - flight.record.sentAt).toFixed(1)} ms)`,
+    );
     flight.pending.done = true;
     this.notifyEnvelopes(flight.record);
   }
@@ -481,6 +484,10 @@ export class SocketModeHub implements SocketModePort {
     };
     if (typeof event.subtype === "string") record.subtype = event.subtype;
     this.envelopeRecords.push(record);
+    this.log(
+      `socket-mode: ${conn.host} <- ${record.eventType}${record.subtype ? `/${record.subtype}` : ""} ` +
+        `${pending.eventId} envelope ${envelopeId} retry_attempt=${attempt}`,
+    );
     const flight: InFlight = { pending, record, conn };
     flight.timer = setTimeout(() => this.onAckTimeout(envelopeId), this.opts.ackTimeoutMs);
     this.inflight.set(envelopeId, flight);
