@@ -133,3 +133,31 @@ describe("CONNECT proxy", () => {
     expect(await res.json()).toEqual({ ok: false, error: "unknown_method" });
   });
 });
+
+describe("malformed requests", () => {
+  it("answer 400 or a Slack error, never crash the server", async () => {
+    const { connect } = await import("node:net");
+    const port = Number(new URL(fake.webApiUrl).port);
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const s = connect(port, "127.0.0.1", () => s.write(text));
+        let out = "";
+        s.on("data", (d) => {
+          out += String(d);
+        });
+        s.on("close", () => resolve(out));
+        s.on("error", () => resolve(out));
+        setTimeout(() => s.destroy(), 1000);
+      });
+    const bad = await raw(
+      "GET /link/?ticket=x HTTP/1.1\r\nHost: exa mple\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+    );
+    expect(bad).toMatch(/^HTTP\/1\.1 40\d/);
+    const api = await raw(
+      "POST /api/auth.test HTTP/1.1\r\nHost: exa mple\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+    );
+    expect(api).toMatch(/^HTTP\/1\.1 (200|400)/);
+    const res = await fetch(`${fake.webApiUrl}auth.test`, { method: "POST" });
+    expect(res.status).toBe(200);
+  });
+});

@@ -54,8 +54,19 @@ export function createFakeSlackServer(opts: FakeSlackServerOptions): {
     s.on("close", () => sockets.delete(s));
   });
   server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = requestUrl(req);
-    if (url.pathname === "/link" || url.pathname === "/link/") return opts.upgrade(req, socket, head);
+    socket.on("error", (err) => opts.log(`http: upgrade socket error: ${err.message}`));
+    let url: URL;
+    try {
+      url = requestUrl(req);
+    } catch {
+      // A Host header that is not a host: refuse rather than throw out of the event handler.
+      socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
+    if (url.pathname === "/link" || url.pathname === "/link/") {
+      opts.upgrade(req, socket, head);
+      return;
+    }
     opts.log(`http: upgrade refused for ${url.pathname}`);
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
