@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { GenericContainer, type StartedNetwork, type StartedTestContainer } from "testcontainers";
+import type { StartedNetwork, StartedTestContainer } from "testcontainers";
 import { parse, stringify } from "yaml";
 import type { BridgeHealth, MatrixUser, SeenEvent, StartedBridge } from "../environment/api.ts";
 import { removeContainerQuietly } from "../runtime/cleanup.ts";
@@ -18,6 +18,7 @@ import { containerLogsText, containerState, containersByLabels, dockerode } from
 import type { ServiceLog } from "../runtime/logs.ts";
 import { runOneShot } from "../runtime/one-shot.ts";
 import { ExitWatch, HttpReadyOrExitWait } from "../runtime/wait.ts";
+import { WatchedContainer } from "../runtime/watched.ts";
 import { now } from "../util/clock.ts";
 import type { PlainObject } from "../util/deep-merge.ts";
 import { fetchWithTimeout } from "../util/net.ts";
@@ -252,18 +253,6 @@ export function describeBridgeExit(image: string, exitCode: number, logTail: str
 
 // ---------------------------------------------------------------------------------------------
 // Container
-
-/** GenericContainer that reports its container ID the moment it is created (for ExitWatch). */
-class WatchedContainer extends GenericContainer {
-  private readonly watch: ExitWatch;
-  constructor(image: string, watch: ExitWatch) {
-    super(image);
-    this.watch = watch;
-  }
-  protected override async containerCreated(containerId: string): Promise<void> {
-    this.watch.created(containerId);
-  }
-}
 
 export interface BridgeProxySettings {
   /** http://<gateway>:<port> of the fake Slack's CONNECT proxy. */

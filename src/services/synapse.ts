@@ -4,13 +4,15 @@ import "../runtime/docker-env.ts";
 import { createHmac, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { GenericContainer, type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
+import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { stringify } from "yaml";
 import type { ServiceLog } from "../runtime/logs.ts";
+import { ContainerExitedError } from "../runtime/wait.ts";
+import { WatchedContainer } from "../runtime/watched.ts";
 import type { PlainObject } from "../util/deep-merge.ts";
 import { fetchWithTimeout, freePort } from "../util/net.ts";
 import { randomToken } from "../util/random.ts";
-import { registerSecret } from "../util/redact.ts";
+import { redact, registerSecret } from "../util/redact.ts";
 import {
   SYNAPSE_APPSERVICE_DIR,
   SYNAPSE_CONFIG_PATH,
@@ -172,7 +174,7 @@ interface SynapseRecipe {
 }
 
 async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<StartedTestContainer> {
-  let container = new GenericContainer(image)
+  let container = new WatchedContainer(image)
     .withExposedPorts({ container: SYNAPSE_PORT, host: r.hostPort })
     .withEnvironment({ SYNAPSE_CONFIG_PATH, SYNAPSE_SERVER_NAME: r.serverName, SYNAPSE_REPORT_STATS: "no" })
     .withCopyContentToContainer(r.files)
@@ -184,11 +186,29 @@ async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<S
     .withStartupTimeout(r.startupTimeoutMs);
   if (r.command) container = container.withCommand(r.command);
   if (r.network) container = container.withNetwork(r.network).withNetworkAliases(r.alias);
+  const mark = r.log?.mark() ?? 0;
   if (r.log) {
     r.log.note(`starting ${image}`);
-    container = container.withLogConsumer(r.log.consumer);
+    container = container.withServiceLog(r.log);
   }
-  return container.start();
+  try {
+    return await container.startWatched();
+  } catch (err) {
+    const tail = (r.log?.linesSince(mark) ?? []).slice(-20);
+    const what =
+      err instanceof ContainerExitedError
+        ? `exited during start with code ${err.exitCode}`
+        : `did not become healthy: ${err instanceof Error ? err.message : String(err)}`;
+    r.log?.note(what);
+    throw Object.assign(
+      new Error(
+        redact(
+          `Synapse (${image}) ${what}\nLast ${tail.length} log lines:\n${tail.map((l) => `  ${l}`).join("\n")}`,
+        ),
+      ),
+      { exitCode: err instanceof ContainerExitedError ? err.exitCode : undefined },
+    );
+  }
 }
 
 export class StartedSynapse {
