@@ -69,27 +69,41 @@ class StepError extends Error {
   }
 }
 
-/** Limits concurrency; waiters are served by priority (lower first), then in arrival order. */
+/**
+ * Limits concurrency; waiters are served by priority (lower first), then in arrival order. Grants
+ * are made on the next turn of the event loop, so jobs released together (e.g. by the base image
+ * finishing) compete by priority rather than by who resumed first.
+ */
 export class Semaphore {
   private free: number;
   private waiting: { priority: number; wake: () => void }[] = [];
+  private drainScheduled = false;
   constructor(size: number) {
     this.free = size;
   }
   async use<T>(fn: () => Promise<T>, priority = 0): Promise<T> {
-    if (this.free > 0) this.free--;
-    else
-      await new Promise<void>((wake) => {
-        const at = this.waiting.findIndex((w) => w.priority > priority);
-        this.waiting.splice(at === -1 ? this.waiting.length : at, 0, { priority, wake });
-      });
+    await new Promise<void>((wake) => {
+      const at = this.waiting.findIndex((w) => w.priority > priority);
+      this.waiting.splice(at === -1 ? this.waiting.length : at, 0, { priority, wake });
+      this.scheduleDrain();
+    });
     try {
       return await fn();
     } finally {
-      const next = this.waiting.shift();
-      if (next) next.wake();
-      else this.free++;
+      this.free++;
+      this.scheduleDrain();
     }
+  }
+  private scheduleDrain(): void {
+    if (this.drainScheduled) return;
+    this.drainScheduled = true;
+    setImmediate(() => {
+      this.drainScheduled = false;
+      while (this.free > 0 && this.waiting.length > 0) {
+        this.free--;
+        this.waiting.shift()!.wake();
+      }
+    });
   }
 }
 

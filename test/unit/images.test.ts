@@ -221,6 +221,7 @@ describe("build scheduling", () => {
     const order: string[] = [];
     let release!: () => void;
     const first = limit.use(() => new Promise<void>((r) => (release = r)), 5);
+    await new Promise((r) => setImmediate(r)); // `first` now holds the limit
     const job = (name: string, priority: number) =>
       limit.use(async () => {
         order.push(name);
@@ -234,5 +235,12 @@ describe("build scheduling", () => {
     release();
     await Promise.all([first, ...waiting]);
     expect(order).toEqual(["postgres:15", "synapse:1.163.2", "late", "synapse:1.162.0"]);
+  });
+
+  it("lets jobs that arrive together on a free limit compete by priority", async () => {
+    const limit = new Semaphore(1);
+    const order: number[] = [];
+    await Promise.all([3, 1, 2].map((p) => limit.use(async () => void order.push(p), p)));
+    expect(order).toEqual([1, 2, 3]);
   });
 });
