@@ -106,6 +106,8 @@ describe("Socket Mode (raw client)", () => {
     expect(await pong).toBe("Ping from client (1)");
     await new Promise((r) => setTimeout(r, 300));
     fake.control.suppressPings(true);
+    // A PING written just before may still be on its way.
+    await new Promise((r) => setTimeout(r, 100));
     const n = c.pings.length;
     await new Promise((r) => setTimeout(r, 600));
     expect(c.pings.length).toBe(n);
@@ -222,5 +224,37 @@ describe("Socket Mode (raw client)", () => {
     await expect(
       fake.control.waitForEnvelope(() => false, { timeoutMs: 50, describe: "never" }),
     ).rejects.toThrow(/never/);
+  });
+
+  it("keeps envelopes off a connection that stops answering PINGs, then drops it", async () => {
+    const { fake } = await start({ firstPingDelayMs: 50, pingIntervalMs: 200 }, { pongTimeoutMs: 5_000 });
+    const ghost = await connect(await openUrl(fake));
+    const live = await connect(await openUrl(fake));
+    await live.next((f) => f.type === "hello");
+    await ghost.next((f) => f.type === "hello");
+    // A peer that vanished without closing: it reads nothing, so it answers no PING.
+    (ghost.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await new Promise((r) => setTimeout(r, 500));
+    for (let i = 0; i < 4; i++) await msg(fake, `m${i}`);
+    await fake.control.waitForEnvelope(() => fake.control.envelopes().filter((e) => e.ackedAt).length === 4);
+    expect(fake.control.envelopes().map((e) => e.connectionId)).toEqual(Array(4).fill("applink-2"));
+  });
+
+  it("drops a connection whose PING stays unanswered for pongTimeoutMs and redelivers its envelopes", async () => {
+    const { fake, lines } = await start(
+      { firstPingDelayMs: 50, pingIntervalMs: 100, ackTimeoutMs: 60_000 },
+      { pongTimeoutMs: 300 },
+    );
+    const ghost = await connect(await openUrl(fake), false);
+    await ghost.next((f) => f.type === "hello");
+    await msg(fake, "to the ghost");
+    await ghost.next((f) => f.type === "events_api");
+    (ghost.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const live = await connect(await openUrl(fake));
+    const again = await live.next((f) => f.type === "events_api", 3000);
+    expect(again.payload.event.text).toBe("to the ghost");
+    expect(again.retry_attempt).toBe(1);
+    expect(fake.control.connections()[0]?.closeReason).toBe("no pong");
+    expect(lines.some((l) => l.includes("no pong"))).toBe(true);
   });
 });

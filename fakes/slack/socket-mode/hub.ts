@@ -28,6 +28,13 @@ export interface SocketModeHubOptions {
   refreshWarningMs?: number;
   /** Between a `disconnect` frame and the server closing the socket (default 500). */
   disconnectCloseDelayMs?: number;
+  /**
+   * A connection whose PING stays unanswered this long is dropped, as a dead peer (a container
+   * killed without its TCP close reaching us) would otherwise keep receiving envelopes. Default
+   * 2 x pingIntervalMs. Until then, a connection with a PING unanswered for 2 s gets no new
+   * envelopes while another connection of the app is healthy.
+   */
+  pongTimeoutMs?: number;
   log?: (line: string) => void;
 }
 
@@ -40,6 +47,8 @@ interface Connection {
   timers: NodeJS.Timeout[];
   pingTimer?: NodeJS.Timeout;
   pingCount: number;
+  /** Date.now() of the oldest PING not yet answered. */
+  pingOutstandingSince?: number;
 }
 
 interface PendingEvent {
@@ -110,6 +119,7 @@ export class SocketModeHub implements SocketModePort {
       connectionLifetimeMs: opts.connectionLifetimeMs,
       refreshWarningMs: opts.refreshWarningMs ?? 10_000,
       disconnectCloseDelayMs: opts.disconnectCloseDelayMs ?? 500,
+      pongTimeoutMs: opts.pongTimeoutMs ?? 2 * (opts.pingIntervalMs ?? 10_000),
     };
     this.log = opts.log ?? (() => {});
   }
@@ -247,6 +257,8 @@ export class SocketModeHub implements SocketModePort {
 
   suppressPings(suppress: boolean): void {
     this.pingsSuppressed = suppress;
+    // Liveness is judged afresh once pings resume.
+    for (const c of this.conns.values()) c.pingOutstandingSince = undefined;
     this.log(`socket-mode: fault pings ${suppress ? "suppressed" : "resumed"}`);
   }
 
@@ -316,9 +328,21 @@ export class SocketModeHub implements SocketModePort {
   }
 
   private startPings(conn: Connection): void {
+    conn.ws.on("pong", () => {
+      conn.pingOutstandingSince = undefined;
+    });
     const ping = () => {
       if (this.pingsSuppressed || conn.ws.readyState !== WebSocket.OPEN) return;
+      const since = conn.pingOutstandingSince;
+      if (since !== undefined && Date.now() - since >= this.opts.pongTimeoutMs) {
+        this.log(`socket-mode: ${conn.host} no pong for ${Date.now() - since} ms: dropping the connection`);
+        conn.record.closeReason = "no pong";
+        conn.usable = false;
+        conn.ws.terminate();
+        return;
+      }
       conn.pingCount += 1;
+      conn.pingOutstandingSince ??= Date.now();
       conn.ws.ping(`Ping from ${conn.host}`);
     };
     ping();
@@ -414,9 +438,9 @@ export class SocketModeHub implements SocketModePort {
     this.notifyEnvelopes(flight.record);
   }
 
-  private enqueue(pending: PendingEvent): void {
+  private enqueue(pending: PendingEvent, avoid?: Connection): void {
     if (this.closed) return;
-    const conn = this.pickConnection(pending.appId);
+    const conn = this.pickConnection(pending.appId, avoid);
     if (!conn) {
       const q = this.queues.get(pending.appId) ?? [];
       q.push(pending);
@@ -442,10 +466,20 @@ export class SocketModeHub implements SocketModePort {
     for (const p of q) this.enqueue(p);
   }
 
-  private pickConnection(appId: string): Connection | undefined {
-    const open = [...this.conns.values()].filter(
+  /** A PING unanswered for 2 s (or half the interval): probably a dead peer. */
+  private suspect(c: Connection): boolean {
+    if (this.pingsSuppressed || c.pingOutstandingSince === undefined) return false;
+    return Date.now() - c.pingOutstandingSince > Math.min(2_000, this.opts.pingIntervalMs / 2);
+  }
+
+  private pickConnection(appId: string, avoid?: Connection): Connection | undefined {
+    const all = [...this.conns.values()].filter(
       (c) => c.record.appId === appId && c.usable && c.ws.readyState === WebSocket.OPEN,
     );
+    // Healthy connections first (answering PINGs), and not the one that just missed an ack.
+    const healthy = all.filter((c) => !this.suspect(c));
+    const preferred = healthy.filter((c) => c !== avoid);
+    const open = preferred.length ? preferred : healthy.length ? healthy : all;
     if (!open.length) return undefined;
     const i = (this.rr.get(appId) ?? 0) % open.length;
     this.rr.set(appId, i + 1);
@@ -509,7 +543,7 @@ export class SocketModeHub implements SocketModePort {
     this.log(`socket-mode: no ack for ${envelopeId} (event ${p.eventId}); retry ${p.attempt} in ${delay} ms`);
     const t = setTimeout(() => {
       this.timers.delete(t);
-      this.enqueue(p);
+      this.enqueue(p, flight.conn);
     }, delay);
     this.timers.add(t);
   }
