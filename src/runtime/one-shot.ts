@@ -48,7 +48,9 @@ export async function runOneShot(opts: {
   if (opts.user) container = container.withUser(opts.user);
   const started = await container.start();
   // The log stream ends when the container has stopped; bounded in case the engine never closes it.
-  await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 5_000).unref())]);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([streamEnded, new Promise((r) => (timer = setTimeout(r, 5_000)))]);
+  clearTimeout(timer);
   await started.stop({ remove: true, timeout: 0 }).catch(() => undefined);
   return { exitCode: wait.exitCode ?? -1, output };
 }

@@ -81,8 +81,8 @@ export async function exampleConfig(image: string, labels: Record<string, string
   }
   const result = await runOneShot({
     image,
-    entrypoint: [BINARY],
-    command: ["-e", "-c", "-"],
+    entrypoint: ["/bin/sh", "-c"],
+    command: [`${BINARY} -e -c - 2>/dev/null`],
     labels: { ...labels, "bridge-harness.service": "bridge-example-config" },
   });
   if (result.exitCode !== 0 || !result.output.includes("appservice:")) {
@@ -126,7 +126,9 @@ export async function generateBridgeConfig(opts: {
   const dir = "/tmp/bridge-harness";
   const script = [
     "set -e",
-    `${BINARY} -g -c ${dir}/config.yaml -r ${dir}/registration.yaml >&2`,
+    // Everything goes through stdout, in order: Docker does not keep the relative order of stdout
+    // and stderr lines, and an interleaved line would corrupt the files printed below.
+    `${BINARY} -g -c ${dir}/config.yaml -r ${dir}/registration.yaml >${dir}/generate.out 2>&1 || { rc=$?; cat ${dir}/generate.out; exit $rc; }`,
     `echo '${MARK}:begin:config====='`,
     `cat ${dir}/config.yaml`,
     `echo '${MARK}:end:config====='`,
@@ -487,7 +489,11 @@ export class StartedMautrixSlack implements StartedBridge {
         }
         await removeContainerQuietly(id).catch(() => undefined);
       }
-      if (streamEnded) await Promise.race([streamEnded, new Promise((r) => setTimeout(r, 2_000).unref())]);
+      if (streamEnded) {
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([streamEnded, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
+        clearTimeout(timer);
+      }
       const tail = (s.log?.linesSince(logMark) ?? []).slice(-20);
       const fatal = fatalLinesOf(s.log?.linesSince(logMark) ?? []);
       if (exitCode !== undefined) {
