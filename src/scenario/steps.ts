@@ -8,6 +8,7 @@ import type { CountSpec } from "../config/fields.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { MatrixUser, SeenEvent } from "../environment/api.ts";
 import type { Direction } from "../report/model.ts";
+import { describeUpgradeStep } from "../upgrade/step-types.ts";
 import { UPGRADE_IMPLEMENTATIONS } from "../upgrade/steps.ts";
 import { now, waitUntil } from "../util/clock.ts";
 import {
@@ -269,7 +270,7 @@ export function describeStep(type: string, a: Record<string, any>): string {
         .concat(a.query ? [`query = ${describeCount(toCount(a.query.equals))}`] : [])
         .join(", ")}`;
     default:
-      return type;
+      return describeUpgradeStep(type, a) ?? type;
   }
 }
 
