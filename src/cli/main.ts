@@ -4,6 +4,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { isMap } from "yaml";
+import { updateStepReference } from "../config/docs.ts";
 import { checkEnvironmentFile, loadEnvironment } from "../config/environment.ts";
 import { ConfigError, type ConfigProblem, displayPath, formatProblems } from "../config/errors.ts";
 import { renderSchemas } from "../config/json-schema.ts";
@@ -67,7 +68,8 @@ Removes the containers and network of a run kept with --keep (the run id is prin
 --all removes every run whose owning process has exited, kept ones included.`,
   schema: `Usage: bridge-harness schema [--write]
 
-Prints the JSON Schemas for scenario and environment files; --write updates schema/*.schema.json.`,
+Prints the JSON Schemas for scenario and environment files; --write updates schema/*.schema.json
+and the step reference in docs/scenarios.md.`,
 };
 
 function findYaml(dir: string): string[] {
@@ -319,6 +321,11 @@ async function cmdSchema(args: string[]): Promise<number> {
     for (const [name, text] of Object.entries(schemas)) {
       writeFileSync(path.join(ROOT, "schema", name), text);
       out(`wrote schema/${name}`);
+    }
+    const docs = path.join(ROOT, "docs", "scenarios.md");
+    if (existsSync(docs)) {
+      writeFileSync(docs, updateStepReference(readFileSync(docs, "utf8")));
+      out("updated the step reference in docs/scenarios.md");
     }
   } else for (const [name, text] of Object.entries(schemas)) out(`# ${name}\n${text}`);
   return EXIT.ok;
