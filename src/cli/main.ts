@@ -50,6 +50,7 @@ Options:
   --report-dir <dir>     where junit.xml, report.json and report.html go (default: reports)
   --runs-dir <dir>       where run folders (configs, logs) go (default: runs)
   --isolate              one environment per scenario
+  --continue-on-failure  run a scenario's remaining steps after a failed one (default: skip them)
   -h, --help
 
 Ctrl-C tears everything down and exits with 130.`,
@@ -216,6 +217,7 @@ async function cmdRun(args: string[]): Promise<number> {
       "report-dir": { type: "string" },
       "runs-dir": { type: "string" },
       isolate: { type: "boolean" },
+      "continue-on-failure": { type: "boolean" },
     },
   });
   if (values.help) return help("run");
@@ -228,6 +230,7 @@ async function cmdRun(args: string[]): Promise<number> {
     err(formatProblems(problems));
     return EXIT.usage;
   }
+  if (values["continue-on-failure"]) for (const s of specs) s.continueOnFailure = true;
   if (values.environment) {
     const env = loadEnvironment(values.environment);
     for (const s of specs) {
