@@ -111,7 +111,13 @@ export class ServiceLog {
           return;
         }
       }
-      const waiter = { test: fn, resolve: (line: string) => (clearTimeout(timer), resolve(line)) };
+      const waiter = {
+        test: fn,
+        resolve: (line: string) => {
+          clearTimeout(timer);
+          resolve(line);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters.delete(waiter);
         reject(

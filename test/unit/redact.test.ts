@@ -6,7 +6,9 @@ describe("redact", () => {
 
   it("replaces registered secrets wherever they appear", () => {
     registerSecret("s3cr3t-shared-value");
-    expect(redact("secret=s3cr3t-shared-value; again s3cr3t-shared-value")).toBe("secret=[REDACTED]; again [REDACTED]");
+    expect(redact("secret=s3cr3t-shared-value; again s3cr3t-shared-value")).toBe(
+      "secret=[REDACTED]; again [REDACTED]",
+    );
   });
 
   it("redacts Slack-shaped tokens even when nobody registered them", () => {
