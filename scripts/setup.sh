@@ -81,7 +81,9 @@ step_done
 # --- npm dependencies ---------------------------------------------------------------------------
 step "npm dependencies"
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund --loglevel=error
+  # `npm install` rather than `npm ci`: it follows the lock file too, but tolerates optional
+  # platform packages (other OSes' Biome binaries) that a registry mirror may not serve.
+  npm install --no-audit --no-fund --loglevel=error
 else
   echo "    up to date"
 fi

@@ -95,12 +95,30 @@ export async function checkNoDuplicates(
   const fromBridgeSide = (m: { user?: string; botId?: string }) =>
     (m.user !== undefined && botUsers.has(m.user)) || (m.botId !== undefined && botIds.has(m.botId));
 
+  // Slack -> Matrix goes through the bridge's own mapping (Slack ts -> Matrix event), so text
+  // formatting and messages left in a shared room by other scenarios cannot confuse the count.
+  const mapped = await env.postgres.query<{ id: string; mxid: string }>(
+    BRIDGE_DATABASE,
+    "SELECT id, mxid FROM message WHERE room_id = $1 AND part_id = ''",
+    [`${ws.teamId}-${channelId}`],
+  );
+  const mxidsBySlackId = new Map<string, string[]>();
+  for (const row of mapped) mxidsBySlackId.set(row.id, [...(mxidsBySlackId.get(row.id) ?? []), row.mxid]);
+  const inRoom = new Set(originals.map((m) => m.eventId));
   for (const msg of history) {
     if (msg.deleted || msg.edited || fromBridgeSide(msg) || !msg.text) continue;
     report.checkedSlackMessages++;
-    const n = originals.filter((m) => m.sender !== user.userId && m.body === msg.text).length;
+    const n = (mxidsBySlackId.get(`${ws.teamId}-${channelId}-${msg.ts}`) ?? []).filter((id) =>
+      inRoom.has(id),
+    ).length;
     if (n !== 1) report.slackToMatrix[msg.text] = n;
   }
+  // A second delivery of the same Slack message would be a ghost event the mapping does not know.
+  const mappedMxids = new Set(mapped.map((r) => r.mxid));
+  const unmapped = originals.filter(
+    (m) => m.sender !== user.userId && m.sender !== env.bridge.botUserId && !mappedMxids.has(m.eventId),
+  );
+  for (const m of unmapped) report.slackToMatrix[m.body] = (report.slackToMatrix[m.body] ?? 1) + 1;
   const bridged = history.filter((m) => !m.deleted && fromBridgeSide(m));
   for (const m of originals.filter((o) => o.sender === user.userId)) {
     report.checkedMatrixMessages++;

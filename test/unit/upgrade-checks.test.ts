@@ -6,9 +6,11 @@ const ROOM = "!portal:localhost";
 const ALICE = "@alice:localhost";
 const BOB_GHOST = "@slack_t1-ubob:localhost";
 
-function env(history: Record<string, unknown>[]): StartedEnvironment {
+/** `mapping`: the bridge's message table, Slack message ID -> Matrix event ID. */
+function env(history: Record<string, unknown>[], mapping: Record<string, string> = {}): StartedEnvironment {
   return {
     homeserver: { baseUrl: "http://hs.test" },
+    bridge: { botUserId: "@slackbot:localhost" },
     fakeSlack: {
       workspace: {
         teamId: "T1",
@@ -18,8 +20,10 @@ function env(history: Record<string, unknown>[]): StartedEnvironment {
       control: { history: () => history },
     },
     postgres: {
-      async query(_db: string, _sql: string, params?: unknown[]) {
-        return (params ?? [])[0] === "T1-C1" ? [{ mxid: ROOM }] : [];
+      async query(_db: string, sql: string, params?: unknown[]) {
+        if ((params ?? [])[0] !== "T1-C1") return [];
+        if (sql.includes("FROM message")) return Object.entries(mapping).map(([id, mxid]) => ({ id, mxid }));
+        return [{ mxid: ROOM }];
       },
     },
   } as unknown as StartedEnvironment;
@@ -29,8 +33,8 @@ function env(history: Record<string, unknown>[]): StartedEnvironment {
 function serveMessages(events: { sender: string; body: string; edit?: boolean }[]) {
   const chunkOf = (list: typeof events) =>
     list
-      .map((e, i) => ({
-        event_id: `$${i}`,
+      .map((e) => ({
+        event_id: `$e${events.indexOf(e)}`,
         sender: e.sender,
         type: "m.room.message",
         content: {
@@ -65,12 +69,15 @@ describe("checkNoDuplicates", () => {
       { sender: BOB_GHOST, body: "sent while down" },
     ]);
     const r = await checkNoDuplicates(
-      env([
-        { ts: "1.0001", user: "UBOB", text: "hello edited", edited: { user: "UBOB", ts: "2" } },
-        { ts: "1.0002", user: "UBOT", text: "hi back" },
-        { ts: "1.0003", user: "UBOB", text: "sent while down" },
-        { ts: "1.0004", user: "UBOB", text: "gone", deleted: true },
-      ]),
+      env(
+        [
+          { ts: "1.0001", user: "UBOB", text: "hello edited", edited: { user: "UBOB", ts: "2" } },
+          { ts: "1.0002", user: "UBOT", text: "hi back" },
+          { ts: "1.0003", user: "UBOB", text: "sent while down" },
+          { ts: "1.0004", user: "UBOB", text: "gone", deleted: true },
+        ],
+        { "T1-C1-1.0001": "$e0", "T1-C1-1.0003": "$e3" },
+      ),
       alice,
       "#dev-platform",
     );
@@ -91,12 +98,15 @@ describe("checkNoDuplicates", () => {
       { sender: ALICE, body: "echo" },
     ]);
     const r = await checkNoDuplicates(
-      env([
-        { ts: "1.1", user: "UBOB", text: "twice" },
-        { ts: "1.2", user: "UBOB", text: "lost" },
-        { ts: "1.3", botId: "BBOT", text: "echo" },
-        { ts: "1.4", user: "UBOT", text: "echo" },
-      ]),
+      env(
+        [
+          { ts: "1.1", user: "UBOB", text: "twice" },
+          { ts: "1.2", user: "UBOB", text: "lost" },
+          { ts: "1.3", botId: "BBOT", text: "echo" },
+          { ts: "1.4", user: "UBOT", text: "echo" },
+        ],
+        { "T1-C1-1.1": "$e0" },
+      ),
       alice,
       "#dev-platform",
     );
