@@ -105,20 +105,33 @@ export async function checkNoDuplicates(
   const mxidsBySlackId = new Map<string, string[]>();
   for (const row of mapped) mxidsBySlackId.set(row.id, [...(mxidsBySlackId.get(row.id) ?? []), row.mxid]);
   const inRoom = new Set(originals.map((m) => m.eventId));
+  const mappedMxids = new Set(mapped.map((r) => r.mxid));
+  const ghostEvents = originals.filter((m) => m.sender !== user.userId && m.sender !== env.bridge.botUserId);
+  const unmappedGhostEvents = ghostEvents.filter((m) => !mappedMxids.has(m.eventId));
+  const accounted = new Set<string>();
+  const checkedTexts = new Set<string>();
   for (const msg of history) {
     if (msg.deleted || msg.edited || fromBridgeSide(msg) || !msg.text) continue;
     report.checkedSlackMessages++;
-    const n = (mxidsBySlackId.get(`${ws.teamId}-${channelId}-${msg.ts}`) ?? []).filter((id) =>
+    checkedTexts.add(msg.text);
+    let matches = (mxidsBySlackId.get(`${ws.teamId}-${channelId}-${msg.ts}`) ?? []).filter((id) =>
       inRoom.has(id),
-    ).length;
-    if (n !== 1) report.slackToMatrix[msg.text] = n;
+    );
+    // Restoring a database snapshot loses the mapping of messages bridged after it: match by text.
+    if (matches.length === 0) {
+      matches = unmappedGhostEvents
+        .filter((m) => !accounted.has(m.eventId) && m.body === msg.text)
+        .map((m) => m.eventId);
+    }
+    for (const id of matches) accounted.add(id);
+    if (matches.length !== 1) report.slackToMatrix[msg.text] = matches.length;
   }
-  // A second delivery of the same Slack message would be a ghost event the mapping does not know.
-  const mappedMxids = new Set(mapped.map((r) => r.mxid));
-  const unmapped = originals.filter(
-    (m) => m.sender !== user.userId && m.sender !== env.bridge.botUserId && !mappedMxids.has(m.eventId),
-  );
-  for (const m of unmapped) report.slackToMatrix[m.body] = (report.slackToMatrix[m.body] ?? 1) + 1;
+  // A second delivery of a Slack message is a ghost event that neither the mapping nor the text
+  // fallback accounted for, carrying the text of a checked message.
+  for (const m of unmappedGhostEvents) {
+    if (accounted.has(m.eventId) || !checkedTexts.has(m.body)) continue;
+    report.slackToMatrix[m.body] = (report.slackToMatrix[m.body] ?? 1) + 1;
+  }
   const bridged = history.filter((m) => !m.deleted && fromBridgeSide(m));
   for (const m of originals.filter((o) => o.sender === user.userId)) {
     report.checkedMatrixMessages++;

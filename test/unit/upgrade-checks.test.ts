@@ -114,6 +114,27 @@ describe("checkNoDuplicates", () => {
     expect(r.matrixToSlack).toEqual({ echo: 2 });
   });
 
+  it("matches by text when a restored snapshot lost the mapping, and still catches a second delivery", async () => {
+    serveMessages([
+      { sender: BOB_GHOST, body: "before snapshot" },
+      { sender: BOB_GHOST, body: "after snapshot" },
+      { sender: BOB_GHOST, body: "after snapshot" },
+      { sender: BOB_GHOST, body: "formatted *elsewhere*" },
+    ]);
+    const r = await checkNoDuplicates(
+      env(
+        [
+          { ts: "1.1", user: "UBOB", text: "before snapshot" },
+          { ts: "1.2", user: "UBOB", text: "after snapshot" },
+        ],
+        { "T1-C1-1.1": "$e0" },
+      ),
+      alice,
+      "#dev-platform",
+    );
+    expect(r.slackToMatrix).toEqual({ "after snapshot": 2 });
+  });
+
   it("fails clearly when the channel has no portal", async () => {
     const e = env([]);
     (e.fakeSlack.workspace as any).teamId = "T9";
