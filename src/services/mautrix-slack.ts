@@ -5,6 +5,7 @@
 // (`-e`, one-shot container) -> the user's overlays -> the harness overrides; then `-g` in a one-shot
 // container writes the registration and fresh as_token/hs_token into the config. Both resulting
 // files are kept in the run folder; the same registration goes to the homeserver.
+import { ServiceBuilder } from "./builder.ts";
 import "../runtime/docker-env.ts";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -263,12 +264,8 @@ export interface BridgeProxySettings {
   caPem: string;
 }
 
-export class MautrixSlackContainer {
+export class MautrixSlackContainer extends ServiceBuilder {
   private image: string;
-  private network?: StartedNetwork;
-  private alias = BRIDGE_ALIAS;
-  private labels: Record<string, string> = {};
-  private log?: ServiceLog;
   private generated?: GeneratedBridgeConfig;
   private proxy?: BridgeProxySettings;
   private startupTimeoutMs = 90_000;
@@ -276,23 +273,8 @@ export class MautrixSlackContainer {
   private regenerate?: (extraOverlays: PlainObject[], fileName: string) => Promise<GeneratedBridgeConfig>;
 
   constructor(image: string) {
+    super(BRIDGE_ALIAS);
     this.image = image;
-  }
-
-  withNetwork(network: StartedNetwork, alias = BRIDGE_ALIAS): this {
-    this.network = network;
-    this.alias = alias;
-    return this;
-  }
-
-  withLabels(labels: Record<string, string>): this {
-    this.labels = { ...this.labels, ...labels };
-    return this;
-  }
-
-  withLog(log: ServiceLog): this {
-    this.log = log;
-    return this;
   }
 
   withGeneratedConfig(generated: GeneratedBridgeConfig): this {

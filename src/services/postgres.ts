@@ -1,12 +1,12 @@
 // PostgreSQL for a run: one container, one database per service, all with C collation (Synapse
 // refuses anything else). The bridge's database is the container's main database (POSTGRES_DB) so
 // it can be snapshotted and restored with CREATE DATABASE ... TEMPLATE.
+import { ServiceBuilder } from "./builder.ts";
 import "../runtime/docker-env.ts";
 import { randomBytes } from "node:crypto";
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from "@testcontainers/postgresql";
 import pg from "pg";
-import { type StartedNetwork, Wait } from "testcontainers";
-import type { ServiceLog } from "../runtime/logs.ts";
+import { Wait } from "testcontainers";
 import { registerSecret } from "../util/redact.ts";
 
 export const POSTGRES_ALIAS = "postgres";
@@ -20,35 +20,16 @@ function ident(name: string): string {
   return name;
 }
 
-export class PostgresContainer {
+export class PostgresContainer extends ServiceBuilder {
   private readonly image: string;
-  private network?: StartedNetwork;
-  private alias = POSTGRES_ALIAS;
-  private labels: Record<string, string> = {};
-  private log?: ServiceLog;
   private mainDatabase = BRIDGE_DATABASE;
   private extraDatabases: string[] = [SYNAPSE_DATABASE];
   private startupTimeoutMs = 60_000;
   private password?: string;
 
   constructor(image: string) {
+    super(POSTGRES_ALIAS);
     this.image = image;
-  }
-
-  withNetwork(network: StartedNetwork, alias = POSTGRES_ALIAS): this {
-    this.network = network;
-    this.alias = alias;
-    return this;
-  }
-
-  withLabels(labels: Record<string, string>): this {
-    this.labels = { ...this.labels, ...labels };
-    return this;
-  }
-
-  withLog(log: ServiceLog): this {
-    this.log = log;
-    return this;
   }
 
   /** The container's main database (snapshot-able) and the other databases to create. */

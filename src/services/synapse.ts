@@ -1,5 +1,6 @@
 // Synapse in a container: generated homeserver.yaml (template + overlays, kept in the run folder),
 // PostgreSQL through the network alias, HMAC shared-secret registration, restart.
+import { ServiceBuilder } from "./builder.ts";
 import "../runtime/docker-env.ts";
 import { createHmac, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
@@ -31,13 +32,9 @@ export interface RegisteredUser {
   password: string;
 }
 
-export class SynapseContainer {
+export class SynapseContainer extends ServiceBuilder {
   private readonly image: string;
   private serverName = "localhost";
-  private network?: StartedNetwork;
-  private alias = HOMESERVER_ALIAS;
-  private labels: Record<string, string> = {};
-  private log?: ServiceLog;
   private overlays: PlainObject[] = [];
   private database?: { host: string; port?: number; user: string; password: string; dbname: string };
   private appservices: { file: string; content: string }[] = [];
@@ -46,27 +43,12 @@ export class SynapseContainer {
   private command?: string[];
 
   constructor(image: string) {
+    super(HOMESERVER_ALIAS);
     this.image = image;
   }
 
   withServerName(serverName: string): this {
     this.serverName = serverName;
-    return this;
-  }
-
-  withNetwork(network: StartedNetwork, alias = HOMESERVER_ALIAS): this {
-    this.network = network;
-    this.alias = alias;
-    return this;
-  }
-
-  withLabels(labels: Record<string, string>): this {
-    this.labels = { ...this.labels, ...labels };
-    return this;
-  }
-
-  withLog(log: ServiceLog): this {
-    this.log = log;
     return this;
   }
 
