@@ -435,9 +435,17 @@ async function buildUnlocked(
   } else {
     baseReady = runImage(base, async (step, log) => {
       const suite = versions.debian.suite;
-      const mirrors = mirrorsFor(readHostAptSources(), suite);
+      // DEBIAN_MIRROR serves non-Debian hosts (e.g. Ubuntu CI runners) whose apt sources have no bookworm.
+      const override = process.env.DEBIAN_MIRROR?.trim();
+      const mirrors = override
+        ? { main: override, security: undefined }
+        : mirrorsFor(readHostAptSources(), suite);
       if (!mirrors.main) {
-        throw new StepError("find mirror", `no apt source for "${suite}" in /etc/apt/sources.list{,.d}`, []);
+        throw new StepError(
+          "find mirror",
+          `no apt source for "${suite}" in /etc/apt/sources.list{,.d}; set DEBIAN_MIRROR to a Debian mirror URL`,
+          [],
+        );
       }
       const rootfs = join(cacheDir, "rootfs", slug(base.name));
       await step("debootstrap", async () => {
