@@ -425,15 +425,33 @@ export function textToBlocks(text: string): unknown[] {
   const elements: Json[] = [];
   let last = 0;
   for (const m of text.matchAll(MENTION)) {
-    if (m.index > last) elements.push({ type: "text", text: text.slice(last, m.index) });
+    if (m.index > last) elements.push(...styledText(text.slice(last, m.index)));
     const target = m[1] as string;
     if (target.startsWith("@")) elements.push({ type: "user", user_id: target.slice(1) });
     else if (target.startsWith("#")) elements.push({ type: "channel", channel_id: target.slice(1) });
     else elements.push(m[2] ? { type: "link", url: target, text: m[2] } : { type: "link", url: target });
     last = m.index + m[0].length;
   }
-  if (last < text.length) elements.push({ type: "text", text: text.slice(last) });
+  if (last < text.length) elements.push(...styledText(text.slice(last)));
   return [{ type: "rich_text", block_id: opaque(5), elements: [{ type: "rich_text_section", elements }] }];
+}
+
+/** mrkdwn markers a Slack client turns into rich_text styles when a person types them. */
+const STYLE_MARKERS: Record<string, string> = { "*": "bold", _: "italic", "`": "code", "~": "strike" };
+const STYLED = /(^|[\s(])([*_`~])([^*_`~\n]+)\2(?=$|[\s.,;:!?)])/g;
+
+/** Splits plain text into rich_text `text` elements, styling *bold*, _italic_, `code` and ~strike~. */
+function styledText(text: string): Json[] {
+  const out: Json[] = [];
+  let last = 0;
+  for (const m of text.matchAll(STYLED)) {
+    const start = m.index + (m[1] as string).length;
+    if (start > last) out.push({ type: "text", text: text.slice(last, start) });
+    out.push({ type: "text", text: m[3], style: { [STYLE_MARKERS[m[2] as string] as string]: true } });
+    last = m.index + m[0].length;
+  }
+  if (last < text.length) out.push({ type: "text", text: text.slice(last) });
+  return out;
 }
 
 /** The fallback `text` Slack derives from rich_text blocks. */
@@ -443,9 +461,16 @@ export function blocksToText(blocks: unknown[]): string {
     if (!el || typeof el !== "object") return;
     const e = el as Json;
     switch (e.type) {
-      case "text":
-        out.push(String(e.text ?? ""));
+      case "text": {
+        // Slack's fallback text keeps the mrkdwn markers of styled runs.
+        const style = (e.style ?? {}) as Record<string, boolean>;
+        const markers = Object.entries(STYLE_MARKERS)
+          .filter(([, name]) => style[name])
+          .map(([marker]) => marker)
+          .join("");
+        out.push(`${markers}${String(e.text ?? "")}${[...markers].reverse().join("")}`);
         return;
+      }
       case "user":
         out.push(`<@${String(e.user_id)}>`);
         return;
