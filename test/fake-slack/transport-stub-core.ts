@@ -1,11 +1,14 @@
 // A minimal stand-in for the fake Slack core, for tests of the transport alone: one app, two Web API
 // methods, and user actions that only publish events.
+import { randomBytes, randomInt } from "node:crypto";
 import { HttpResponse, http } from "msw";
 import type { WorkspaceInfo } from "../../fakes/slack/api.ts";
 import type { SlackCore, SlackCoreOptions, SocketModePort } from "../../fakes/slack/internal.ts";
 
-export const STUB_APP_TOKEN = "xapp-1-A0FAKE0001-1234567890123-stubstubstubstubstubstubstubstub";
-export const STUB_BOT_TOKEN = "xoxb-1234567890123-1234567890123-stubstubstubstubstubstub";
+// Generated per run, shaped like Slack's (the bridge and SDKs check the prefixes).
+const digits = () => String(randomInt(1e12, 1e13));
+export const STUB_APP_TOKEN = `xapp-1-A0FAKE0001-${digits()}-${randomBytes(16).toString("hex")}`;
+export const STUB_BOT_TOKEN = `xoxb-${digits()}-${digits()}-${randomBytes(12).toString("base64url")}`;
 
 /** The port the last stub core was given, for tests that publish raw events. */
 export let lastStubPort: SocketModePort | undefined;
