@@ -306,14 +306,16 @@ async function envelopeFor(
 }
 
 /**
- * control.waitForCall, also noting when the fake recorded the matching call (the moment its waiters
- * are tested, after its own request handling) and when this step observed it.
+ * control.waitForCall armed now (only calls from this moment on count, within the step's timeout),
+ * also noting when the fake recorded the matching call (the moment its waiters are tested, after its
+ * own request handling) and when this step observed it.
  */
 function waitCall(
   ctx: StepContext,
   predicate: (c: RecordedCall) => boolean,
-  opts: { sinceSeq: number; timeoutMs: number; describe: string },
+  describe: string,
 ): Promise<RecordedCall & { matchedAt: number; observedAt: number }> {
+  const opts = { sinceSeq: ctx.state.control.calls().length, timeoutMs: ctx.timeoutMs, describe };
   let matchedAt = 0;
   return armed(
     ctx.state.control
@@ -500,15 +502,13 @@ const matrixSend: Impl = async (ctx, a: MatrixSendArgs) => {
   const roomId = await state.portalRoom(a.channel, a.user, ctx.timeoutMs);
   const channelId = state.channelId(a.channel);
   const root = a.thread ? state.message(a.thread) : undefined;
-  const control = state.control;
-  const sinceSeq = control.calls().length;
   const callP = waitCall(
     ctx,
     (c) =>
       (c.method === "chat.postMessage" || c.method === "chat.meMessage") &&
       c.params.channel === channelId &&
       (root ? c.params.thread_ts === root.ts : !c.params.thread_ts),
-    { sinceSeq, timeoutMs: ctx.timeoutMs, describe: `chat.postMessage in ${channelId} for ${q(a.text)}` },
+    `chat.postMessage in ${channelId} for ${q(a.text)}`,
   );
   const html = a.html !== undefined ? state.matrixMentions(a.html) : undefined;
   const sent = await user.sendText(roomId, a.text, { html, threadRootId: root?.eventId });
@@ -614,12 +614,10 @@ const matrixReact =
     const key = `matrix|${a.user}|${a.message}|${a.emoji}`;
     const names = a.slack_name ? [a.slack_name] : slackNamesFor(a.emoji);
     const method = remove ? "reactions.remove" : "reactions.add";
-    const control = state.control;
-    const sinceSeq = control.calls().length;
     const callP = waitCall(
       ctx,
       (c) => c.method === method && c.params.channel === m.channelId && c.params.timestamp === m.ts,
-      { sinceSeq, timeoutMs: ctx.timeoutMs, describe: `${method} on ${m.ts}` },
+      `${method} on ${m.ts}`,
     );
     let sent: { eventId: string; sentAt: number };
     if (remove) {
@@ -684,16 +682,10 @@ const matrixEdit: Impl = async (ctx, a: MatrixEditArgs) => {
   const { state } = ctx;
   const m = state.message(a.message);
   const user = await state.user(a.user);
-  const control = state.control;
-  const sinceSeq = control.calls().length;
   const callP = waitCall(
     ctx,
     (c) => c.method === "chat.update" && c.params.channel === m.channelId && c.params.ts === m.ts,
-    {
-      sinceSeq,
-      timeoutMs: ctx.timeoutMs,
-      describe: `chat.update of ${m.ts}`,
-    },
+    `chat.update of ${m.ts}`,
   );
   const sent = await user.sendEvent(m.roomId, "m.room.message", {
     msgtype: "m.text",
@@ -740,16 +732,10 @@ const matrixRedact: Impl = async (ctx, a: MatrixRedactArgs) => {
   const { state } = ctx;
   const m = state.message(a.message);
   const user = await state.user(a.user);
-  const control = state.control;
-  const sinceSeq = control.calls().length;
   const callP = waitCall(
     ctx,
     (c) => c.method === "chat.delete" && c.params.channel === m.channelId && c.params.ts === m.ts,
-    {
-      sinceSeq,
-      timeoutMs: ctx.timeoutMs,
-      describe: `chat.delete of ${m.ts}`,
-    },
+    `chat.delete of ${m.ts}`,
   );
   const sent = await user.redact(m.roomId, m.eventId);
   const call = await callP;
@@ -822,16 +808,10 @@ const matrixUpload: Impl = async (ctx, a: MatrixUploadArgs) => {
   const uploadStart = now();
   const mxc = await user.upload(data, { name: a.file.name, mimetype });
   ctx.details.mediaUploadMs = Math.round(now() - uploadStart);
-  const control = state.control;
-  const sinceSeq = control.calls().length;
   const callP = waitCall(
     ctx,
     (c) => c.method === "files.completeUploadExternal" && c.params.channel_id === channelId,
-    {
-      sinceSeq,
-      timeoutMs: ctx.timeoutMs,
-      describe: `files.completeUploadExternal in ${channelId} for ${a.file.name}`,
-    },
+    `files.completeUploadExternal in ${channelId} for ${a.file.name}`,
   );
   const content: Record<string, any> = {
     msgtype: mimetype.startsWith("image/") ? "m.image" : "m.file",
@@ -859,7 +839,7 @@ const matrixUpload: Impl = async (ctx, a: MatrixUploadArgs) => {
   }
   ctx.details.fileId = fileId;
   const stored = await waitUntil(
-    () => control.history(channelId).find((msg) => msg.files.some((f) => f.id === fileId)),
+    () => state.control.history(channelId).find((msg) => msg.files.some((f) => f.id === fileId)),
     {
       timeoutMs: ctx.timeoutMs,
       intervalMs: 100,
