@@ -11,25 +11,15 @@ import path from "node:path";
 import { loadScenario } from "../src/config/scenario.ts";
 import { percentile } from "../src/report/latency.ts";
 import type { Direction } from "../src/report/model.ts";
-import { runScenarios } from "../src/scenario/runner.ts";
+import { DEFAULT_SCENARIO_SET, runScenarios } from "../src/scenario/runner.ts";
 import { now } from "../src/util/clock.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
-const DEFAULT_SET = [
-  "login-and-portals",
-  "messaging",
-  "reactions",
-  "edits",
-  "deletions",
-  "threads",
-  "files",
-  "health",
-];
 
 const args = process.argv.slice(2);
 const runsIdx = args.indexOf("--runs-dir");
 const runsDir = runsIdx >= 0 ? args.splice(runsIdx, 2)[1] : path.join(ROOT, "runs");
-const files = args.length ? args : DEFAULT_SET.map((n) => path.join(ROOT, "scenarios", `${n}.yaml`));
+const files = args.length ? args : DEFAULT_SCENARIO_SET.map((n) => path.join(ROOT, "scenarios", `${n}.yaml`));
 
 const specs = await Promise.all(files.map((f) => loadScenario(f)));
 const t0 = now();

@@ -147,6 +147,18 @@ function skipped(id: string, type: string, title: string, why: string): StepResu
   };
 }
 
+/** The shipped default scenario set (scenarios/<name>.yaml), in the order an operator reads it. */
+export const DEFAULT_SCENARIO_SET: readonly string[] = [
+  "login-and-portals",
+  "messaging",
+  "reactions",
+  "edits",
+  "deletions",
+  "threads",
+  "files",
+  "health",
+];
+
 export function serviceLogs(env: StartedEnvironment): Record<string, string> {
   const logs: Record<string, string> = {};
   if (env.homeserver?.logFile) logs.homeserver = env.homeserver.logFile;

@@ -15,6 +15,7 @@ import type { StartedEnvironment } from "../../src/environment/api.ts";
 import { formatMs } from "../../src/report/latency.ts";
 import type { ScenarioResult } from "../../src/report/model.ts";
 import {
+  DEFAULT_SCENARIO_SET,
   defaultStartEnvironment,
   groupScenarios,
   runScenarioIn,
@@ -25,22 +26,12 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const skipReason = inject("e2eSkipReason");
 
 /** The default set first, in the order an operator reads it; then everything else alphabetically. */
-const FIRST = [
-  "login-and-portals",
-  "messaging",
-  "reactions",
-  "edits",
-  "deletions",
-  "threads",
-  "files",
-  "health",
-];
 const files = readdirSync(path.join(ROOT, "scenarios"))
   .filter((f) => f.endsWith(".yaml"))
   .map((f) => f.replace(/\.yaml$/, ""))
   .sort((a, b) => {
-    const ia = FIRST.indexOf(a);
-    const ib = FIRST.indexOf(b);
+    const ia = DEFAULT_SCENARIO_SET.indexOf(a);
+    const ib = DEFAULT_SCENARIO_SET.indexOf(b);
     return (ia < 0 ? 99 : ia) - (ib < 0 ? 99 : ib) || a.localeCompare(b);
   });
 const checked = await Promise.all(

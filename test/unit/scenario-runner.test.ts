@@ -22,6 +22,7 @@ import {
 import {
   budgetFor,
   budgetViolations,
+  DEFAULT_SCENARIO_SET,
   groupScenarios,
   Scenario,
   StepFailure,
@@ -170,16 +171,7 @@ describe("grouping scenarios into shared environments", () => {
     expect(groupScenarios([a, c], { share: false })).toHaveLength(2);
   });
   it("the shipped default set runs in one environment", async () => {
-    const names = [
-      "login-and-portals",
-      "messaging",
-      "reactions",
-      "edits",
-      "deletions",
-      "threads",
-      "files",
-      "health",
-    ];
+    const names = DEFAULT_SCENARIO_SET;
     const specs = await Promise.all(
       names.map(async (n) => (await checkScenarioFile(path.join(ROOT, "scenarios", `${n}.yaml`))).spec!),
     );
