@@ -14,17 +14,13 @@ import { type BridgeSwapResult, rollbackBridge, upgradeBridge } from "../src/upg
 import { compareReleases, releaseOfImage } from "../src/upgrade/schema-versions.ts";
 import { now } from "../src/util/clock.ts";
 import { DEFAULT_E2E_SPEC } from "../test/e2e/spec.ts";
+import { median } from "./stats.ts";
 
 const swaps = Number(process.argv[2] ?? 3);
 const imageA = process.argv[3] ?? "mautrix/slack:v0.1.0";
 const imageB = process.argv[4] ?? "mautrix/slack:v0.2.0";
 const TARGET_MS = 10_000;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 const sec = (ms: number | undefined) =>
   ms === undefined || Number.isNaN(ms) ? "   -  " : `${(ms / 1000).toFixed(2)} s`;
 

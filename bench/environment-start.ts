@@ -8,18 +8,10 @@ import { startEnvironment } from "../src/environment/environment.ts";
 import { timestampForPath } from "../src/runtime/run.ts";
 import { now } from "../src/util/clock.ts";
 import { DEFAULT_E2E_SPEC } from "../test/e2e/spec.ts";
+import { median } from "./stats.ts";
 
 const iterations = Number(process.argv[2] ?? 3);
 const messages = Number(process.argv[3] ?? 5);
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length === 0
-    ? Number.NaN
-    : s.length % 2
-      ? s[(s.length - 1) / 2]
-      : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function measure(env: StartedEnvironment, slackToMatrix: number[], matrixToSlack: number[]) {
   const t0 = now();

@@ -1,26 +1,13 @@
-// Fake Slack transport over real sockets, each round in a fresh fake:
-//  1. Socket Mode: events/s delivered and acked over one WebSocket (a `ws` client acking each
-//     envelope), events produced by control.postMessage (core + hub).
-//  2. Web API: chat.postMessage over real HTTP with 200 requests in flight (load from a worker
-//     thread), p50/p99 latency and rate.
-// Run: node bench/fake-slack-socket.ts   (Node >= 22; prints medians of 5 rounds)
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
-import { Agent, request } from "undici";
+// Fake Slack Socket Mode over a real socket, each round in a fresh fake: events/s delivered and
+// acked over one WebSocket (a `ws` client acking each envelope), events produced by
+// control.postMessage (core + hub). The Web API's benchmark is bench/fake-slack-web-api.ts.
+// Run: node bench/fake-slack-socket.ts   (Node >= 22; prints the median of 5 rounds)
 import { WebSocket } from "ws";
 import { startFakeSlack } from "../fakes/slack/index.ts";
+import { median } from "./stats.ts";
 
 const EVENTS = 20_000;
-const IN_FLIGHT = 200;
-const REQUESTS = 4000;
 const ROUNDS = 5;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)] as number;
-}
-function quantile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] as number;
-}
 
 function target(fake: Awaited<ReturnType<typeof startFakeSlack>>) {
   const app = fake.workspace.apps[0]!;
@@ -74,74 +61,9 @@ async function socketRound(): Promise<number> {
   }
 }
 
-// The load generator runs in a worker thread so client and server do not share one event loop.
-async function load(endpoint: string, token: string, channel: string): Promise<number[]> {
-  const dispatcher = new Agent({ connections: IN_FLIGHT, pipelining: 1 });
-  const latencies: number[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < REQUESTS) {
-      const i = next++;
-      const t = performance.now();
-      // undici.request: a lighter client than fetch, so the server is what gets measured.
-      const res = await request(endpoint, {
-        method: "POST",
-        headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: new URLSearchParams({ token, channel, text: `message ${i}` }).toString(),
-        dispatcher,
-      });
-      const body = (await res.body.json()) as { ok: boolean; error?: string };
-      if (!body.ok) throw new Error(`chat.postMessage failed: ${body.error}`);
-      latencies.push(performance.now() - t);
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  await dispatcher.close();
-  return latencies;
-}
-
-async function webApiRound(): Promise<{ p50: number; p99: number; rate: number }> {
-  const fake = await startFakeSlack({});
-  try {
-    const { app, channel } = target(fake);
-    const t0 = performance.now();
-    const worker = new Worker(new URL(import.meta.url), {
-      workerData: { endpoint: `${fake.webApiUrl}chat.postMessage`, token: app.botToken, channel },
-    });
-    const latencies = await new Promise<number[]>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-    });
-    const seconds = (performance.now() - t0) / 1000;
-    await worker.terminate();
-    latencies.sort((a, b) => a - b);
-    return { p50: quantile(latencies, 0.5), p99: quantile(latencies, 0.99), rate: REQUESTS / seconds };
-  } finally {
-    await fake.stop();
-  }
-}
-
-if (!isMainThread) {
-  const { endpoint, token, channel } = workerData as { endpoint: string; token: string; channel: string };
-  parentPort?.postMessage(await load(endpoint, token, channel));
-} else {
-  await main();
-}
-
-async function main(): Promise<void> {
-  const socket: number[] = [];
-  const web: { p50: number; p99: number; rate: number }[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    socket.push(await socketRound());
-    web.push(await webApiRound());
-  }
-  console.log(
-    `Socket Mode, ${EVENTS} events over one socket, delivered and acked: ` +
-      `median ${Math.round(median(socket))} events/s (rounds: ${socket.map(Math.round).join(", ")})`,
-  );
-  console.log(
-    `chat.postMessage over HTTP, ${IN_FLIGHT} in flight, ${REQUESTS} requests: ` +
-      `median p50 ${median(web.map((w) => w.p50)).toFixed(1)} ms, p99 ${median(web.map((w) => w.p99)).toFixed(1)} ms, ` +
-      `${Math.round(median(web.map((w) => w.rate)))} req/s`,
-  );
-}
+const socket: number[] = [];
+for (let r = 0; r < ROUNDS; r++) socket.push(await socketRound());
+console.log(
+  `Socket Mode, ${EVENTS} events over one socket, delivered and acked: ` +
+    `median ${Math.round(median(socket))} events/s (rounds: ${socket.map(Math.round).join(", ")})`,
+);

@@ -9,10 +9,10 @@
 //   node bench/scenarios.ts [--runs-dir runs] [scenario.yaml ...]
 import path from "node:path";
 import { loadScenario } from "../src/config/scenario.ts";
-import { percentile } from "../src/report/latency.ts";
 import type { Direction } from "../src/report/model.ts";
 import { DEFAULT_SCENARIO_SET, runScenarios } from "../src/scenario/runner.ts";
 import { now } from "../src/util/clock.ts";
+import { percentile } from "./stats.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 

@@ -13,6 +13,9 @@ export interface RecordedCall {
   auth: { kind: "bot" | "app" | "user" | "none"; appId?: string };
   /** now() when the request headers arrived. */
   receivedAt: number;
+  /** now() when the fake handed its answer to the socket (in-process, through msw: when the answer
+   * was ready). respondedAt - receivedAt is the fake's own time on the call. */
+  respondedAt: number;
   /** The JSON body returned (ok, error, ...). */
   response: { ok: boolean; error?: string; [k: string]: unknown };
   /** HTTP status returned (200 unless a fault injected 429 or similar). */

@@ -68,6 +68,7 @@ export async function startFakeSlack(
 
   const { server, sockets } = createFakeSlackServer({
     handlers: () => core.handlers,
+    written: (answer) => core.responseWritten?.(answer),
     control: createControlHandler(control, core.workspace, log),
     upgrade: (req, socket, head) => hub.handleUpgrade(req, socket, head),
     log,

@@ -46,6 +46,8 @@ export interface SlackCore {
   >;
   /** Reset HTTP faults. */
   clearFaults(): void;
+  /** The transport handed this answer (from `handlers`) to the socket: the call's respondedAt. */
+  responseWritten?(answer: Response): void;
   /** Looks up an app by its xapp token (for the WebSocket upgrade, which carries only the ticket). */
   appIdForTicketOwner?(appId: string): boolean;
 }

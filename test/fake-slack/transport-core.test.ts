@@ -4,6 +4,7 @@ import { SocketModeClient } from "@slack/socket-mode";
 import { ProxyAgent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
+import { createSlackCore } from "../../fakes/slack/core/index.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
 
 const quietLogger = {
@@ -221,6 +222,40 @@ describe("startFakeSlack with the real core", () => {
     expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
     const call = fake.control.calls().findLast((c) => c.method === "chat.postMessage")!;
     expect(call.receivedAt).toBeGreaterThanOrEqual(before);
+  });
+
+  it("stamps respondedAt when the answer is handed to the socket", async () => {
+    const written: Response[] = [];
+    const spied = await startFakeSlack(
+      {},
+      {
+        createCore: (o) => {
+          const core = createSlackCore(o);
+          return {
+            ...core,
+            responseWritten: (answer) => {
+              written.push(answer);
+              core.responseWritten?.(answer);
+            },
+          };
+        },
+      },
+    );
+    try {
+      spied.control.delayResponses("auth.test", 100);
+      const res = await fetch(`${spied.webApiUrl}auth.test`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${spied.workspace.apps[0]!.botToken}` },
+      });
+      expect(((await res.json()) as { ok: boolean }).ok).toBe(true);
+      const answered = performance.timeOrigin + performance.now();
+      const call = spied.control.calls().findLast((c) => c.method === "auth.test")!;
+      expect(written).toHaveLength(1);
+      expect(call.respondedAt - call.receivedAt).toBeGreaterThanOrEqual(95);
+      expect(call.respondedAt).toBeLessThanOrEqual(answered);
+    } finally {
+      await spied.stop();
+    }
   });
 
   it("never logs a token", () => {

@@ -1,6 +1,7 @@
 // Contract tests: Slack's own Node SDK (@slack/web-api 8.2.0) against the fake's msw handlers,
 // for every method mautrix-slack calls, with the params it sends and the fields it reads.
 import { ErrorCode, WebClient } from "@slack/web-api";
+import { getResponse } from "msw";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { botClient, makeCore, startMsw } from "./web-api-helpers.ts";
 
@@ -565,7 +566,7 @@ describe("auth and faults", () => {
     expect((await goStyle("auth.test", {})).body.ok).toBe(true);
   });
 
-  it("delayResponses delays; receivedAt is the arrival", async () => {
+  it("delayResponses delays; receivedAt is the arrival, respondedAt after the delay", async () => {
     core.control.delayResponses("auth.test", 150);
     const t0 = performance.timeOrigin + performance.now();
     await goStyle("auth.test", {});
@@ -577,6 +578,21 @@ describe("auth and faults", () => {
       .filter((c) => c.method === "auth.test")
       .at(-1);
     expect((call?.receivedAt ?? 0) - t0).toBeLessThan(100);
+    expect((call?.respondedAt ?? 0) - (call?.receivedAt ?? 0)).toBeGreaterThanOrEqual(140);
+  });
+
+  it("respondedAt moves to when a transport reports the answer written", async () => {
+    const answer = await getResponse(
+      core.handlers,
+      new Request("https://slack.com/api/auth.test", {
+        method: "POST",
+        headers: { authorization: `Bearer ${app.botToken}` },
+      }),
+    );
+    const ready = core.control.calls().at(-1)!.respondedAt;
+    await new Promise((r) => setTimeout(r, 30));
+    core.responseWritten?.(answer!);
+    expect(core.control.calls().at(-1)!.respondedAt).toBeGreaterThanOrEqual(ready + 25);
   });
 
   it("receivedAt takes the transport's arrival stamp when given", async () => {

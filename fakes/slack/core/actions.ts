@@ -1,7 +1,7 @@
 // State changes shared by the Web API (the bridge acting) and the control API (Slack users acting).
 // Each change emits the Events API events Slack would, to every app whose bot is in the channel.
 import { randomUUID } from "node:crypto";
-import { opaque } from "./ids.ts";
+import { opaque, unguessable } from "./ids.ts";
 import { channelType, type Json, renderFile, renderMessage } from "./render.ts";
 import {
   type Channel,
@@ -341,7 +341,7 @@ export class Actions {
       created: Math.floor(Date.now() / 1000),
       size: 0,
       declaredLength: length,
-      uploadId: opaque(40),
+      uploadId: unguessable(40),
       completed: false,
       shares: { public: {}, private: {} },
       channels: [],

@@ -1,4 +1,5 @@
 // Recorded Web API calls (arm-before-act waiters) and HTTP-level faults.
+import { now } from "../../../src/util/clock.ts";
 import type { RecordedCall } from "../api.ts";
 
 interface Waiter {
@@ -9,6 +10,8 @@ interface Waiter {
 
 export class CallRecorder {
   private readonly list: RecordedCall[] = [];
+  /** Answers not yet written by a transport, with their calls (see written()). */
+  private readonly byAnswer = new WeakMap<Response, RecordedCall>();
   private readonly waiters = new Set<Waiter>();
   private seq = 0;
 
@@ -17,7 +20,9 @@ export class CallRecorder {
     return ++this.seq;
   }
 
-  record(call: RecordedCall): void {
+  /** `answer` links the call to its HTTP answer, so the transport can stamp when it wrote it. */
+  record(call: RecordedCall, answer?: Response): void {
+    if (answer) this.byAnswer.set(answer, call);
     // Calls finish out of order (delays); keep the list sorted by seq.
     let i = this.list.length;
     while (i > 0 && (this.list[i - 1] as RecordedCall).seq > call.seq) i--;
@@ -28,6 +33,14 @@ export class CallRecorder {
         w.resolve(call);
       }
     }
+  }
+
+  /** The transport handed `answer` to the socket: its call's respondedAt becomes now. */
+  written(answer: Response): void {
+    const call = this.byAnswer.get(answer);
+    if (!call) return;
+    call.respondedAt = now();
+    this.byAnswer.delete(answer);
   }
 
   calls(): RecordedCall[] {

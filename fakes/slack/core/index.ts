@@ -123,6 +123,7 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
     handlers,
     workspace,
     clearFaults: () => faults.clear(),
+    responseWritten: (answer) => recorder.written(answer),
     appIdForTicketOwner: (appId: string) => ws.apps.some((a) => a.id === appId),
     control: {
       postMessage: (a) =>

@@ -1,11 +1,12 @@
 // The Socket Mode server side: tickets, hello, server PINGs, envelopes, acks, redelivery and
 // disconnects, as Slack does them (see reference/slack-protocol.md §2).
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import { now } from "../../../src/util/clock.ts";
 import type { DisconnectReason, EnvelopeRecord, SocketConnectionRecord, WorkspaceInfo } from "../api.ts";
+import { eventId } from "../core/ids.ts";
 import type { SocketModePort } from "../internal.ts";
 
 export interface SocketModeHubOptions {
@@ -75,7 +76,6 @@ interface Waiter<T> {
   resolve: (value: T) => void;
 }
 
-const EVENT_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
 const BIG_ACK_BYTES = 20 * 1024;
 
 export class SocketModeHub implements SocketModePort {
@@ -602,8 +602,7 @@ export class SocketModeHub implements SocketModePort {
 
   private newEventId(): string {
     for (;;) {
-      let id = "Ev0";
-      for (const byte of randomBytes(9)) id += EVENT_ID_CHARS[byte % EVENT_ID_CHARS.length];
+      const id = eventId();
       if (!this.eventIds.has(id)) {
         this.eventIds.add(id);
         return id;

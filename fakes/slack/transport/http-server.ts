@@ -11,6 +11,8 @@ import { now } from "../../../src/util/clock.ts";
 
 export interface FakeSlackServerOptions {
   handlers: () => HttpHandler[];
+  /** Called once an answer from `handlers` is handed to the socket. */
+  written?: (answer: Response) => void;
   /** /_control/* requests; returns after answering. */
   control: (req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer) => Promise<void>;
   /** /link/ WebSocket upgrades. */
@@ -130,6 +132,7 @@ async function handle(
     return;
   }
   await sendResponse(res, response, method === "HEAD");
+  opts.written?.(response);
 }
 
 async function sendResponse(res: ServerResponse, response: Response, head: boolean): Promise<void> {

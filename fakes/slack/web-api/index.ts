@@ -74,8 +74,13 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
     tokenIndex.set(app.appToken, { app, kind: "app" });
   }
 
-  const record = (call: Omit<RecordedCall, "response"> & { response: Json }): void => {
-    recorder.record(call as RecordedCall);
+  /** Records the call with the answer it gets; returns that answer. */
+  const record = (
+    call: Omit<RecordedCall, "response" | "respondedAt"> & { response: Json },
+    answer: Response,
+  ): Response => {
+    recorder.record({ ...call, respondedAt: now() } as RecordedCall, answer);
+    return answer;
   };
 
   const apiHandler = http.all(
@@ -91,8 +96,10 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
       let params: Record<string, string> = {};
       let auth: Auth = { kind: "none" };
       const respond = (body: Json, status = 200, headers: Record<string, string> = {}): Response => {
-        record({ seq, method, params, auth, receivedAt, response: body, status });
-        return jsonResponse(url, body, status, headers);
+        return record(
+          { seq, method, params, auth, receivedAt, response: body, status },
+          jsonResponse(url, body, status, headers),
+        );
       };
       try {
         const parsed = await parseRequest(request, url);
@@ -177,8 +184,10 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
       const params: Record<string, string> = {};
       let auth: Auth = { kind: "none" };
       const finish = (status: number, text: string, response: Json): Response => {
-        record({ seq, method: "files.upload", params, auth, receivedAt, response, status });
-        return new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } });
+        return record(
+          { seq, method: "files.upload", params, auth, receivedAt, response, status },
+          new Response(text, { status, headers: { "content-type": "text/plain; charset=utf-8" } }),
+        );
       };
       try {
         const bearer = /^Bearer\s+(\S+)/i.exec(request.headers.get("authorization") ?? "")?.[1];
@@ -239,19 +248,21 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
       const params: Record<string, string> = {};
       let auth: Auth = { kind: "none" };
       const loginPage = (reason: string): Response => {
-        record({
-          seq,
-          method: "files.download",
-          params,
-          auth,
-          receivedAt,
-          response: { ok: false, error: reason },
-          status: 200,
-        });
-        return new Response(LOGIN_PAGE(ws.team.name), {
-          status: 200,
-          headers: { "content-type": "text/html; charset=utf-8" },
-        });
+        return record(
+          {
+            seq,
+            method: "files.download",
+            params,
+            auth,
+            receivedAt,
+            response: { ok: false, error: reason },
+            status: 200,
+          },
+          new Response(LOGIN_PAGE(ws.team.name), {
+            status: 200,
+            headers: { "content-type": "text/html; charset=utf-8" },
+          }),
+        );
       };
       try {
         const m = /^\/files-pri\/([A-Z0-9]+)-([A-Z0-9]+)\/(?:download\/)?([^/]+)$/.exec(url.pathname);
@@ -273,23 +284,25 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
               return ch && (ch.kind === "public" || ch.members.includes(me));
             }));
         if (!file?.data || !visible) return loginPage("file_not_found");
-        record({
-          seq,
-          method: "files.download",
-          params,
-          auth,
-          receivedAt,
-          response: { ok: true, size: file.size },
-          status: 200,
-        });
-        return new Response(file.data as Uint8Array<ArrayBuffer>, {
-          status: 200,
-          headers: {
-            "content-type": file.mimetype,
-            "content-length": String(file.size),
-            "content-disposition": `attachment; filename="${encodeURIComponent(file.name)}"`,
+        return record(
+          {
+            seq,
+            method: "files.download",
+            params,
+            auth,
+            receivedAt,
+            response: { ok: true, size: file.size },
+            status: 200,
           },
-        });
+          new Response(file.data as Uint8Array<ArrayBuffer>, {
+            status: 200,
+            headers: {
+              "content-type": file.mimetype,
+              "content-length": String(file.size),
+              "content-disposition": `attachment; filename="${encodeURIComponent(file.name)}"`,
+            },
+          }),
+        );
       } catch (e) {
         deps.log(
           redact(`fake-slack: download failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
