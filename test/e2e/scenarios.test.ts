@@ -1,5 +1,6 @@
 // Every scenario file in scenarios/ runs for real: Synapse, PostgreSQL and mautrix-slack in
-// containers next to the fake Slack. One `it` per scenario.
+// containers next to the fake Slack. One `it` per scenario; the ones that upgrade, roll back or
+// change config run in upgrade.test.ts instead (with assertions on their details), not twice.
 //
 // Speed: scenarios that name the same environment and the same Slack workspace share one running
 // environment (the runner's grouping, as `bridge-harness run` does): it is started once, lazily by
@@ -21,6 +22,7 @@ import {
   runScenarioIn,
   type ScenarioGroup,
 } from "../../src/scenario/runner.ts";
+import { ENVIRONMENT_CHANGING_STEPS, UPGRADE_SCENARIO_FILES } from "./spec.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const skipReason = inject("e2eSkipReason");
@@ -37,8 +39,17 @@ const files = readdirSync(path.join(ROOT, "scenarios"))
 const checked = await Promise.all(
   files.map(async (f) => ({ f, ...(await checkScenarioFile(path.join(ROOT, "scenarios", `${f}.yaml`))) })),
 );
-const specs: ScenarioSpec[] = checked.flatMap((c) => (c.spec ? [c.spec] : []));
+const changesEnvironment = (spec: ScenarioSpec) =>
+  spec.steps.some((s) => ENVIRONMENT_CHANGING_STEPS.has(s.type));
+const specs: ScenarioSpec[] = checked.flatMap((c) =>
+  c.spec && !UPGRADE_SCENARIO_FILES.includes(c.f) ? [c.spec] : [],
+);
 const groups = groupScenarios(specs);
+
+it("every scenario that changes the environment is one upgrade.test.ts runs, and only those", () => {
+  const changing = checked.flatMap((c) => (c.spec && changesEnvironment(c.spec) ? [c.f] : []));
+  expect(changing.sort()).toEqual([...UPGRADE_SCENARIO_FILES].sort());
+});
 
 // A scenario file that does not validate is a failing test of its own, with the validator's message.
 for (const c of checked.filter((x) => !x.spec))

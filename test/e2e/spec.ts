@@ -12,3 +12,19 @@ export const DEFAULT_E2E_SPEC: EnvironmentSpec = {
   },
   bridge: { kind: "mautrix-slack", image: "mautrix/slack:v0.2.0", configOverlays: [] },
 };
+
+/** Scenario files test/e2e/upgrade.test.ts runs, with assertions on their upgrade details. */
+export const UPGRADE_SCENARIO_FILES = [
+  "upgrade-rollback-with-restore",
+  "upgrade-rollback-without-restore",
+  "synapse-upgrade",
+  "config-change",
+];
+
+/** Steps that change the environment's versions or config: their scenarios belong in that list. */
+export const ENVIRONMENT_CHANGING_STEPS = new Set([
+  "bridge.upgrade",
+  "bridge.rollback",
+  "homeserver.upgrade",
+  "config.change",
+]);

@@ -16,7 +16,7 @@ import { runScenarios, Scenario } from "../../src/scenario/runner.ts";
 import { steps } from "../../src/scenario/steps.ts";
 import { rollbackBridge, snapshotDatabase } from "../../src/upgrade/operations.ts";
 import { readDbSchemaState } from "../../src/upgrade/predict.ts";
-import { DEFAULT_E2E_SPEC } from "./spec.ts";
+import { DEFAULT_E2E_SPEC, UPGRADE_SCENARIO_FILES } from "./spec.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const RUNS = path.join(ROOT, "runs");
@@ -33,6 +33,9 @@ const skipReason = globalSkip || (missing.length ? `images missing locally: ${mi
 if (skipReason && !globalSkip) process.stderr.write(`\n!! upgrade e2e tests SKIPPED: ${skipReason}\n\n`);
 
 async function runFile(name: string): Promise<ScenarioResult> {
+  // scenarios.test.ts leaves the files in this list to this test.
+  if (!UPGRADE_SCENARIO_FILES.includes(name))
+    throw new Error(`${name} is missing from UPGRADE_SCENARIO_FILES`);
   const spec = await loadScenario(path.join(ROOT, "scenarios", `${name}.yaml`));
   const { result } = await runScenarios([spec], { isolate: true, runsDir: RUNS });
   const r = result.scenarios[0]!;
