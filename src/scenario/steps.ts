@@ -329,6 +329,26 @@ function waitCall(
 }
 
 /** Notes when this step observed a Matrix event (the promise settling), for overhead figures. */
+/** The Slack call a Matrix action caused: latency sampled from the Matrix send, its answer checked. */
+function checkSlackCall(
+  ctx: StepContext,
+  kind: string,
+  sent: { sentAt: number },
+  call: Awaited<ReturnType<typeof waitCall>>,
+): void {
+  ctx.sample("matrix_to_slack", kind, sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
+  if (!call.response.ok) fail(`${call.method} failed: ${call.response.error}`);
+}
+
+/** Arms a wait for `method` on the bridged message `m` (Slack names its ts field per method). */
+function waitCallOn(ctx: StepContext, method: string, m: { channelId: string; ts: string }, tsField = "ts") {
+  return waitCall(
+    ctx,
+    (c) => c.method === method && c.params.channel === m.channelId && c.params[tsField] === m.ts,
+    `${method} on ${m.ts}`,
+  );
+}
+
 function observed(p: Promise<SeenEvent>): Promise<SeenEvent & { observedAt: number }> {
   return armed(p.then((e) => ({ ...e, observedAt: now() })));
 }
@@ -430,7 +450,22 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
   );
 };
 
-const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
+/**
+ * A new Slack message (made by `post` through the control API) as the observer sees it in the
+ * portal: armed before posting, then its envelope found, the latency sampled and the message kept
+ * for later steps.
+ */
+async function slackMessageSeen<P extends { ts: string }>(
+  ctx: StepContext,
+  a: { user: string; channel: string; thread?: string; observer?: string },
+  opts: {
+    kind: "message" | "thread_reply" | "file";
+    /** For timeouts: what the observer waits for. */
+    what: string;
+    match: (e: SeenEvent) => boolean;
+    post: (to: { user: string; channel: string; threadTs?: string }) => Promise<P>;
+  },
+): Promise<{ seen: SeenEvent; posted: P; observer: MatrixUser }> {
   const { state } = ctx;
   const who = state.observer(a.observer);
   const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
@@ -439,7 +474,6 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
   const slackUser = state.slackUserId(a.user);
   const ghost = state.ghostMxid(slackUser);
   const root = a.thread ? state.message(a.thread) : undefined;
-  const text = state.slackMentions(a.text);
   const armedAt = now();
   const seenP = observed(
     observer.waitForEvent(
@@ -449,25 +483,39 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
         e.type === "m.room.message" &&
         e.sender === ghost &&
         !isEditOrReaction(e) &&
-        (!root || relatesTo(e)?.event_id === root.eventId),
-      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s message ${q(a.text)} in ${roomId}` },
+        opts.match(e),
+      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s ${opts.what} in ${roomId}` },
     ),
   );
-  const { ts } = await state.control.postMessage({
-    user: slackUser,
-    channel: channelId,
-    text,
-    threadTs: root?.ts,
-  });
+  const posted = await opts.post({ user: slackUser, channel: channelId, threadTs: root?.ts });
   const seen = await seenP;
-  const observedAt = seen.observedAt;
   const env = await envelopeFor(
     ctx,
-    (ev, t) => t === "message" && ev.ts === ts && ev.channel === channelId,
-    `the envelope for ${ts}`,
+    (ev, t) => t === "message" && ev.ts === posted.ts && ev.channel === channelId,
+    `the ${opts.kind} envelope for ${posted.ts}`,
   );
-  ctx.sample("slack_to_matrix", root ? "thread_reply" : "message", env.sentAt, seen.seenAt, observedAt);
-  state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ts, roomId, eventId: seen.eventId });
+  ctx.sample("slack_to_matrix", opts.kind, env.sentAt, seen.seenAt, seen.observedAt);
+  state.messages.set(ctx.stepId, {
+    stepId: ctx.stepId,
+    channelId,
+    ts: posted.ts,
+    roomId,
+    eventId: seen.eventId,
+  });
+  return { seen, posted, observer };
+}
+
+const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
+  const { state } = ctx;
+  const root = a.thread ? state.message(a.thread) : undefined;
+  const text = state.slackMentions(a.text);
+  const { seen, posted } = await slackMessageSeen(ctx, a, {
+    kind: root ? "thread_reply" : "message",
+    what: `message ${q(a.text)}`,
+    match: (e) => !root || relatesTo(e)?.event_id === root.eventId,
+    post: (to) => state.control.postMessage({ ...to, text }),
+  });
+  const ts = posted.ts;
   ctx.details.eventId = seen.eventId;
   ctx.details.ts = ts;
   const c = seen.content;
@@ -513,15 +561,7 @@ const matrixSend: Impl = async (ctx, a: MatrixSendArgs) => {
   const html = a.html !== undefined ? state.matrixMentions(a.html) : undefined;
   const sent = await user.sendText(roomId, a.text, { html, threadRootId: root?.eventId });
   const call = await callP;
-  ctx.sample(
-    "matrix_to_slack",
-    root ? "thread_reply" : "message",
-    sent.sentAt,
-    call.receivedAt,
-    call.observedAt,
-    call.matchedAt,
-  );
-  if (!call.response.ok) fail(`chat.postMessage failed: ${call.response.error}`);
+  checkSlackCall(ctx, root ? "thread_reply" : "message", sent, call);
   const ts = String(call.response.ts ?? "");
   state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ts, roomId, eventId: sent.eventId });
   ctx.details.eventId = sent.eventId;
@@ -614,11 +654,7 @@ const matrixReact =
     const key = `matrix|${a.user}|${a.message}|${a.emoji}`;
     const names = a.slack_name ? [a.slack_name] : slackNamesFor(a.emoji);
     const method = remove ? "reactions.remove" : "reactions.add";
-    const callP = waitCall(
-      ctx,
-      (c) => c.method === method && c.params.channel === m.channelId && c.params.timestamp === m.ts,
-      `${method} on ${m.ts}`,
-    );
+    const callP = waitCallOn(ctx, method, m, "timestamp");
     let sent: { eventId: string; sentAt: number };
     if (remove) {
       const reactionId =
@@ -632,9 +668,8 @@ const matrixReact =
       state.reactions.set(key, sent.eventId);
     }
     const call = await callP;
-    ctx.sample("matrix_to_slack", "reaction", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
     ctx.details.name = call.params.name;
-    if (!call.response.ok) fail(`${method} failed: ${call.response.error}`);
+    checkSlackCall(ctx, "reaction", sent, call);
     if (names && !names.includes(call.params.name))
       fail(
         `${method} name is ${JSON.stringify(call.params.name)}, expected ${names.map((n) => JSON.stringify(n)).join(" or ")}`,
@@ -682,11 +717,7 @@ const matrixEdit: Impl = async (ctx, a: MatrixEditArgs) => {
   const { state } = ctx;
   const m = state.message(a.message);
   const user = await state.user(a.user);
-  const callP = waitCall(
-    ctx,
-    (c) => c.method === "chat.update" && c.params.channel === m.channelId && c.params.ts === m.ts,
-    `chat.update of ${m.ts}`,
-  );
+  const callP = waitCallOn(ctx, "chat.update", m);
   const sent = await user.sendEvent(m.roomId, "m.room.message", {
     msgtype: "m.text",
     body: `* ${a.text}`,
@@ -694,8 +725,7 @@ const matrixEdit: Impl = async (ctx, a: MatrixEditArgs) => {
     "m.relates_to": { rel_type: "m.replace", event_id: m.eventId },
   });
   const call = await callP;
-  ctx.sample("matrix_to_slack", "edit", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
-  if (!call.response.ok) fail(`chat.update failed: ${call.response.error}`);
+  checkSlackCall(ctx, "edit", sent, call);
   const flat = flattenSlackMessage(call.params);
   if (flat.text.trim() !== a.text)
     fail(`chat.update text is ${JSON.stringify(flat.text)}, expected ${JSON.stringify(a.text)}`);
@@ -732,58 +762,28 @@ const matrixRedact: Impl = async (ctx, a: MatrixRedactArgs) => {
   const { state } = ctx;
   const m = state.message(a.message);
   const user = await state.user(a.user);
-  const callP = waitCall(
-    ctx,
-    (c) => c.method === "chat.delete" && c.params.channel === m.channelId && c.params.ts === m.ts,
-    `chat.delete of ${m.ts}`,
-  );
+  const callP = waitCallOn(ctx, "chat.delete", m);
   const sent = await user.redact(m.roomId, m.eventId);
   const call = await callP;
-  ctx.sample("matrix_to_slack", "deletion", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
-  if (!call.response.ok) fail(`chat.delete failed: ${call.response.error}`);
+  checkSlackCall(ctx, "deletion", sent, call);
 };
 
 const slackUpload: Impl = async (ctx, a: SlackUploadArgs) => {
-  const { state } = ctx;
-  const who = state.observer(a.observer);
-  const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
-  const observer = await state.user(who);
-  const channelId = state.channelId(a.channel);
-  const slackUser = state.slackUserId(a.user);
-  const ghost = state.ghostMxid(slackUser);
-  const root = a.thread ? state.message(a.thread) : undefined;
   const { data, mimetype } = fileData(ctx, a.file);
-  const armedAt = now();
-  const seenP = observed(
-    observer.waitForEvent(
-      (e) =>
-        e.seenAt >= armedAt &&
-        e.roomId === roomId &&
-        e.type === "m.room.message" &&
-        e.sender === ghost &&
-        typeof e.content.url === "string" &&
-        !isEditOrReaction(e),
-      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s file ${a.file.name}` },
-    ),
-  );
-  const { ts, fileId } = await state.control.uploadFile({
-    user: slackUser,
-    channel: channelId,
-    filename: a.file.name,
-    mimetype,
-    data,
-    threadTs: root?.ts,
-    initialComment: a.comment,
+  const { seen, posted, observer } = await slackMessageSeen(ctx, a, {
+    kind: "file",
+    what: `file ${a.file.name}`,
+    match: (e) => typeof e.content.url === "string",
+    post: (to) =>
+      ctx.state.control.uploadFile({
+        ...to,
+        filename: a.file.name,
+        mimetype,
+        data,
+        initialComment: a.comment,
+      }),
   });
-  const seen = await seenP;
-  const observedAt = seen.observedAt;
-  const env = await envelopeFor(
-    ctx,
-    (ev, t) => t === "message" && ev.ts === ts && ev.channel === channelId,
-    `the file_share envelope for ${ts}`,
-  );
-  ctx.sample("slack_to_matrix", "file", env.sentAt, seen.seenAt, observedAt);
-  state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ts, roomId, eventId: seen.eventId });
+  const fileId = posted.fileId;
   const downloadStart = now();
   const got = await observer.download(seen.content.url);
   ctx.details.downloadMs = Math.round(now() - downloadStart);
@@ -829,8 +829,7 @@ const matrixUpload: Impl = async (ctx, a: MatrixUploadArgs) => {
     };
   const sent = await user.sendEvent(roomId, "m.room.message", content);
   const call = await callP;
-  ctx.sample("matrix_to_slack", "file", sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
-  if (!call.response.ok) fail(`files.completeUploadExternal failed: ${call.response.error}`);
+  checkSlackCall(ctx, "file", sent, call);
   let fileId: string | undefined;
   try {
     fileId = JSON.parse(call.params.files ?? "[]")[0]?.id;

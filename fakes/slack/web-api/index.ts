@@ -247,23 +247,17 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
       const url = new URL(request.url);
       const params: Record<string, string> = {};
       let auth: Auth = { kind: "none" };
-      const loginPage = (reason: string): Response => {
-        return record(
-          {
-            seq,
-            method: "files.download",
-            params,
-            auth,
-            receivedAt,
-            response: { ok: false, error: reason },
-            status: 200,
-          },
+      // Slack answers 200 either way: the file, or its sign-in page.
+      const finish = (response: Json, body: Response): Response =>
+        record({ seq, method: "files.download", params, auth, receivedAt, response, status: 200 }, body);
+      const loginPage = (reason: string): Response =>
+        finish(
+          { ok: false, error: reason },
           new Response(LOGIN_PAGE(ws.team.name), {
             status: 200,
             headers: { "content-type": "text/html; charset=utf-8" },
           }),
         );
-      };
       try {
         const m = /^\/files-pri\/([A-Z0-9]+)-([A-Z0-9]+)\/(?:download\/)?([^/]+)$/.exec(url.pathname);
         if (m) params.file = m[2] as string;
@@ -284,16 +278,8 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
               return ch && (ch.kind === "public" || ch.members.includes(me));
             }));
         if (!file?.data || !visible) return loginPage("file_not_found");
-        return record(
-          {
-            seq,
-            method: "files.download",
-            params,
-            auth,
-            receivedAt,
-            response: { ok: true, size: file.size },
-            status: 200,
-          },
+        return finish(
+          { ok: true, size: file.size },
           new Response(file.data as Uint8Array<ArrayBuffer>, {
             status: 200,
             headers: {
