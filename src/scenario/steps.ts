@@ -292,11 +292,7 @@ function redactsOf(e: SeenEvent): string | undefined {
 }
 
 /** The envelope of a Slack event the fake delivered (first attempt), already written or still coming. */
-async function envelopeFor(
-  ctx: StepContext,
-  pred: (ev: Record<string, any>, eventType: string, subtype?: string) => boolean,
-  describe: string,
-) {
+async function envelopeFor(ctx: StepContext, pred: EnvelopeMatch, describe: string) {
   const control = ctx.state.control;
   const match = (e: { event: Record<string, unknown>; eventType: string; subtype?: string }) =>
     pred(e.event as any, e.eventType, e.subtype);
@@ -450,59 +446,81 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
   );
 };
 
+type EnvelopeMatch = (ev: Record<string, any>, eventType: string, subtype?: string) => boolean;
+
 /**
- * A new Slack message (made by `post` through the control API) as the observer sees it in the
- * portal: armed before posting, then its envelope found, the latency sampled and the message kept
- * for later steps.
+ * A Slack user's action (through the control API) as the observer sees it in the portal: the
+ * observer's wait is armed first, then the action runs, then its envelope is found and the
+ * Slack->Matrix latency sampled from the envelope's delivery to the Matrix event.
  */
+async function slackActionSeen<R>(
+  ctx: StepContext,
+  o: {
+    observer?: string;
+    roomId: string;
+    kind: string;
+    /** For timeouts: what the observer waits for. */
+    what: string;
+    /** The Matrix event, beyond "in this room, after arming". */
+    match: (e: SeenEvent) => boolean;
+    act: () => Promise<R>;
+    envelope: (result: R) => { match: EnvelopeMatch; name: string };
+  },
+): Promise<{ seen: SeenEvent; result: R; observer: MatrixUser }> {
+  const who = ctx.state.observer(o.observer);
+  const observer = await ctx.state.user(who);
+  const armedAt = now();
+  const seenP = observed(
+    observer.waitForEvent((e) => e.seenAt >= armedAt && e.roomId === o.roomId && o.match(e), {
+      timeoutMs: ctx.timeoutMs,
+      describe: `${who} to see ${o.what}`,
+    }),
+  );
+  const result = await o.act();
+  const seen = await seenP;
+  const envelope = o.envelope(result);
+  const env = await envelopeFor(ctx, envelope.match, envelope.name);
+  ctx.sample("slack_to_matrix", o.kind, env.sentAt, seen.seenAt, seen.observedAt);
+  return { seen, result, observer };
+}
+
+/** A new Slack message (made by `post`) seen in the portal, kept for later steps. */
 async function slackMessageSeen<P extends { ts: string }>(
   ctx: StepContext,
   a: { user: string; channel: string; thread?: string; observer?: string },
   opts: {
     kind: "message" | "thread_reply" | "file";
-    /** For timeouts: what the observer waits for. */
     what: string;
     match: (e: SeenEvent) => boolean;
     post: (to: { user: string; channel: string; threadTs?: string }) => Promise<P>;
   },
 ): Promise<{ seen: SeenEvent; posted: P; observer: MatrixUser }> {
   const { state } = ctx;
-  const who = state.observer(a.observer);
-  const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
-  const observer = await state.user(who);
+  const roomId = await state.portalRoom(a.channel, state.observer(a.observer), ctx.timeoutMs);
   const channelId = state.channelId(a.channel);
   const slackUser = state.slackUserId(a.user);
   const ghost = state.ghostMxid(slackUser);
   const root = a.thread ? state.message(a.thread) : undefined;
-  const armedAt = now();
-  const seenP = observed(
-    observer.waitForEvent(
-      (e) =>
-        e.seenAt >= armedAt &&
-        e.roomId === roomId &&
-        e.type === "m.room.message" &&
-        e.sender === ghost &&
-        !isEditOrReaction(e) &&
-        opts.match(e),
-      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${a.user}'s ${opts.what} in ${roomId}` },
-    ),
-  );
-  const posted = await opts.post({ user: slackUser, channel: channelId, threadTs: root?.ts });
-  const seen = await seenP;
-  const env = await envelopeFor(
-    ctx,
-    (ev, t) => t === "message" && ev.ts === posted.ts && ev.channel === channelId,
-    `the ${opts.kind} envelope for ${posted.ts}`,
-  );
-  ctx.sample("slack_to_matrix", opts.kind, env.sentAt, seen.seenAt, seen.observedAt);
+  const { seen, result, observer } = await slackActionSeen(ctx, {
+    observer: a.observer,
+    roomId,
+    kind: opts.kind,
+    what: `${a.user}'s ${opts.what} in ${roomId}`,
+    match: (e) => e.type === "m.room.message" && e.sender === ghost && !isEditOrReaction(e) && opts.match(e),
+    act: () => opts.post({ user: slackUser, channel: channelId, threadTs: root?.ts }),
+    envelope: (posted) => ({
+      match: (ev, t) => t === "message" && ev.ts === posted.ts && ev.channel === channelId,
+      name: `the ${opts.kind} envelope for ${posted.ts}`,
+    }),
+  });
   state.messages.set(ctx.stepId, {
     stepId: ctx.stepId,
     channelId,
-    ts: posted.ts,
+    ts: result.ts,
     roomId,
     eventId: seen.eventId,
   });
-  return { seen, posted, observer };
+  return { seen, posted: result, observer };
 }
 
 const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
@@ -544,12 +562,20 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
   if (problems.length) fail(`the Matrix event ${seen.eventId} does not match: ${problems.join("; ")}`);
 };
 
+/** A Matrix user posting into a portal (in a thread when `thread` names an earlier message). */
+async function matrixSender(ctx: StepContext, a: { user: string; channel: string; thread?: string }) {
+  const { state } = ctx;
+  return {
+    user: await state.user(a.user),
+    roomId: await state.portalRoom(a.channel, a.user, ctx.timeoutMs),
+    channelId: state.channelId(a.channel),
+    root: a.thread ? state.message(a.thread) : undefined,
+  };
+}
+
 const matrixSend: Impl = async (ctx, a: MatrixSendArgs) => {
   const { state } = ctx;
-  const user = await state.user(a.user);
-  const roomId = await state.portalRoom(a.channel, a.user, ctx.timeoutMs);
-  const channelId = state.channelId(a.channel);
-  const root = a.thread ? state.message(a.thread) : undefined;
+  const { user, roomId, channelId, root } = await matrixSender(ctx, a);
   const callP = waitCall(
     ctx,
     (c) =>
@@ -593,8 +619,6 @@ const slackReact =
   async (ctx, a: SlackReactArgs) => {
     const { state } = ctx;
     const m = state.message(a.message);
-    const who = state.observer(a.observer);
-    const observer = await state.user(who);
     const slackUser = state.slackUserId(a.user);
     const ghost = state.ghostMxid(slackUser);
     const key = `slack|${a.user}|${a.message}|${a.emoji}`;
@@ -603,39 +627,24 @@ const slackReact =
       ? (state.reactions.get(key) ??
         fail(`no earlier slack.react of :${a.emoji}: by ${a.user} on ${a.message}`))
       : undefined;
-    const armedAt = now();
-    const seenP = observed(
-      observer.waitForEvent(
-        remove
-          ? (e) =>
-              e.seenAt >= armedAt &&
-              e.roomId === m.roomId &&
-              e.type === "m.room.redaction" &&
-              (redactsOf(e) ?? reactionEventId) === reactionEventId
-          : (e) =>
-              e.seenAt >= armedAt &&
-              e.roomId === m.roomId &&
-              e.type === "m.reaction" &&
-              e.sender === ghost &&
-              relatesTo(e)?.event_id === m.eventId,
-        {
-          timeoutMs: ctx.timeoutMs,
-          describe: `${who} to see ${a.user}'s :${a.emoji}: ${remove ? "removed" : "reaction"} on ${m.eventId}`,
-        },
-      ),
-    );
-    const args = { user: slackUser, channel: m.channelId, ts: m.ts, name: a.emoji };
-    if (remove) await state.control.removeReaction(args);
-    else await state.control.addReaction(args);
-    const seen = await seenP;
-    const observedAt = seen.observedAt;
     const type = remove ? "reaction_removed" : "reaction_added";
-    const env = await envelopeFor(
-      ctx,
-      (ev, t) => t === type && ev.item?.ts === m.ts && ev.reaction === a.emoji,
-      `the ${type} envelope`,
-    );
-    ctx.sample("slack_to_matrix", "reaction", env.sentAt, seen.seenAt, observedAt);
+    const { seen } = await slackActionSeen(ctx, {
+      observer: a.observer,
+      roomId: m.roomId,
+      kind: "reaction",
+      what: `${a.user}'s :${a.emoji}: ${remove ? "removed" : "reaction"} on ${m.eventId}`,
+      match: remove
+        ? (e) => e.type === "m.room.redaction" && (redactsOf(e) ?? reactionEventId) === reactionEventId
+        : (e) => e.type === "m.reaction" && e.sender === ghost && relatesTo(e)?.event_id === m.eventId,
+      act: () => {
+        const args = { user: slackUser, channel: m.channelId, ts: m.ts, name: a.emoji };
+        return remove ? state.control.removeReaction(args) : state.control.addReaction(args);
+      },
+      envelope: () => ({
+        match: (ev, t) => t === type && ev.item?.ts === m.ts && ev.reaction === a.emoji,
+        name: `the ${type} envelope`,
+      }),
+    });
     if (!remove) {
       state.reactions.set(key, seen.eventId);
       const got = relatesTo(seen)?.key;
@@ -679,36 +688,28 @@ const matrixReact =
 const slackEdit: Impl = async (ctx, a: SlackEditArgs) => {
   const { state } = ctx;
   const m = state.message(a.message);
-  const who = state.observer(a.observer);
-  const observer = await state.user(who);
-  const slackUser = state.slackUserId(a.user);
-  const armedAt = now();
-  const seenP = observed(
-    observer.waitForEvent(
-      (e) =>
-        e.seenAt >= armedAt &&
-        e.roomId === m.roomId &&
-        e.type === "m.room.message" &&
-        relatesTo(e)?.rel_type === "m.replace" &&
-        relatesTo(e)?.event_id === m.eventId,
-      { timeoutMs: ctx.timeoutMs, describe: `${who} to see the edit of ${m.eventId}` },
-    ),
-  );
-  await state.control.editMessage({
-    user: slackUser,
-    channel: m.channelId,
-    ts: m.ts,
-    text: state.slackMentions(a.text),
+  const { seen } = await slackActionSeen(ctx, {
+    observer: a.observer,
+    roomId: m.roomId,
+    kind: "edit",
+    what: `the edit of ${m.eventId}`,
+    match: (e) =>
+      e.type === "m.room.message" &&
+      relatesTo(e)?.rel_type === "m.replace" &&
+      relatesTo(e)?.event_id === m.eventId,
+    act: () =>
+      state.control.editMessage({
+        user: state.slackUserId(a.user),
+        channel: m.channelId,
+        ts: m.ts,
+        text: state.slackMentions(a.text),
+      }),
+    envelope: () => ({
+      match: (ev, t, sub) =>
+        t === "message" && sub === "message_changed" && (ev.message?.ts === m.ts || ev.ts === m.ts),
+      name: "the message_changed envelope",
+    }),
   });
-  const seen = await seenP;
-  const observedAt = seen.observedAt;
-  const env = await envelopeFor(
-    ctx,
-    (ev, t, sub) =>
-      t === "message" && sub === "message_changed" && (ev.message?.ts === m.ts || ev.ts === m.ts),
-    "the message_changed envelope",
-  );
-  ctx.sample("slack_to_matrix", "edit", env.sentAt, seen.seenAt, observedAt);
   const body = seen.content["m.new_content"]?.body;
   if (body !== a.text) fail(`edited body is ${JSON.stringify(body)}, expected ${JSON.stringify(a.text)}`);
 };
@@ -734,28 +735,19 @@ const matrixEdit: Impl = async (ctx, a: MatrixEditArgs) => {
 const slackDelete: Impl = async (ctx, a: SlackDeleteArgs) => {
   const { state } = ctx;
   const m = state.message(a.message);
-  const who = state.observer(a.observer);
-  const observer = await state.user(who);
-  const armedAt = now();
-  const seenP = observed(
-    observer.waitForEvent(
-      (e) =>
-        e.seenAt >= armedAt &&
-        e.roomId === m.roomId &&
-        e.type === "m.room.redaction" &&
-        (redactsOf(e) ?? m.eventId) === m.eventId,
-      { timeoutMs: ctx.timeoutMs, describe: `${who} to see ${m.eventId} redacted` },
-    ),
-  );
-  await state.control.deleteMessage({ user: state.slackUserId(a.user), channel: m.channelId, ts: m.ts });
-  const seen = await seenP;
-  const observedAt = seen.observedAt;
-  const env = await envelopeFor(
-    ctx,
-    (ev, t, sub) => t === "message" && sub === "message_deleted" && ev.deleted_ts === m.ts,
-    "the message_deleted envelope",
-  );
-  ctx.sample("slack_to_matrix", "deletion", env.sentAt, seen.seenAt, observedAt);
+  await slackActionSeen(ctx, {
+    observer: a.observer,
+    roomId: m.roomId,
+    kind: "deletion",
+    what: `${m.eventId} redacted`,
+    match: (e) => e.type === "m.room.redaction" && (redactsOf(e) ?? m.eventId) === m.eventId,
+    act: () =>
+      state.control.deleteMessage({ user: state.slackUserId(a.user), channel: m.channelId, ts: m.ts }),
+    envelope: () => ({
+      match: (ev, t, sub) => t === "message" && sub === "message_deleted" && ev.deleted_ts === m.ts,
+      name: "the message_deleted envelope",
+    }),
+  });
 };
 
 const matrixRedact: Impl = async (ctx, a: MatrixRedactArgs) => {
@@ -800,10 +792,7 @@ const slackUpload: Impl = async (ctx, a: SlackUploadArgs) => {
 
 const matrixUpload: Impl = async (ctx, a: MatrixUploadArgs) => {
   const { state } = ctx;
-  const user = await state.user(a.user);
-  const roomId = await state.portalRoom(a.channel, a.user, ctx.timeoutMs);
-  const channelId = state.channelId(a.channel);
-  const root = a.thread ? state.message(a.thread) : undefined;
+  const { user, roomId, channelId, root } = await matrixSender(ctx, a);
   const { data, mimetype } = fileData(ctx, a.file);
   const uploadStart = now();
   const mxc = await user.upload(data, { name: a.file.name, mimetype });
