@@ -47,6 +47,8 @@ const observer: FieldSpec = {
   ref: "matrixUser",
   doc: "Matrix user who observes the portal (default: the first of matrix.users)",
 };
+const trafficCount: FieldSpec = { type: "integer", min: 1, required: true, doc: "how many messages" };
+const trafficRate: FieldSpec = { type: "integer", min: 1, doc: "messages sent per second (default 10)" };
 const file: FieldSpec = {
   type: "object",
   required: true,
@@ -251,6 +253,16 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     producesMessage: true,
     fields: { user, channel, file, thread },
     example: { user: "alice", channel: "#dev-platform", file: { name: "diagram.png" } },
+  },
+  "slack.traffic": {
+    doc: "Sustained traffic from Slack: a Slack user posts `count` numbered messages at `per_second`; the observer must see every one in the portal exactly once and in order, each within the budget (one latency sample per message).",
+    fields: { user: slackUser, channel, count: trafficCount, per_second: trafficRate, observer },
+    example: { user: "bob", channel: "#dev-platform", count: 1000, per_second: 20 },
+  },
+  "matrix.traffic": {
+    doc: "Sustained traffic from Matrix: a Matrix user sends `count` numbered messages at `per_second`; the bridge must post every one to Slack exactly once and in order, each within the budget (one latency sample per message).",
+    fields: { user, channel, count: trafficCount, per_second: trafficRate },
+    example: { user: "alice", channel: "#dev-platform", count: 1000, per_second: 20 },
   },
   restart: {
     doc: "Restarts a service (bridge or homeserver) and waits until it is back.",

@@ -222,6 +222,7 @@ export async function executeStep(
         latencyMs: endAt - startAt,
         budgetMs: budgetFor(direction, stepBudget, state.budgets),
       });
+      if (observedAt === undefined) return;
       overheadMs.push(Math.max(0, observedAt - (matchedAt ?? endAt)));
       handlingMs.push(Math.max(0, (matchedAt ?? endAt) - endAt));
     },

@@ -57,6 +57,14 @@ export interface SlackPostArgs {
   observer?: string;
   expect?: { body?: string; contains?: string[]; html?: string[]; mentions?: string[] };
 }
+export interface TrafficArgs {
+  user: string;
+  channel: string;
+  count: number;
+  per_second?: number;
+  /** slack.traffic only. */
+  observer?: string;
+}
 export interface MatrixSendArgs {
   user: string;
   channel: string;
@@ -186,6 +194,8 @@ export const steps = {
   matrixRedact: make<MatrixRedactArgs>("matrix.redact"),
   slackUpload: make<SlackUploadArgs>("slack.upload"),
   matrixUpload: make<MatrixUploadArgs>("matrix.upload"),
+  slackTraffic: make<TrafficArgs>("slack.traffic"),
+  matrixTraffic: make<TrafficArgs>("matrix.traffic"),
   restart: make<RestartArgs>("restart"),
   waitHealthy: (args: WaitHealthyArgs = {}, opts: StepOptions = {}): Step => ({
     type: "wait.healthy",
@@ -206,14 +216,15 @@ export interface StepContext {
   budgetMs(direction: Direction): number;
   /**
    * Records a latency sample. `observedAt` is when this step saw the outcome and `matchedAt` when the
-   * observed side recorded it (the fake's call record, after its own handling), for overhead figures.
+   * observed side recorded it (the fake's call record, after its own handling), for overhead figures;
+   * a step that collects outcomes in bulk (traffic) passes neither and adds no overhead figure.
    */
   sample(
     direction: Direction,
     kind: string,
     startAt: number,
     endAt: number,
-    observedAt: number,
+    observedAt?: number,
     matchedAt?: number,
   ): void;
   details: Record<string, unknown>;
@@ -255,6 +266,10 @@ export function describeStep(type: string, a: Record<string, any>): string {
       return `${a.user} uploads ${a.file?.name}${a.file?.size ? ` (${a.file.size})` : ""} to ${a.channel}${thread}`;
     case "matrix.upload":
       return `${a.user} uploads ${a.file?.name}${a.file?.size ? ` (${a.file.size})` : ""} to ${a.channel}${thread}`;
+    case "slack.traffic":
+      return `${a.user} posts ${a.count} messages in ${a.channel} at ${a.per_second ?? DEFAULT_TRAFFIC_RATE}/s`;
+    case "matrix.traffic":
+      return `${a.user} sends ${a.count} messages to ${a.channel} at ${a.per_second ?? DEFAULT_TRAFFIC_RATE}/s`;
     case "restart":
       return `restart the ${a.service}`;
     case "wait.healthy":
@@ -760,6 +775,174 @@ const matrixRedact: Impl = async (ctx, a: MatrixRedactArgs) => {
   checkSlackCall(ctx, "deletion", sent, call);
 };
 
+// ---------------------------------------------------------------- sustained traffic
+
+const DEFAULT_TRAFFIC_RATE = 10;
+
+/** Sends messages 1..count, one every 1/perSecond s (never two at once); returns when the last went out. */
+async function paced(
+  count: number,
+  perSecond: number,
+  send: (i: number, text: string) => Promise<void>,
+  text: (i: number) => string,
+): Promise<{ lastSentAt: number; seconds: number }> {
+  const t0 = now();
+  for (let i = 1; i <= count; i++) {
+    const due = t0 + ((i - 1) * 1000) / perSecond;
+    const wait = due - now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await send(i, text(i));
+  }
+  const lastSentAt = now();
+  return { lastSentAt, seconds: (lastSentAt - t0) / 1000 };
+}
+
+/** Numbered texts of one traffic step, and their numbers read back from what arrived. */
+export function trafficTexts(stepId: string, count: number) {
+  const prefix = `traffic ${stepId} `;
+  return {
+    text: (i: number) => `${prefix}${i}/${count}`,
+    index: (body: unknown): number | undefined => {
+      const m =
+        typeof body === "string" && body.startsWith(prefix)
+          ? /^(\d+)\/(\d+)$/.exec(body.slice(prefix.length))
+          : null;
+      return m && Number(m[2]) === count ? Number(m[1]) : undefined;
+    },
+  };
+}
+
+/** In numbers listed in arrival order: repeats, and first arrivals after a higher number. */
+export function arrivalDisorder(order: readonly number[]): { duplicates: number; outOfOrder: number } {
+  let duplicates = 0;
+  let outOfOrder = 0;
+  let highest = 0;
+  const counted = new Set<number>();
+  for (const i of order) {
+    if (counted.has(i)) duplicates++;
+    else if (i < highest) outOfOrder++;
+    counted.add(i);
+    highest = Math.max(highest, i);
+  }
+  return { duplicates, outOfOrder };
+}
+
+/**
+ * Waits until all `count` numbered messages arrived (`arrivals` lists the numbers in arrival order),
+ * then fails on any that came twice or out of order. Returns the first arrival of each number.
+ */
+async function allArrived<A>(
+  ctx: StepContext,
+  count: number,
+  lastSentAt: number,
+  arrivals: () => { i: number; arrival: A }[],
+  where: string,
+): Promise<Map<number, A>> {
+  const first = new Map<number, A>();
+  let seen: { i: number; arrival: A }[] = [];
+  const missing = () => {
+    const ids = [];
+    for (let i = 1; i <= count && ids.length < 10; i++) if (!first.has(i)) ids.push(i);
+    return `${first.size} of ${count} arrived ${where}; missing ${ids.join(", ")}${count - first.size > ids.length ? ", ..." : ""}`;
+  };
+  // The step timeout counts from the last send: the sending itself takes count / per_second.
+  await waitUntil(
+    () => {
+      seen = arrivals();
+      for (const x of seen) if (!first.has(x.i)) first.set(x.i, x.arrival);
+      return first.size >= count || undefined;
+    },
+    { timeoutMs: Math.max(0, lastSentAt + ctx.timeoutMs - now()), intervalMs: 200, describe: missing },
+  );
+  const { duplicates, outOfOrder } = arrivalDisorder(seen.map((x) => x.i));
+  ctx.details.duplicates = duplicates;
+  ctx.details.outOfOrder = outOfOrder;
+  if (duplicates || outOfOrder)
+    fail(`${where}: ${duplicates} duplicated and ${outOfOrder} out-of-order of ${count} messages`);
+  return first;
+}
+
+const slackTraffic: Impl = async (ctx, a: TrafficArgs) => {
+  const { state } = ctx;
+  const who = state.observer(a.observer);
+  const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
+  const observer = await state.user(who);
+  const channelId = state.channelId(a.channel);
+  const slackUser = state.slackUserId(a.user);
+  const ghost = state.ghostMxid(slackUser);
+  const texts = trafficTexts(ctx.stepId, a.count);
+  const mark = observer.mark();
+  const tsOf = new Map<number, string>();
+  const { lastSentAt, seconds } = await paced(
+    a.count,
+    a.per_second ?? DEFAULT_TRAFFIC_RATE,
+    async (i, text) => {
+      tsOf.set(i, (await state.control.postMessage({ user: slackUser, channel: channelId, text })).ts);
+    },
+    texts.text,
+  );
+  ctx.details.sendSeconds = Number(seconds.toFixed(1));
+  const arrived = await allArrived(
+    ctx,
+    a.count,
+    lastSentAt,
+    () =>
+      observer.events(mark).flatMap((e) => {
+        if (e.roomId !== roomId || e.type !== "m.room.message" || e.sender !== ghost || isEditOrReaction(e))
+          return [];
+        const i = texts.index(e.content.body);
+        return i === undefined ? [] : [{ i, arrival: e }];
+      }),
+    `in ${roomId} for ${who}`,
+  );
+  // Latency per message: the envelope's delivery to the bridge -> the observer's sync.
+  const delivered = new Map<string, number>();
+  for (const env of state.control.envelopes())
+    if (env.eventType === "message" && !env.subtype && env.event.channel === channelId) {
+      const ts = String(env.event.ts);
+      delivered.set(ts, Math.min(delivered.get(ts) ?? Number.POSITIVE_INFINITY, env.sentAt));
+    }
+  for (const [i, e] of arrived) {
+    const sentAt = delivered.get(tsOf.get(i) ?? "") ?? fail(`no envelope for message ${i} (${tsOf.get(i)})`);
+    ctx.sample("slack_to_matrix", "traffic", sentAt, e.seenAt);
+  }
+  ctx.details.drainMs = Math.round(Math.max(...[...arrived.values()].map((e) => e.seenAt)) - lastSentAt);
+};
+
+const matrixTraffic: Impl = async (ctx, a: TrafficArgs) => {
+  const { state } = ctx;
+  const { user, roomId, channelId } = await matrixSender(ctx, a);
+  const texts = trafficTexts(ctx.stepId, a.count);
+  const sinceSeq = state.control.calls().length;
+  const sentAt = new Map<number, number>();
+  const { lastSentAt, seconds } = await paced(
+    a.count,
+    a.per_second ?? DEFAULT_TRAFFIC_RATE,
+    async (i, text) => {
+      sentAt.set(i, (await user.sendText(roomId, text)).sentAt);
+    },
+    texts.text,
+  );
+  ctx.details.sendSeconds = Number(seconds.toFixed(1));
+  const arrived = await allArrived(
+    ctx,
+    a.count,
+    lastSentAt,
+    () =>
+      state.control.calls().flatMap((c) => {
+        if (c.seq <= sinceSeq || c.method !== "chat.postMessage" || c.params.channel !== channelId) return [];
+        const i = texts.index(flattenSlackMessage(c.params).text.trim());
+        return i === undefined ? [] : [{ i, arrival: c }];
+      }),
+    `as chat.postMessage in ${channelId}`,
+  );
+  for (const [i, call] of arrived) {
+    if (!call.response.ok) fail(`chat.postMessage of message ${i} failed: ${call.response.error}`);
+    ctx.sample("matrix_to_slack", "traffic", sentAt.get(i) as number, call.receivedAt);
+  }
+  ctx.details.drainMs = Math.round(Math.max(...[...arrived.values()].map((c) => c.receivedAt)) - lastSentAt);
+};
+
 const slackUpload: Impl = async (ctx, a: SlackUploadArgs) => {
   const { data, mimetype } = fileData(ctx, a.file);
   const { seen, posted, observer } = await slackMessageSeen(ctx, a, {
@@ -1071,6 +1254,8 @@ export const IMPLEMENTATIONS: Record<string, Impl> = {
   login,
   "expect.portal": expectPortal,
   "slack.post": slackPost,
+  "slack.traffic": slackTraffic,
+  "matrix.traffic": matrixTraffic,
   "matrix.send": matrixSend,
   "slack.react": slackReact(false),
   "slack.unreact": slackReact(true),

@@ -17,7 +17,8 @@ export async function waitUntil<T>(
   for (;;) {
     const value = await condition();
     if (value !== undefined && value !== false && value !== null) return value as T;
-    if (Date.now() >= deadline) throw new Error(`Timed out after ${opts.timeoutMs} ms: ${opts.describe()}`);
+    if (Date.now() >= deadline)
+      throw new Error(`Timed out after ${Math.round(opts.timeoutMs)} ms: ${opts.describe()}`);
     await new Promise((r) => setTimeout(r, opts.intervalMs ?? 100));
   }
 }

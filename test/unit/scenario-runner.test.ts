@@ -27,7 +27,7 @@ import {
   Scenario,
   StepFailure,
 } from "../../src/scenario/runner.ts";
-import { steps } from "../../src/scenario/steps.ts";
+import { arrivalDisorder, steps, trafficTexts } from "../../src/scenario/steps.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 
@@ -152,6 +152,24 @@ describe("Scenario (the TypeScript API)", () => {
     expect((await sc.run({ ...steps.expectLogs({}), budget: "fast" })).error).toBe(
       "budget: not a duration: fast",
     );
+  });
+});
+
+describe("traffic steps", () => {
+  it("number their messages and read the numbers back, only their own", () => {
+    const t = trafficTexts("5-slack.traffic", 1000);
+    expect(t.text(7)).toBe("traffic 5-slack.traffic 7/1000");
+    expect(t.index(t.text(7))).toBe(7);
+    expect(t.index("traffic 5-slack.traffic 7/999")).toBeUndefined();
+    expect(t.index("traffic 6-slack.traffic 7/1000")).toBeUndefined();
+    expect(t.index("traffic 5-slack.traffic 7/1000 edited")).toBeUndefined();
+    expect(t.index(undefined)).toBeUndefined();
+  });
+
+  it("count repeats and late arrivals", () => {
+    expect(arrivalDisorder([1, 2, 3])).toEqual({ duplicates: 0, outOfOrder: 0 });
+    expect(arrivalDisorder([1, 3, 2, 4])).toEqual({ duplicates: 0, outOfOrder: 1 });
+    expect(arrivalDisorder([1, 2, 2, 3, 1])).toEqual({ duplicates: 2, outOfOrder: 0 });
   });
 });
 
