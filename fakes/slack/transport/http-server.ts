@@ -72,9 +72,12 @@ export function createFakeSlackServer(opts: FakeSlackServerOptions): {
     opts.log(`http: upgrade refused for ${url.pathname}`);
     socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
   });
-  server.on("clientError", (err, socket) => {
-    opts.log(`http: client error: ${(err as Error).message}`);
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  server.on("clientError", (err: Error & { code?: string }, socket) => {
+    opts.log(`http: client error: ${err.message}`);
+    // A request line or headers beyond Node's limit (16 KB): 431 as Node would send; else 400.
+    const status =
+      err.code === "HPE_HEADER_OVERFLOW" ? "431 Request Header Fields Too Large" : "400 Bad Request";
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     else socket.destroy();
   });
   return { server, sockets };
