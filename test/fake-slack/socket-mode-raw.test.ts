@@ -137,6 +137,23 @@ describe("Socket Mode (raw client)", () => {
     expect(await status(url.replace(/ticket=[^&]+/, "ticket=nope"))).toBe(401);
   });
 
+  it("ignores junk frames from a client and keeps serving it", async () => {
+    const { fake, lines } = await start();
+    const c = await connect(await openUrl(fake));
+    await c.next((f) => f.type === "hello");
+    c.ws.send(Buffer.from([0, 1, 2, 255]), { binary: true });
+    for (const junk of ["not json", "null", "[]", "42", '{"envelope_id":5}', '{"envelope_id":"nope"}'])
+      c.ws.send(junk);
+    c.ws.send("x".repeat(1_000_000));
+    await msg(fake, "after the junk");
+    const env = await c.next((f) => f.type === "events_api" && f.payload.event.text === "after the junk");
+    const rec = await fake.control.waitForEnvelope((e) => e.envelopeId === env.envelope_id && !!e.ackedAt);
+    expect(rec.ackedAt).toBeGreaterThan(0);
+    expect(fake.control.connections().filter((k) => k.closedAt === undefined)).toHaveLength(1);
+    expect(lines.filter((l) => l.includes("ignored")).length).toBeGreaterThanOrEqual(7);
+    expect(lines.some((l) => l.includes("unknown or settled envelope nope"))).toBe(true);
+  });
+
   it("accepts acks with a payload, and flags acks of 20 KB or more", async () => {
     const { fake, lines } = await start();
     const c = await connect(await openUrl(fake), false);
