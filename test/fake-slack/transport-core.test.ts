@@ -224,6 +224,20 @@ describe("startFakeSlack with the real core", () => {
     expect(call.receivedAt).toBeGreaterThanOrEqual(before);
   });
 
+  it("writes the echo of a bot's post after the post's answer, as Slack orders them", async () => {
+    const { channel } = firstHumanAndChannel();
+    for (let i = 0; i < 5; i++) {
+      const res = await fetch(`${fake.webApiUrl}chat.postMessage`, {
+        method: "POST",
+        body: new URLSearchParams({ token: fake.workspace.apps[0]!.botToken, channel, text: `echo ${i}` }),
+      });
+      const { ts } = (await res.json()) as { ts: string };
+      const env = await fake.control.waitForEnvelope((e) => e.eventType === "message" && e.event.ts === ts);
+      const call = fake.control.calls().findLast((c) => c.response.ts === ts)!;
+      expect(env.sentAt).toBeGreaterThanOrEqual(call.respondedAt);
+    }
+  });
+
   it("stamps respondedAt when the answer is handed to the socket", async () => {
     const written: Response[] = [];
     const spied = await startFakeSlack(

@@ -107,6 +107,9 @@ export class SocketModeHub implements SocketModePort {
   private disconnectTimer?: NodeJS.Timeout;
   private readonly verificationToken = randomUUID().replace(/-/g, "").slice(0, 24);
   private closed = false;
+  /** Events published in the current turn of the event loop (see publish()). */
+  private publishedThisTurn: PendingEvent[] = [];
+  private publishTurn?: NodeJS.Immediate;
 
   constructor(opts: SocketModeHubOptions = {}) {
     this.opts = {
@@ -150,7 +153,16 @@ export class SocketModeHub implements SocketModePort {
       attempt: 0,
       done: false,
     };
-    this.enqueue(pending);
+    // Out after this turn of the event loop: the answer to the Web API call that caused the event
+    // is written first, the order Slack delivers them in and the bridge relies on (an echo of its
+    // own post arrives after it stored the ts).
+    this.publishedThisTurn.push(pending);
+    this.publishTurn ??= setImmediate(() => {
+      this.publishTurn = undefined;
+      const batch = this.publishedThisTurn;
+      this.publishedThisTurn = [];
+      for (const p of batch) this.enqueue(p);
+    });
     return eventId;
   }
 
@@ -272,6 +284,7 @@ export class SocketModeHub implements SocketModePort {
   /** Terminates every socket and timer; queued events are dropped. */
   async close(): Promise<void> {
     this.closed = true;
+    if (this.publishTurn) clearImmediate(this.publishTurn);
     for (const t of this.timers) {
       clearTimeout(t);
       clearInterval(t);
