@@ -862,6 +862,36 @@ async function allArrived<A>(
   return first;
 }
 
+/**
+ * One traffic step: sends `count` numbered texts with `send` at `per_second`, waits until each came
+ * out the other side (`arrivals`, given the parser of the numbered texts) once and in order.
+ */
+async function traffic<S, A>(
+  ctx: StepContext,
+  a: TrafficArgs,
+  o: {
+    send: (text: string) => Promise<S>;
+    arrivals: (index: (body: unknown) => number | undefined) => { i: number; arrival: A }[];
+    arrivedAt: (arrival: A) => number;
+    where: string;
+  },
+): Promise<{ sent: Map<number, S>; arrived: Map<number, A> }> {
+  const texts = trafficTexts(ctx.stepId, a.count);
+  const sent = new Map<number, S>();
+  const { lastSentAt, seconds } = await paced(
+    a.count,
+    a.per_second ?? DEFAULT_TRAFFIC_RATE,
+    async (i, text) => {
+      sent.set(i, await o.send(text));
+    },
+    texts.text,
+  );
+  ctx.details.sendSeconds = Number(seconds.toFixed(1));
+  const arrived = await allArrived(ctx, a.count, lastSentAt, () => o.arrivals(texts.index), o.where);
+  ctx.details.drainMs = Math.round(Math.max(...[...arrived.values()].map(o.arrivedAt)) - lastSentAt);
+  return { sent, arrived };
+}
+
 const slackTraffic: Impl = async (ctx, a: TrafficArgs) => {
   const { state } = ctx;
   const who = state.observer(a.observer);
@@ -870,31 +900,19 @@ const slackTraffic: Impl = async (ctx, a: TrafficArgs) => {
   const channelId = state.channelId(a.channel);
   const slackUser = state.slackUserId(a.user);
   const ghost = state.ghostMxid(slackUser);
-  const texts = trafficTexts(ctx.stepId, a.count);
   const mark = observer.mark();
-  const tsOf = new Map<number, string>();
-  const { lastSentAt, seconds } = await paced(
-    a.count,
-    a.per_second ?? DEFAULT_TRAFFIC_RATE,
-    async (i, text) => {
-      tsOf.set(i, (await state.control.postMessage({ user: slackUser, channel: channelId, text })).ts);
-    },
-    texts.text,
-  );
-  ctx.details.sendSeconds = Number(seconds.toFixed(1));
-  const arrived = await allArrived(
-    ctx,
-    a.count,
-    lastSentAt,
-    () =>
+  const { sent, arrived } = await traffic(ctx, a, {
+    send: async (text) => (await state.control.postMessage({ user: slackUser, channel: channelId, text })).ts,
+    arrivals: (index) =>
       observer.events(mark).flatMap((e) => {
         if (e.roomId !== roomId || e.type !== "m.room.message" || e.sender !== ghost || isEditOrReaction(e))
           return [];
-        const i = texts.index(e.content.body);
+        const i = index(e.content.body);
         return i === undefined ? [] : [{ i, arrival: e }];
       }),
-    `in ${roomId} for ${who}`,
-  );
+    arrivedAt: (e) => e.seenAt,
+    where: `in ${roomId} for ${who}`,
+  });
   // Latency per message: the envelope's delivery to the bridge -> the observer's sync.
   const delivered = new Map<string, number>();
   for (const env of state.control.envelopes())
@@ -903,44 +921,30 @@ const slackTraffic: Impl = async (ctx, a: TrafficArgs) => {
       delivered.set(ts, Math.min(delivered.get(ts) ?? Number.POSITIVE_INFINITY, env.sentAt));
     }
   for (const [i, e] of arrived) {
-    const sentAt = delivered.get(tsOf.get(i) ?? "") ?? fail(`no envelope for message ${i} (${tsOf.get(i)})`);
+    const sentAt = delivered.get(sent.get(i) ?? "") ?? fail(`no envelope for message ${i} (${sent.get(i)})`);
     ctx.sample("slack_to_matrix", "traffic", sentAt, e.seenAt);
   }
-  ctx.details.drainMs = Math.round(Math.max(...[...arrived.values()].map((e) => e.seenAt)) - lastSentAt);
 };
 
 const matrixTraffic: Impl = async (ctx, a: TrafficArgs) => {
   const { state } = ctx;
   const { user, roomId, channelId } = await matrixSender(ctx, a);
-  const texts = trafficTexts(ctx.stepId, a.count);
   const sinceSeq = state.control.calls().length;
-  const sentAt = new Map<number, number>();
-  const { lastSentAt, seconds } = await paced(
-    a.count,
-    a.per_second ?? DEFAULT_TRAFFIC_RATE,
-    async (i, text) => {
-      sentAt.set(i, (await user.sendText(roomId, text)).sentAt);
-    },
-    texts.text,
-  );
-  ctx.details.sendSeconds = Number(seconds.toFixed(1));
-  const arrived = await allArrived(
-    ctx,
-    a.count,
-    lastSentAt,
-    () =>
+  const { sent, arrived } = await traffic(ctx, a, {
+    send: async (text) => (await user.sendText(roomId, text)).sentAt,
+    arrivals: (index) =>
       state.control.calls().flatMap((c) => {
         if (c.seq <= sinceSeq || c.method !== "chat.postMessage" || c.params.channel !== channelId) return [];
-        const i = texts.index(flattenSlackMessage(c.params).text.trim());
+        const i = index(flattenSlackMessage(c.params).text.trim());
         return i === undefined ? [] : [{ i, arrival: c }];
       }),
-    `as chat.postMessage in ${channelId}`,
-  );
+    arrivedAt: (c) => c.receivedAt,
+    where: `as chat.postMessage in ${channelId}`,
+  });
   for (const [i, call] of arrived) {
     if (!call.response.ok) fail(`chat.postMessage of message ${i} failed: ${call.response.error}`);
-    ctx.sample("matrix_to_slack", "traffic", sentAt.get(i) as number, call.receivedAt);
+    ctx.sample("matrix_to_slack", "traffic", sent.get(i) as number, call.receivedAt);
   }
-  ctx.details.drainMs = Math.round(Math.max(...[...arrived.values()].map((c) => c.receivedAt)) - lastSentAt);
 };
 
 const slackUpload: Impl = async (ctx, a: SlackUploadArgs) => {
