@@ -4,17 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
+import { quietLogger } from "./quiet-logger.ts";
 import { createStubCore, lastStubPort, STUB_APP_TOKEN } from "./transport-stub-core.ts";
-
-const quietLogger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => "error" as never,
-  setName() {},
-};
 
 let fake: FakeSlack;
 let lines: string[];

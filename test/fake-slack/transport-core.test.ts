@@ -6,16 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { createSlackCore } from "../../fakes/slack/core/index.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
-
-const quietLogger = {
-  debug() {},
-  info() {},
-  warn() {},
-  error() {},
-  setLevel() {},
-  getLevel: () => "error" as never,
-  setName() {},
-};
+import { quietLogger } from "./quiet-logger.ts";
 
 let fake: FakeSlack;
 let client: SocketModeClient;
