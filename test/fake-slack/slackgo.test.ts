@@ -1,28 +1,18 @@
 // The bridge's own Slack library (slack-go fork, same version as mautrix-slack v0.2.0), reaching the
 // fake exactly as the bridge does: https://slack.com through HTTPS_PROXY, trusting SSL_CERT_FILE.
-// Skipped when no Go toolchain (with the module cache) is available.
-import { execFile, spawn, spawnSync } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+// Skipped when no Go toolchain (with the module cache) is available, except with CI=true.
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
+import { buildGoClient, hasGo } from "./go-client.ts";
 import { createStubCore, STUB_APP_TOKEN, STUB_BOT_TOKEN } from "./transport-stub-core.ts";
 
-const hasGo = spawnSync("go", ["version"]).status === 0;
-const srcDir = join(import.meta.dirname, "slackgo-client");
 let binary = "";
 
 beforeAll(async () => {
   if (!hasGo) return;
-  binary = join(await mkdtemp(join(tmpdir(), "slackgo-")), "client");
-  // Offline build from the module cache only.
-  await promisify(execFile)("go", ["build", "-o", binary, "."], {
-    cwd: srcDir,
-    env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off", GOSUMDB: "off" },
-  });
+  binary = await buildGoClient("slackgo-client");
 }, 120_000);
 
 // Tests run concurrently: fakes are stopped after all of them (an afterEach would stop running ones).

@@ -1,18 +1,12 @@
 // The bridge's own Slack library (the slack-go fork pinned by mautrix-slack v0.2.0) against the real
 // fake core, through the CONNECT proxy as the bridge reaches it: every Web API method the bridge
 // calls must succeed, and every event the fake emits must decode into slack-go's strict types.
-// Skipped when no Go toolchain (with the module cache) is available.
-import { type ChildProcessWithoutNullStreams, execFile, spawn, spawnSync } from "node:child_process";
-import { mkdtemp } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+// Skipped when no Go toolchain (with the module cache) is available, except with CI=true.
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
-
-const hasGo = spawnSync("go", ["version"]).status === 0;
-const srcDir = join(import.meta.dirname, "web-api-slackgo");
+import { buildGoClient, hasGo } from "./go-client.ts";
 
 interface Line {
   kind: string;
@@ -60,11 +54,7 @@ const seed = {
 
 beforeAll(async () => {
   if (!hasGo) return;
-  binary = join(await mkdtemp(join(tmpdir(), "webapi-slackgo-")), "client");
-  await promisify(execFile)("go", ["build", "-o", binary, "."], {
-    cwd: srcDir,
-    env: { ...process.env, GOFLAGS: "-mod=mod", GOPROXY: "off", GOSUMDB: "off" },
-  });
+  binary = await buildGoClient("web-api-slackgo");
   fake = await startFakeSlack({ seed, pingIntervalMs: 5000, log: (l) => logs.push(l) });
   const app = fake.workspace.apps[0];
   child = spawn(binary, [], {
