@@ -84,7 +84,7 @@ const phases = [
   "fake-slack",
   "bridge-config",
   "postgres",
-  "synapse",
+  "homeserver",
   "bridge",
   "total",
   "login",

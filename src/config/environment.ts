@@ -1,10 +1,18 @@
 // environments/*.yaml: which homeserver, PostgreSQL and bridge images to run, and the operator's
 // config overlays (merged over the generated configs). Overlay paths are relative to the file.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, isSeq, type Node } from "yaml";
 import type { EnvironmentSpec } from "../environment/api.ts";
-import { ConfigError, type ConfigProblem } from "./errors.ts";
+import {
+  APPSERVICE_REGISTRATION_METHODS,
+  type AppserviceRegistrationMethod,
+  HOMESERVER_KINDS,
+  type HomeserverKind,
+} from "../homeservers/api.ts";
+import { HOMESERVER_KIND_INFO, ownedEnvironmentVariable } from "../homeservers/kinds.ts";
+import { parseTomlText } from "../homeservers/overlays.ts";
+import { ConfigError, type ConfigProblem, quoteList } from "./errors.ts";
 import { checkObject, type FieldSpec, pairNode, type Walk } from "./fields.ts";
 import { Reporter, readYamlFile } from "./source.ts";
 
@@ -24,6 +32,8 @@ const overlays: FieldSpec = {
   items: { type: "string", doc: "path of a YAML file, relative to this environment file" },
   doc: "config overlays: YAML files deep-merged over the generated config, in order",
 };
+/** The proxy MAS deployments put in front (login/logout/refresh to MAS, the rest to Synapse). */
+export const DEFAULT_PROXY_IMAGE = "nginx:1.22";
 
 export const ENVIRONMENT_FIELDS: Record<string, FieldSpec> = {
   name: { type: "string", doc: "environment name (default: the file name)" },
@@ -33,15 +43,47 @@ export const ENVIRONMENT_FIELDS: Record<string, FieldSpec> = {
     required: true,
     doc: "the Matrix homeserver",
     fields: {
-      kind: { type: "string", enum: ["synapse"], doc: "homeserver implementation (default synapse)" },
-      image: image('homeserver image ("matrixdotorg/synapse:v1.163.2")'),
+      kind: {
+        type: "string",
+        enum: HOMESERVER_KINDS,
+        doc: "homeserver implementation (default synapse)",
+      },
+      image: image(
+        'homeserver image ("matrixdotorg/synapse:v1.163.2", "forgejo.ellis.link/continuwuation/continuwuity:v0.5.0-rc4", "ghcr.io/matrix-construct/tuwunel:v1.4.6")',
+      ),
       server_name: {
         type: "string",
         pattern: /^[a-z0-9.-]+(?::\d+)?$/,
         patternHint: 'a server name like "localhost" or "example.test"',
         doc: "the homeserver's domain (default localhost)",
       },
-      config: overlays,
+      config: {
+        ...overlays,
+        doc: "config overlays merged over the generated config, in order: YAML files for Synapse, TOML files for continuwuity and tuwunel",
+      },
+      env: {
+        type: "map",
+        values: { type: "string", doc: "value" },
+        doc: "environment variables of the homeserver container (continuwuity/tuwunel read config from them, e.g. CONTINUWUITY_LOG)",
+      },
+      appservice_registration: {
+        type: "string",
+        enum: APPSERVICE_REGISTRATION_METHODS,
+        doc: "how the bridge's registration reaches the homeserver: config (Synapse's app_service_config_files, tuwunel's [global.appservice.<id>]), admin_room (`!admin appservices register`, continuwuity and tuwunel) or none (nothing: reproduces a registration that does not happen). Default: config for Synapse, admin_room otherwise",
+      },
+      auth: {
+        type: "object",
+        doc: "authentication in front of Synapse: matrix-authentication-service behind a reverse proxy",
+        fields: {
+          kind: { type: "string", enum: ["mas"], required: true, doc: "mas (matrix-authentication-service)" },
+          image: image('MAS image ("ghcr.io/element-hq/matrix-authentication-service:1.22.0")'),
+          config: { ...overlays, doc: "YAML overlays merged over MAS's generated config, in order" },
+          proxy_image: {
+            ...image(`reverse proxy image (default "${DEFAULT_PROXY_IMAGE}")`),
+            required: false,
+          },
+        },
+      },
     },
   },
   postgres: {
@@ -81,36 +123,27 @@ export function checkEnvironmentFile(file: string, problems: ConfigProblem[]): L
     else raw = checkObject(w, root, ENVIRONMENT_FIELDS, "");
   }
   const overlayProblems: ConfigProblem[] = [];
+  const kind: HomeserverKind = raw?.homeserver?.kind ?? "synapse";
+  const info = HOMESERVER_KIND_INFO[kind];
   if (raw && isMap(root)) {
-    for (const section of ["homeserver", "bridge"] as const) {
-      const sec = pairNode(root, section)?.value;
-      const cfg = isMap(sec) ? pairNode(sec, "config")?.value : undefined;
-      if (!isSeq(cfg)) continue;
-      cfg.items.forEach((item, i) => {
-        if (!isScalar(item) || typeof item.value !== "string") return;
-        const target = path.resolve(path.dirname(abs), item.value);
-        if (!existsSync(target) || !statSync(target).isFile()) {
-          r.report(
-            item as Node,
-            `${section}.config[${i}]`,
-            `overlay file not found: ${target}`,
-            `paths are relative to the environment file's folder (${path.dirname(abs)})`,
-          );
-          return;
-        }
-        const overlay = readYamlFile(target);
-        overlayProblems.push(...overlay.problems);
-        if (overlay.problems.length === 0 && overlay.root != null && !isMap(overlay.root)) {
-          overlayProblems.push({
-            file: target,
-            line: 1,
-            column: 1,
-            field: "(root)",
-            message: "a config overlay must be a YAML mapping",
-          });
-        }
-      });
-    }
+    const hs = pairNode(root, "homeserver")?.value;
+    const auth = isMap(hs) ? pairNode(hs, "auth")?.value : undefined;
+    const overlayLists: { node: unknown; field: string; format: "yaml" | "toml" }[] = [
+      {
+        node: isMap(hs) ? pairNode(hs, "config")?.value : undefined,
+        field: "homeserver.config",
+        format: info.configFormat,
+      },
+      {
+        node: isMap(auth) ? pairNode(auth, "config")?.value : undefined,
+        field: "homeserver.auth.config",
+        format: "yaml",
+      },
+      { node: configOf(root, "bridge"), field: "bridge.config", format: "yaml" },
+    ];
+    for (const list of overlayLists)
+      overlayProblems.push(...checkOverlayFiles(r, list.node, list.field, list.format, path.dirname(abs)));
+    checkHomeserverKind(r, hs, raw.homeserver, kind);
   }
   const local = [...src.problems, ...overlayProblems];
   problems.push(...local);
@@ -118,16 +151,31 @@ export function checkEnvironmentFile(file: string, problems: ConfigProblem[]): L
   const hsDir = path.dirname(abs);
   const resolveAll = (list: unknown) =>
     ((list as string[] | undefined) ?? []).map((p) => path.resolve(hsDir, p));
+  const auth = raw.homeserver.auth;
   return {
     file: abs,
     spec: {
       name: raw.name ?? path.basename(abs).replace(/\.ya?ml$/, ""),
       postgres: { image: raw.postgres.image },
       homeserver: {
-        kind: "synapse",
+        kind,
         image: raw.homeserver.image,
         serverName: raw.homeserver.server_name ?? "localhost",
         configOverlays: resolveAll(raw.homeserver.config),
+        env: raw.homeserver.env ?? {},
+        appserviceRegistration:
+          (raw.homeserver.appservice_registration as AppserviceRegistrationMethod | undefined) ??
+          info.appserviceRegistration[0],
+        ...(auth
+          ? {
+              auth: {
+                kind: "mas" as const,
+                image: auth.image,
+                configOverlays: resolveAll(auth.config),
+                proxyImage: auth.proxy_image ?? DEFAULT_PROXY_IMAGE,
+              },
+            }
+          : {}),
       },
       bridge: {
         kind: "mautrix-slack",
@@ -136,6 +184,101 @@ export function checkEnvironmentFile(file: string, problems: ConfigProblem[]): L
       },
     },
   };
+}
+
+function configOf(root: Node, section: string): unknown {
+  const sec = isMap(root) ? pairNode(root, section)?.value : undefined;
+  return isMap(sec) ? pairNode(sec, "config")?.value : undefined;
+}
+
+/** Every overlay exists and parses in the format of the service it configures. */
+function checkOverlayFiles(
+  r: Reporter,
+  cfg: unknown,
+  field: string,
+  format: "yaml" | "toml",
+  dir: string,
+): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  if (!isSeq(cfg)) return problems;
+  cfg.items.forEach((item, i) => {
+    if (!isScalar(item) || typeof item.value !== "string") return;
+    const target = path.resolve(dir, item.value);
+    if (!existsSync(target) || !statSync(target).isFile()) {
+      r.report(
+        item as Node,
+        `${field}[${i}]`,
+        `overlay file not found: ${target}`,
+        `paths are relative to the environment file's folder (${dir})`,
+      );
+      return;
+    }
+    if (format === "toml") {
+      try {
+        parseTomlText(readFileSync(target, "utf8"), target);
+      } catch (err) {
+        const m = /^(.*):(\d+):(\d+): (.*)$/s.exec((err as Error).message);
+        problems.push({
+          file: target,
+          line: m ? Number(m[2]) : 1,
+          column: m ? Number(m[3]) : 1,
+          field: "(toml)",
+          message: m ? m[4] : (err as Error).message,
+          hint: `${field}: continuwuity and tuwunel overlays are TOML, like the server's own config file`,
+        });
+      }
+      return;
+    }
+    const overlay = readYamlFile(target);
+    problems.push(...overlay.problems);
+    if (overlay.problems.length === 0 && overlay.root != null && !isMap(overlay.root)) {
+      problems.push({
+        file: target,
+        line: 1,
+        column: 1,
+        field: "(root)",
+        message: "a config overlay must be a YAML mapping",
+      });
+    }
+  });
+  return problems;
+}
+
+/** What the chosen kind can do: registration method, auth, environment variables it must not override. */
+function checkHomeserverKind(r: Reporter, hs: unknown, raw: any, kind: HomeserverKind): void {
+  if (!isMap(hs) || !raw) return;
+  const info = HOMESERVER_KIND_INFO[kind];
+  const method = raw.appservice_registration as AppserviceRegistrationMethod | undefined;
+  if (method && !info.appserviceRegistration.includes(method)) {
+    r.report(
+      pairNode(hs, "appservice_registration")?.value as Node,
+      "homeserver.appservice_registration",
+      `${kind} cannot take the appservice registration by "${method}"`,
+      info.unsupportedRegistration || `use one of ${quoteList(info.appserviceRegistration)}`,
+    );
+  }
+  if (raw.auth && !info.auth.includes(raw.auth.kind)) {
+    r.report(
+      pairNode(hs, "auth")?.value as Node,
+      "homeserver.auth",
+      `${kind} does not run behind matrix-authentication-service in this harness`,
+      "matrix-authentication-service pairs with Synapse (kind: synapse); remove auth for this kind",
+    );
+  }
+  const envNode = pairNode(hs, "env")?.value;
+  for (const name of Object.keys(raw.env ?? {})) {
+    const owned = ownedEnvironmentVariable(kind, name);
+    if (!owned) continue;
+    const pair = isMap(envNode)
+      ? envNode.items.find((p) => isScalar(p.key) && p.key.value === name)
+      : undefined;
+    r.report(
+      (pair?.key as Node) ?? (envNode as Node),
+      `homeserver.env.${name}`,
+      `${name} would override ${owned}, which the harness sets so it can reach the server and create users`,
+      "remove it; put the rest of your configuration in TOML overlays (homeserver.config) or other variables",
+    );
+  }
 }
 
 export function loadEnvironment(file: string): LoadedEnvironment {

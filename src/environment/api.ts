@@ -1,19 +1,14 @@
 // The Environment facade: what scenario steps, tests and the CLI use to drive a running deployment.
 // Implemented in src/environment/environment.ts on top of src/runtime and src/services.
 import type { FakeSlack } from "../../fakes/slack/api.ts";
+import type { HomeserverSpec, StartedHomeserver } from "../homeservers/api.ts";
 
 /** A resolved environment definition (from environments/*.yaml after validation and defaults). */
 export interface EnvironmentSpec {
   name: string;
   /** Upstream image names; the image map turns them into local ones. */
   postgres: { image: string };
-  homeserver: {
-    kind: "synapse";
-    image: string;
-    serverName: string;
-    /** Absolute paths of YAML files deep-merged over the generated homeserver.yaml, in order. */
-    configOverlays: string[];
-  };
+  homeserver: HomeserverSpec;
   bridge: {
     kind: "mautrix-slack";
     image: string;
@@ -169,23 +164,14 @@ export interface StartedEnvironment {
   runId?: string;
   runDir: string;
   fakeSlack: FakeSlack;
-  homeserver: {
-    /** Host-side base URL, e.g. http://localhost:32771 */
-    baseUrl: string;
-    serverName: string;
-    logFile: string;
-    restart(): Promise<void>;
-    /** Image currently running. */
-    image?: string;
-    /**
-     * Replaces the homeserver container with another image, keeping its config, signing key, database,
-     * appservice registration and host port; resolves when /health answers. Used by homeserver upgrades.
-     */
-    swapImage?(image: string): Promise<{ durationMs: number }>;
-  };
+  /**
+   * The homeserver, whatever its kind (src/homeservers/api.ts). restart() and swapImage() also wake
+   * the Matrix users' sync loops once it answers again.
+   */
+  homeserver: StartedHomeserver;
   bridge: StartedBridge;
   postgres: {
-    /** Runs SQL against one of the databases ("synapse", "mautrix_slack"). */
+    /** Runs SQL against one of the databases ("mautrix_slack", and the homeserver's: "synapse"). */
     query<T = Record<string, unknown>>(database: string, sql: string, params?: unknown[]): Promise<T[]>;
     snapshot(name: string): Promise<void>;
     restore(name: string): Promise<void>;

@@ -1,58 +1,38 @@
-// The Environment facade: starts PostgreSQL, the fake Slack, Synapse and mautrix-slack for one run,
-// in dependency order and in parallel where possible, and tears everything down (always, and
-// idempotently). See api.ts for the contract.
+// The Environment facade: starts PostgreSQL, the fake Slack, the homeserver (through its driver,
+// src/homeservers/) and the bridge for one run, in dependency order and in parallel where possible,
+// and tears everything down (always, and idempotently). See api.ts for the contract.
 //
 //   preflight (Docker engine + images) -> network
-//     -> [ postgres | fake Slack (proxy on the network gateway) | bridge config (-e, overlays, -g) ]
-//     -> synapse (needs postgres + the bridge registration)
-//     -> bridge (needs synapse + the fake's proxy and CA) -> /_matrix/mau/ready
+//     -> [ postgres (the bridge's and the homeserver's databases) | fake Slack (proxy on the network
+//          gateway) | bridge config (-e, overlays, -g) ]
+//     -> homeserver (driver: config, start, appservice registration)
+//     -> bridge (needs the homeserver + the fake's proxy and CA) -> /_matrix/mau/ready
 import "../runtime/docker-env.ts";
-import { readFileSync } from "node:fs";
-import { parse } from "yaml";
 import type { FakeSlack, FakeSlackOptions } from "../../fakes/slack/api.ts";
+import { BRIDGE_ALIAS, BRIDGE_PORT, type BridgeOverrideParams } from "../bridges/mautrix-slack/config.ts";
+import {
+  generateBridgeConfig,
+  MautrixSlackContainer,
+  regenerateBridgeConfig,
+  type StartedMautrixSlack,
+} from "../bridges/mautrix-slack/container.ts";
+import type { StartedHomeserver } from "../homeservers/api.ts";
+import { homeserverDriver } from "../homeservers/index.ts";
+import { readYamlOverlay } from "../homeservers/overlays.ts";
 import { createMatrixUser, type MatrixDriverUser } from "../matrix/driver.ts";
 import { sweepLeftovers, Teardown } from "../runtime/cleanup.ts";
 import { withRunFolder } from "../runtime/failure.ts";
 import { ServiceLog } from "../runtime/logs.ts";
 import { createRunNetwork } from "../runtime/network.ts";
 import { createRun } from "../runtime/run.ts";
-import {
-  generateBridgeConfig,
-  MautrixSlackContainer,
-  regenerateBridgeConfig,
-  type StartedMautrixSlack,
-} from "../services/mautrix-slack.ts";
-import { BRIDGE_ALIAS, BRIDGE_PORT, type BridgeOverrideParams } from "../services/mautrix-slack-config.ts";
-import {
-  BRIDGE_DATABASE,
-  PostgresContainer,
-  type StartedPostgres,
-  SYNAPSE_DATABASE,
-} from "../services/postgres.ts";
-import { HOMESERVER_ALIAS, type StartedSynapse, SynapseContainer } from "../services/synapse.ts";
+import { BRIDGE_DATABASE, PostgresContainer, type StartedPostgres } from "../services/postgres.ts";
 import { now } from "../util/clock.ts";
-import { isPlainObject, type PlainObject } from "../util/deep-merge.ts";
 import { randomToken } from "../util/random.ts";
 import { redact } from "../util/redact.ts";
 import type { EnvironmentSpec, MatrixUser, StartedEnvironment, StartOptions } from "./api.ts";
-import { checkPrerequisites, resolveImages } from "./preflight.ts";
+import { checkPrerequisites, resolveImage, resolveImages } from "./preflight.ts";
 
 export type { EnvironmentSpec, StartedEnvironment, StartOptions } from "./api.ts";
-
-function readOverlay(path: string): PlainObject {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new Error(
-      `Cannot read config overlay ${path}: ${err instanceof Error ? err.message : String(err)}`,
-    );
-  }
-  const value = parse(text) ?? {};
-  if (!isPlainObject(value))
-    throw new Error(`Config overlay ${path} must be a YAML mapping at the top level`);
-  return value;
-}
 
 function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
@@ -90,16 +70,19 @@ export async function startEnvironment(
     progress(`${name} ready in ${seconds(timings[name])}`);
     return value;
   };
-  const logs = {
-    postgres: new ServiceLog(run.dir, "postgres"),
-    homeserver: new ServiceLog(run.dir, "synapse"),
-    bridge: new ServiceLog(run.dir, "mautrix-slack"),
-    bridgeSetup: new ServiceLog(run.dir, "mautrix-slack-setup"),
-    fakeSlack: new ServiceLog(run.dir, "fake-slack"),
+  const logs = new Map<string, ServiceLog>();
+  /** The service's log file, `<run folder>/<file>.log`, opened on first use and closed at teardown. */
+  const log = (file: string): ServiceLog => {
+    let l = logs.get(file);
+    if (!l) {
+      l = new ServiceLog(run.dir, file);
+      logs.set(file, l);
+    }
+    return l;
   };
   // Registered first, so it runs last: logs stay open until every container is gone.
   teardown.add("close logs", async () => {
-    await Promise.all(Object.values(logs).map((l) => l.close()));
+    await Promise.all([...logs.values()].map((l) => l.close()));
   });
   progress(`run folder ${run.dir}`);
 
@@ -114,27 +97,28 @@ export async function startEnvironment(
     const net = await phase("network", () => createRunNetwork(run.id, run.labels));
     teardown.add("network", () => net.remove());
 
+    const driver = homeserverDriver(spec.homeserver.kind);
     const serverName = spec.homeserver.serverName;
     const pgPassword = randomToken(24);
-    const bridgeOverlays = spec.bridge.configOverlays.map(readOverlay);
-    const synapseOverlays = spec.homeserver.configOverlays.map(readOverlay);
+    const bridgeOverlays = spec.bridge.configOverlays.map(readYamlOverlay);
     const overrideParams: BridgeOverrideParams = {
       domain: serverName,
-      homeserverUrl: `http://${HOMESERVER_ALIAS}:8008`,
+      homeserverUrl: driver.internalUrl(spec.homeserver),
       databaseUri: `postgres://harness:${encodeURIComponent(pgPassword)}@postgres:5432/${BRIDGE_DATABASE}?sslmode=disable`,
       appserviceAddress: `http://${BRIDGE_ALIAS}:${BRIDGE_PORT}`,
       provisioningSecret: randomToken(32),
       adminUsers: opts.bridgeAdmins,
     };
+    const databases = driver.databases(spec.homeserver);
 
     // --- parallel group: postgres, fake Slack, bridge config -----------------------------------
     const pgP = phase("postgres", () =>
       new PostgresContainer(images.postgres)
         .withNetwork(net.network)
         .withLabels(run.serviceLabels("postgres"))
-        .withLog(logs.postgres)
+        .withLog(log("postgres"))
         .withPassword(pgPassword)
-        .withDatabases(BRIDGE_DATABASE, [SYNAPSE_DATABASE])
+        .withDatabases(BRIDGE_DATABASE, databases)
         .start(),
     ).then((pg) => {
       teardown.add("postgres", () => pg.stop());
@@ -142,11 +126,12 @@ export async function startEnvironment(
     });
     const fakeP = phase("fake-slack", async () => {
       const startFakeSlack = await loadFakeSlack();
+      const fakeLog = log("fake-slack");
       return startFakeSlack({
         seed: opts.slackSeed,
         proxyHost: net.gatewayIp,
         dir: run.dir,
-        log: (line) => logs.fakeSlack.write(line),
+        log: (line) => fakeLog.write(line),
       });
     }).then((fake) => {
       teardown.add("fake-slack", () => fake.stop());
@@ -159,7 +144,7 @@ export async function startEnvironment(
         params: overrideParams,
         labels: run.serviceLabels("bridge-setup"),
         runDir: run.dir,
-        log: logs.bridgeSetup,
+        log: log("mautrix-slack-setup"),
       }),
     );
     const group = await Promise.allSettled([pgP, fakeP, bridgeConfigP]);
@@ -169,27 +154,30 @@ export async function startEnvironment(
     const fake = (group[1] as PromiseFulfilledResult<FakeSlack>).value;
     const bridgeConfig = (group[2] as PromiseFulfilledResult<Awaited<typeof bridgeConfigP>>).value;
 
-    // --- synapse ---------------------------------------------------------------------------------
-    const synapse: StartedSynapse = await phase("synapse", () =>
-      new SynapseContainer(images.homeserver)
-        .withServerName(serverName)
-        .withNetwork(net.network)
-        .withLabels(run.serviceLabels("synapse"))
-        .withLog(logs.homeserver)
-        .withConfigOverlays(synapseOverlays)
-        .withPostgres({ host: pg.alias, user: pg.user, password: pg.password, dbname: SYNAPSE_DATABASE })
-        .withAppserviceRegistration("mautrix-slack.yaml", bridgeConfig.registrationYaml)
-        .withConfigDir(run.dir)
-        .start(),
+    // --- homeserver --------------------------------------------------------------------------------
+    const homeserver: StartedHomeserver = await phase("homeserver", () =>
+      driver.start({
+        spec: spec.homeserver,
+        image: images.homeserver,
+        resolveImage: (upstream) => resolveImage(upstream, opts.imageMap),
+        network: net.network,
+        labels: (service) => run.serviceLabels(service),
+        log: (service) => log(service === "homeserver" ? spec.homeserver.kind : service),
+        runDir: run.dir,
+        postgres: pg,
+        databases,
+        registration: { yaml: bridgeConfig.registrationYaml, doc: bridgeConfig.registration },
+        onTeardown: (name, fn) => teardown.add(name, fn),
+        progress,
+      }),
     );
-    teardown.add("synapse", () => synapse.stop());
 
     // --- bridge ----------------------------------------------------------------------------------
     const bridge: StartedMautrixSlack = await phase("bridge", () =>
       new MautrixSlackContainer(images.bridge)
         .withNetwork(net.network)
         .withLabels(run.serviceLabels("mautrix-slack"))
-        .withLog(logs.bridge)
+        .withLog(log("mautrix-slack"))
         .withGeneratedConfig(bridgeConfig)
         .withSlackProxy({ proxyUrl: fake.proxyUrl, caPem: fake.caCertPem })
         .withRegenerator((extra, fileName) =>
@@ -218,8 +206,8 @@ export async function startEnvironment(
       let p = users.get(localpart);
       if (!p) {
         p = (async () => {
-          const reg = await synapse.registerUser(localpart, { admin: userOpts.admin ?? false });
-          const u = await createMatrixUser(synapse.baseUrl, {
+          const reg = await homeserver.registerUser(localpart, { admin: userOpts.admin ?? false });
+          const u = await createMatrixUser(homeserver.baseUrl, {
             userId: reg.userId,
             accessToken: reg.accessToken,
             deviceId: reg.deviceId,
@@ -251,23 +239,7 @@ export async function startEnvironment(
       runDir: run.dir,
       network: { name: net.name, gatewayIp: net.gatewayIp },
       fakeSlack: fake,
-      homeserver: {
-        baseUrl: synapse.baseUrl,
-        serverName,
-        logFile: logs.homeserver.file,
-        get image() {
-          return synapse.image;
-        },
-        restart: async () => {
-          await synapse.restart();
-          await reconnectUsers();
-        },
-        swapImage: async (image: string) => {
-          const result = await synapse.swapImage(image);
-          await reconnectUsers();
-          return result;
-        },
-      },
+      homeserver: reconnectingUsers(homeserver, reconnectUsers),
       bridge,
       postgres: {
         query: (db, sql, params) => pg.query(db, sql, params),
@@ -291,4 +263,25 @@ export async function startEnvironment(
     await teardown.run();
     throw withRunFolder(err, run.dir);
   }
+}
+
+/**
+ * The homeserver as the environment hands it out: every operation that takes the server down wakes
+ * the Matrix users' sync loops once it answers again (they back off while it is away). Everything
+ * else is the driver's handle, with methods bound to it.
+ */
+function reconnectingUsers(hs: StartedHomeserver, reconnect: () => Promise<void>): StartedHomeserver {
+  const downtime = new Set<PropertyKey>(["restart", "swapImage", "snapshot", "restore"]);
+  return new Proxy(hs, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target);
+      if (typeof value !== "function") return value;
+      if (!downtime.has(prop)) return value.bind(target);
+      return async (...args: unknown[]) => {
+        const result = await value.apply(target, args);
+        await reconnect();
+        return result;
+      };
+    },
+  });
 }

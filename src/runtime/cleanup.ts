@@ -6,6 +6,7 @@ import "./docker-env.ts";
 import { execFileSync } from "node:child_process";
 import { dockerode } from "./docker.ts";
 import { LABEL_KEEP, LABEL_PID, LABEL_RUN } from "./labels.ts";
+import { removeVolumeQuietly } from "./volumes.ts";
 
 type Step = { name: string; fn: () => Promise<void> | void };
 
@@ -104,13 +105,21 @@ function syncCleanupAll(): void {
         .filter(Boolean);
       if (nets.length)
         execFileSync("docker", ["network", "rm", ...nets], { stdio: "ignore", timeout: 30_000 });
+      const volumes = execFileSync("docker", ["volume", "ls", "-q", "--filter", filter], {
+        encoding: "utf8",
+        timeout: 10_000,
+      })
+        .split("\n")
+        .filter(Boolean);
+      if (volumes.length)
+        execFileSync("docker", ["volume", "rm", "-f", ...volumes], { stdio: "ignore", timeout: 30_000 });
     } catch {
       // Best effort: the next run's sweep removes what is left.
     }
   }
 }
 
-/** Removes every container (forced, with volumes) and then every network labelled with this run id. */
+/** Removes every container (forced, with volumes), then every network and named volume labelled with this run id. */
 export async function removeRunResources(runId: string): Promise<void> {
   const docker = await dockerode();
   const filter = { label: [`${LABEL_RUN}=${runId}`] };
@@ -124,6 +133,8 @@ export async function removeRunResources(runId: string): Promise<void> {
       if (err?.statusCode !== 404) throw err;
     }
   }
+  const { Volumes: volumes } = await docker.listVolumes({ filters: filter });
+  await Promise.all((volumes ?? []).map((v) => removeVolumeQuietly(v.Name)));
 }
 
 export async function removeContainerQuietly(id: string): Promise<void> {
@@ -138,7 +149,7 @@ export async function removeContainerQuietly(id: string): Promise<void> {
 
 export interface LabelledResource {
   id: string;
-  kind: "container" | "network";
+  kind: "container" | "network" | "volume";
   labels: Record<string, string>;
 }
 
@@ -179,9 +190,11 @@ export async function sweepLeftovers(opts: { includeKept?: boolean } = {}): Prom
   const filter = { label: [LABEL_PID] };
   const containers = await docker.listContainers({ all: true, filters: filter });
   const networks = await docker.listNetworks({ filters: filter });
+  const { Volumes: volumes } = await docker.listVolumes({ filters: filter });
   const resources: LabelledResource[] = [
     ...containers.map((c) => ({ id: c.Id, kind: "container" as const, labels: c.Labels ?? {} })),
     ...networks.map((n) => ({ id: n.Id, kind: "network" as const, labels: n.Labels ?? {} })),
+    ...(volumes ?? []).map((v) => ({ id: v.Name, kind: "volume" as const, labels: v.Labels ?? {} })),
   ];
   const leftovers = selectLeftovers(resources, opts);
   await Promise.all(leftovers.filter((r) => r.kind === "container").map((r) => removeContainerQuietly(r.id)));
@@ -192,5 +205,6 @@ export async function sweepLeftovers(opts: { includeKept?: boolean } = {}): Prom
       if (err?.statusCode !== 404) throw err;
     }
   }
+  await Promise.all(leftovers.filter((r) => r.kind === "volume").map((r) => removeVolumeQuietly(r.id)));
   return leftovers;
 }

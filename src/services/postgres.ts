@@ -11,7 +11,12 @@ import { registerSecret } from "../util/redact.ts";
 
 export const POSTGRES_ALIAS = "postgres";
 export const BRIDGE_DATABASE = "mautrix_slack";
-export const SYNAPSE_DATABASE = "synapse";
+
+/** A database besides the main one; with `owner`, a role of its own that owns only this database. */
+export interface ExtraDatabase {
+  name: string;
+  owner?: { user: string; password: string };
+}
 
 /** Database names must be plain identifiers: they are interpolated into SQL. */
 function ident(name: string): string {
@@ -23,7 +28,7 @@ function ident(name: string): string {
 export class PostgresContainer extends ServiceBuilder {
   private readonly image: string;
   private mainDatabase = BRIDGE_DATABASE;
-  private extraDatabases: string[] = [SYNAPSE_DATABASE];
+  private extraDatabases: ExtraDatabase[] = [];
   private startupTimeoutMs = 60_000;
   private password?: string;
 
@@ -33,9 +38,13 @@ export class PostgresContainer extends ServiceBuilder {
   }
 
   /** The container's main database (snapshot-able) and the other databases to create. */
-  withDatabases(main: string, others: string[]): this {
+  withDatabases(main: string, others: ExtraDatabase[]): this {
     this.mainDatabase = ident(main);
-    this.extraDatabases = others.map(ident);
+    for (const db of others) {
+      ident(db.name);
+      if (db.owner) ident(db.owner.user);
+    }
+    this.extraDatabases = others;
     return this;
   }
 
@@ -54,9 +63,7 @@ export class PostgresContainer extends ServiceBuilder {
     const user = "harness";
     const password = this.password ?? randomBytes(18).toString("base64url");
     registerSecret(password);
-    const initSql = this.extraDatabases
-      .map((db) => `CREATE DATABASE ${db} LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0;`)
-      .join("\n");
+    const initSql = this.extraDatabases.map(createDatabaseSql).join("\n");
     let container = new PostgreSqlContainer(this.image)
       .withDatabase(this.mainDatabase)
       .withUsername(user)
@@ -98,9 +105,23 @@ export class PostgresContainer extends ServiceBuilder {
       password,
       alias: this.alias,
       mainDatabase: this.mainDatabase,
-      databases: [this.mainDatabase, ...this.extraDatabases],
+      databases: [this.mainDatabase, ...this.extraDatabases.map((d) => d.name)],
     });
   }
+}
+
+/** SQL run by the entrypoint on first start; a role with an owner gets only its own database. */
+export function createDatabaseSql(db: ExtraDatabase): string {
+  const create = `CREATE DATABASE ${ident(db.name)} LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0`;
+  if (!db.owner) return `${create};`;
+  registerSecret(db.owner.password);
+  const user = ident(db.owner.user);
+  const password = db.owner.password.replace(/'/g, "''");
+  return [
+    `CREATE ROLE ${user} LOGIN PASSWORD '${password}';`,
+    `${create} OWNER ${user};`,
+    `REVOKE ALL ON DATABASE ${ident(db.name)} FROM PUBLIC;`,
+  ].join("\n");
 }
 
 export class StartedPostgres {

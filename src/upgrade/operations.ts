@@ -10,7 +10,6 @@ import { type DbSchemaState, SECTION_NAMES } from "./schema.ts";
 import { releaseOfImage } from "./schema-versions.ts";
 
 export const BRIDGE_DATABASE = "mautrix_slack";
-export const SYNAPSE_DATABASE = "synapse";
 
 export type ExpectedOutcome = "running" | "refused";
 
@@ -375,23 +374,14 @@ export async function snapshotDatabase(
 export interface HomeserverUpgradeResult {
   fromImage?: string;
   toImage: string;
-  /** Synapse's schema version (schema_version table) before and after. */
-  synapseSchemaBefore?: number;
-  synapseSchemaAfter?: number;
+  /** The homeserver's state version before and after (Synapse: "schema 93"; conduwuit family: "RocksDB 17"). */
+  stateBefore?: string;
+  stateAfter?: string;
+  /** The version the server reports before and after ("Synapse 1.163.2"). */
+  versionBefore?: string;
+  versionAfter?: string;
   /** From the stop of the old homeserver: new one healthy (readyMs), bridge live + ready + CONNECTED again. */
   timings: { readyMs: number; bridgeReadyMs?: number };
-}
-
-async function synapseSchemaVersion(env: StartedEnvironment): Promise<number | undefined> {
-  try {
-    const [row] = await env.postgres.query<{ version: number }>(
-      SYNAPSE_DATABASE,
-      "SELECT version FROM schema_version",
-    );
-    return row ? Number(row.version) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 /**
@@ -403,17 +393,12 @@ export async function upgradeHomeserver(
   image: string,
   opts: CommonOptions = {},
 ): Promise<HomeserverUpgradeResult> {
-  const swap = env.homeserver.swapImage;
-  if (!swap) {
-    throw new Error(
-      "this environment cannot swap the homeserver image (StartedEnvironment.homeserver.swapImage is not implemented)",
-    );
-  }
   const timeoutMs = opts.timeoutMs ?? 180_000;
   const fromImage = env.homeserver.image;
-  const synapseSchemaBefore = await synapseSchemaVersion(env);
+  const stateBefore = await env.homeserver.stateVersion();
+  const versionBefore = await env.homeserver.version().catch(() => undefined);
   const mark = now();
-  await swap.call(env.homeserver, image);
+  await env.homeserver.swapImage(image);
   const readyMs = now() - mark;
   let lastHealth = "";
   await waitUntil(
@@ -437,8 +422,10 @@ export async function upgradeHomeserver(
   return {
     fromImage,
     toImage: image,
-    synapseSchemaBefore,
-    synapseSchemaAfter: await synapseSchemaVersion(env),
+    stateBefore,
+    stateAfter: await env.homeserver.stateVersion(),
+    versionBefore,
+    versionAfter: await env.homeserver.version().catch(() => undefined),
     timings: { readyMs, bridgeReadyMs },
   };
 }

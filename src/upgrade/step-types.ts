@@ -107,7 +107,7 @@ export const UPGRADE_STEP_TYPES: Record<string, StepTypeSpec> = {
     example: { image: "mautrix/slack:v0.1.0", restore: "before_upgrade", user: "alice" },
   },
   "homeserver.upgrade": {
-    doc: "Replaces the homeserver with another image while the bridge keeps running (config, signing key, database kept), then waits until the bridge is healthy and its login CONNECTED. Reports Synapse's schema version before/after.",
+    doc: "Replaces the homeserver with another image while the bridge keeps running (config, signing key, database kept), then waits until the bridge is healthy and its login CONNECTED. Reports the homeserver's version and state version (Synapse's schema, the conduwuit family's RocksDB version) before/after.",
     fields: {
       image: { ...IMAGE, doc: 'homeserver image ("matrixdotorg/synapse:v1.163.2")' },
       user,

@@ -9,6 +9,8 @@ export const DEFAULT_E2E_SPEC: EnvironmentSpec = {
     image: "matrixdotorg/synapse:v1.163.2",
     serverName: "localhost",
     configOverlays: [],
+    env: {},
+    appserviceRegistration: "config",
   },
   bridge: { kind: "mautrix-slack", image: "mautrix/slack:v0.2.0", configOverlays: [] },
 };

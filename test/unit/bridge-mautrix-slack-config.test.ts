@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { fatalLinesOf, splitMarkedOutput } from "../../src/services/mautrix-slack.ts";
-import { buildBridgeConfig, explainExitCode } from "../../src/services/mautrix-slack-config.ts";
+import { buildBridgeConfig, explainExitCode } from "../../src/bridges/mautrix-slack/config.ts";
+import { fatalLinesOf, splitMarkedOutput } from "../../src/bridges/mautrix-slack/container.ts";
 
 const example = {
   homeserver: { address: "http://example.localhost:8008", domain: "example.com", software: "standard" },

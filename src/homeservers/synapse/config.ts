@@ -1,6 +1,6 @@
 // Synapse's generated homeserver.yaml: a minimal test template (listener on 8008, PostgreSQL through
 // the `postgres` alias, rate limits lifted, fast bcrypt) with the spec's overlays merged over it.
-import { deepMergeAll, type PlainObject } from "../util/deep-merge.ts";
+import { deepMergeAll, type PlainObject } from "../../util/deep-merge.ts";
 
 export const SYNAPSE_PORT = 8008;
 export const SYNAPSE_DATA_DIR = "/data";

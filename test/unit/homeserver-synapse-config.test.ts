@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { synapseConfig } from "../../src/services/synapse-config.ts";
+import { synapseConfig } from "../../src/homeservers/synapse/config.ts";
 
 const params = {
   serverName: "localhost",

@@ -5,26 +5,26 @@
 // (`-e`, one-shot container) -> the user's overlays -> the harness overrides; then `-g` in a one-shot
 // container writes the registration and fresh as_token/hs_token into the config. Both resulting
 // files are kept in the run folder; the same registration goes to the homeserver.
-import { ServiceBuilder } from "./builder.ts";
-import "../runtime/docker-env.ts";
+import { ServiceBuilder } from "../../services/builder.ts";
+import "../../runtime/docker-env.ts";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StartedNetwork, StartedTestContainer } from "testcontainers";
 import { parse, stringify } from "yaml";
-import type { BridgeHealth, MatrixUser, SeenEvent, StartedBridge } from "../environment/api.ts";
-import { removeContainerQuietly } from "../runtime/cleanup.ts";
-import { containerLogsText, containerState, containersByLabels, dockerode } from "../runtime/docker.ts";
-import type { ServiceLog } from "../runtime/logs.ts";
-import { runOneShot } from "../runtime/one-shot.ts";
-import { ExitWatch, HttpReadyOrExitWait } from "../runtime/wait.ts";
-import { WatchedContainer } from "../runtime/watched.ts";
-import { now } from "../util/clock.ts";
-import type { PlainObject } from "../util/deep-merge.ts";
-import { fetchWithTimeout } from "../util/net.ts";
-import { randomToken } from "../util/random.ts";
-import { redact, registerSecret } from "../util/redact.ts";
+import type { BridgeHealth, MatrixUser, SeenEvent, StartedBridge } from "../../environment/api.ts";
+import { removeContainerQuietly } from "../../runtime/cleanup.ts";
+import { containerLogsText, containerState, containersByLabels, dockerode } from "../../runtime/docker.ts";
+import type { ServiceLog } from "../../runtime/logs.ts";
+import { runOneShot } from "../../runtime/one-shot.ts";
+import { ExitWatch, HttpReadyOrExitWait } from "../../runtime/wait.ts";
+import { WatchedContainer } from "../../runtime/watched.ts";
+import { now } from "../../util/clock.ts";
+import type { PlainObject } from "../../util/deep-merge.ts";
+import { fetchWithTimeout } from "../../util/net.ts";
+import { randomToken } from "../../util/random.ts";
+import { redact, registerSecret } from "../../util/redact.ts";
 import {
   BRIDGE_ALIAS,
   BRIDGE_CA_PATH,
@@ -33,7 +33,7 @@ import {
   type BridgeOverrideParams,
   buildBridgeConfig,
   explainExitCode,
-} from "./mautrix-slack-config.ts";
+} from "./config.ts";
 
 export { BRIDGE_ALIAS, BRIDGE_PORT, explainExitCode };
 

@@ -1,19 +1,21 @@
 // Synapse in a container: generated homeserver.yaml (template + overlays, kept in the run folder),
-// PostgreSQL through the network alias, HMAC shared-secret registration, restart.
-import { ServiceBuilder } from "./builder.ts";
-import "../runtime/docker-env.ts";
+// PostgreSQL through the network alias, HMAC shared-secret registration, restart, image swap.
+// The homeserver driver (driver.ts) builds on it.
+import { ServiceBuilder } from "../../services/builder.ts";
+import { HOMESERVER_ALIAS, type RegisteredUser } from "../api.ts";
+import "../../runtime/docker-env.ts";
 import { createHmac, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { stringify } from "yaml";
-import type { ServiceLog } from "../runtime/logs.ts";
-import { ContainerExitedError } from "../runtime/wait.ts";
-import { WatchedContainer } from "../runtime/watched.ts";
-import type { PlainObject } from "../util/deep-merge.ts";
-import { fetchWithTimeout, freePort } from "../util/net.ts";
-import { randomToken } from "../util/random.ts";
-import { redact, registerSecret } from "../util/redact.ts";
+import type { ServiceLog } from "../../runtime/logs.ts";
+import { restartServiceContainer, startServiceContainer } from "../../runtime/start-failure.ts";
+import { WatchedContainer } from "../../runtime/watched.ts";
+import type { PlainObject } from "../../util/deep-merge.ts";
+import { fetchWithTimeout, freePort } from "../../util/net.ts";
+import { randomToken } from "../../util/random.ts";
+import { registerSecret } from "../../util/redact.ts";
 import {
   SYNAPSE_APPSERVICE_DIR,
   SYNAPSE_CONFIG_PATH,
@@ -21,16 +23,7 @@ import {
   SYNAPSE_MEDIA_DIR,
   SYNAPSE_PORT,
   synapseConfig,
-} from "./synapse-config.ts";
-
-export const HOMESERVER_ALIAS = "homeserver";
-
-export interface RegisteredUser {
-  userId: string;
-  accessToken: string;
-  deviceId: string;
-  password: string;
-}
+} from "./config.ts";
 
 export class SynapseContainer extends ServiceBuilder {
   private readonly image: string;
@@ -168,29 +161,8 @@ async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<S
     .withStartupTimeout(r.startupTimeoutMs);
   if (r.command) container = container.withCommand(r.command);
   if (r.network) container = container.withNetwork(r.network).withNetworkAliases(r.alias);
-  const mark = r.log?.mark() ?? 0;
-  if (r.log) {
-    r.log.note(`starting ${image}`);
-    container = container.withServiceLog(r.log);
-  }
-  try {
-    return await container.startWatched();
-  } catch (err) {
-    const tail = (r.log?.linesSince(mark) ?? []).slice(-20);
-    const what =
-      err instanceof ContainerExitedError
-        ? `exited during start with code ${err.exitCode}`
-        : `did not become healthy: ${err instanceof Error ? err.message : String(err)}`;
-    r.log?.note(what);
-    throw Object.assign(
-      new Error(
-        redact(
-          `Synapse (${image}) ${what}\nLast ${tail.length} log lines:\n${tail.map((l) => `  ${l}`).join("\n")}`,
-        ),
-      ),
-      { exitCode: err instanceof ContainerExitedError ? err.exitCode : undefined },
-    );
-  }
+  if (r.log) container = container.withServiceLog(r.log);
+  return startServiceContainer(container, { service: "homeserver", title: `Synapse (${image})`, log: r.log });
 }
 
 export class StartedSynapse {
@@ -294,13 +266,8 @@ export class StartedSynapse {
   }
 
   /** Restarts the container (same config, same host port) and waits for /health. */
-  async restart(): Promise<void> {
-    const mark = Date.now();
-    await this.container.restart({ timeout: 10_000 });
-    if (this.log) {
-      this.log.note("container restarted");
-      this.log.attach(await this.container.logs({ since: Math.floor(mark / 1000) }));
-    }
+  restart(): Promise<void> {
+    return restartServiceContainer(this.container, { log: this.log, readyUrl: `${this.baseUrl}/health` });
   }
 
   /**
@@ -310,10 +277,28 @@ export class StartedSynapse {
   async swapImage(image: string): Promise<{ durationMs: number }> {
     const t0 = Date.now();
     this.log?.note(`swapping image ${this.image} -> ${image}`);
-    await this.container.stop({ timeout: 10_000, remove: true });
-    this.container = await startSynapseContainer(image, this.recipe);
-    this.image = image;
+    await this.whileStopped(async () => {
+      this.image = image;
+    });
     return { durationMs: Date.now() - t0 };
+  }
+
+  /**
+   * Stops and removes the container, runs `fn` (e.g. a database copy that needs no open
+   * connections), then starts a new container of `this.image` on the same recipe.
+   */
+  async whileStopped(fn: () => Promise<void>): Promise<void> {
+    await this.container.stop({ timeout: 10_000, remove: true });
+    await fn();
+    this.container = await startSynapseContainer(this.image, this.recipe);
+  }
+
+  /** The version the running server reports (`/_synapse/admin/v1/server_version`, no auth needed). */
+  async version(): Promise<string> {
+    const res = await fetchWithTimeout(`${this.baseUrl}/_synapse/admin/v1/server_version`);
+    const body = (await res.json().catch(() => ({}))) as { server_version?: string };
+    if (!res.ok || !body.server_version) throw new Error(`server_version: HTTP ${res.status}`);
+    return `Synapse ${body.server_version}`;
   }
 
   async stop(): Promise<void> {

@@ -1,6 +1,6 @@
 // mautrix-slack config generation (pure parts): the harness overrides applied after the user's
 // overlays, and what the bridge's exit codes mean.
-import { deepMergeAll, getPath, isPlainObject, type PlainObject } from "../util/deep-merge.ts";
+import { deepMergeAll, getPath, isPlainObject, type PlainObject } from "../../util/deep-merge.ts";
 
 export const BRIDGE_ALIAS = "bridge";
 export const BRIDGE_PORT = 29335;

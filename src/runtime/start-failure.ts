@@ -1,0 +1,108 @@
+// A service that does not come up fails with the same shape whatever it is: which service, its exit
+// code when it exited, and the log lines it wrote during that start. Scenarios that expect a start
+// to fail (expect_start) match on these fields.
+import type { StartedTestContainer } from "testcontainers";
+import { waitUntil } from "../util/clock.ts";
+import { fetchWithTimeout } from "../util/net.ts";
+import { redact } from "../util/redact.ts";
+import type { ServiceLog } from "./logs.ts";
+import { ContainerExitedError } from "./wait.ts";
+import type { WatchedContainer } from "./watched.ts";
+
+export class ServiceStartError extends Error {
+  /** The environment's name for it: "homeserver", "bridge", "mas", "proxy", "postgres". */
+  readonly service: string;
+  readonly exitCode: number | undefined;
+  /** The last lines the service wrote during this start (redacted). */
+  readonly logTail: string[];
+  /** Every line written during this start, for matching expectations. */
+  readonly startLines: string[];
+  constructor(
+    message: string,
+    opts: { service: string; exitCode?: number; logTail?: string[]; startLines?: string[] },
+  ) {
+    super(message);
+    this.name = "ServiceStartError";
+    this.service = opts.service;
+    this.exitCode = opts.exitCode;
+    this.logTail = opts.logTail ?? [];
+    this.startLines = opts.startLines ?? this.logTail;
+  }
+}
+
+/** The ServiceStartError in an error's cause chain, if any. */
+export function findServiceStartError(err: unknown): ServiceStartError | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 10; e = (e as Error).cause, depth++) {
+    if (e instanceof ServiceStartError) return e;
+  }
+  return undefined;
+}
+
+export function formatLogTail(lines: string[]): string {
+  return `Last ${lines.length} log lines:\n${lines.map((l) => `  ${l}`).join("\n")}`;
+}
+
+/**
+ * Starts a watched container; when it exits or never becomes ready, throws ServiceStartError naming
+ * `title` (e.g. "Synapse (bridge-harness/synapse:1.163.2)") with the lines it logged meanwhile.
+ */
+export async function startServiceContainer(
+  container: WatchedContainer,
+  opts: { service: string; title: string; log?: ServiceLog; tailLines?: number },
+): Promise<StartedTestContainer> {
+  const mark = opts.log?.mark() ?? 0;
+  opts.log?.note(`starting ${opts.title}`);
+  try {
+    return await container.startWatched();
+  } catch (err) {
+    const startLines = opts.log?.linesSince(mark) ?? [];
+    const tail = startLines.slice(-(opts.tailLines ?? 20));
+    const exitCode = err instanceof ContainerExitedError ? err.exitCode : undefined;
+    const what =
+      exitCode !== undefined
+        ? `exited during start with code ${exitCode}`
+        : `did not become ready: ${err instanceof Error ? err.message : String(err)}`;
+    opts.log?.note(what);
+    throw new ServiceStartError(redact(`${opts.title} ${what}\n${formatLogTail(tail)}`), {
+      service: opts.service,
+      exitCode,
+      logTail: tail,
+      startLines,
+    });
+  }
+}
+
+/**
+ * Restarts a container in place (same config, state and ports), re-attaches its output to the
+ * service log, and resolves once `readyUrl` answers 200 again.
+ */
+export async function restartServiceContainer(
+  container: StartedTestContainer,
+  opts: { log?: ServiceLog; readyUrl: string; timeoutMs?: number },
+): Promise<void> {
+  const mark = Date.now();
+  await container.restart({ timeout: 10_000 });
+  if (opts.log) {
+    opts.log.note("container restarted");
+    opts.log.attach(await container.logs({ since: Math.floor(mark / 1000) }));
+  }
+  let last = "";
+  await waitUntil(
+    async () => {
+      try {
+        const res = await fetchWithTimeout(opts.readyUrl, { timeoutMs: 2_000 });
+        await res.arrayBuffer();
+        last = `HTTP ${res.status}`;
+        return res.status === 200;
+      } catch (err) {
+        last = (err as Error).message;
+        return false;
+      }
+    },
+    {
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      intervalMs: 200,
+      describe: () => `${opts.readyUrl} did not answer 200 after the restart (last: ${last})`,
+    },
+  );
+}
