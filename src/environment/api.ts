@@ -75,10 +75,20 @@ export interface MatrixUser {
    */
   waitForEvent(
     predicate: (e: SeenEvent) => boolean,
-    opts: { timeoutMs: number; describe: string; since?: number },
+    opts: {
+      timeoutMs: number;
+      describe: string;
+      since?: number;
+      /** The room the event is expected in: a timeout then says whether the homeserver has it. */
+      roomId?: string;
+      /** Harness plumbing only: after this long without /sync delivering it, also look with /messages. */
+      serverFallbackAfterMs?: number;
+    },
   ): Promise<SeenEvent>;
   /** A position in the stream of events seen by this user's sync. */
   mark(): number;
+  /** Events the harness read with /messages because the homeserver's /sync held them back. */
+  readonly syncLags: readonly { eventId: string; roomId: string; describe: string }[];
   /** Events seen so far, optionally since a mark. */
   events(since?: number): SeenEvent[];
   /** Creates a room; with isDirect a DM (trusted_private_chat, is_direct). Returns the room ID. */

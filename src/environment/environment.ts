@@ -30,7 +30,7 @@ import { now } from "../util/clock.ts";
 import { randomToken } from "../util/random.ts";
 import { redact } from "../util/redact.ts";
 import type { EnvironmentSpec, MatrixUser, StartedEnvironment, StartOptions } from "./api.ts";
-import { checkPrerequisites, resolveImage, resolveImages } from "./preflight.ts";
+import { checkPrerequisites, resolveImages } from "./preflight.ts";
 
 export type { EnvironmentSpec, StartedEnvironment, StartOptions } from "./api.ts";
 
@@ -159,7 +159,7 @@ export async function startEnvironment(
       driver.start({
         spec: spec.homeserver,
         image: images.homeserver,
-        resolveImage: (upstream) => resolveImage(upstream, opts.imageMap),
+        authImages: images.mas && images.proxy ? { mas: images.mas, proxy: images.proxy } : undefined,
         network: net.network,
         labels: (service) => run.serviceLabels(service),
         log: (service) => log(service === "homeserver" ? spec.homeserver.kind : service),

@@ -10,12 +10,19 @@ export interface ResolvedImages {
   postgres: string;
   homeserver: string;
   bridge: string;
+  /** With homeserver.auth: matrix-authentication-service and the reverse proxy in front. */
+  mas?: string;
+  proxy?: string;
 }
 
-/** Built-in fallback for the upstream names used in specs: postgres:N, matrixdotorg/synapse:vX, mautrix/slack:vX. */
+/** Built-in fallback for the upstream names used in specs (the image map, when present, comes first). */
 export function defaultLocalImage(upstream: string): string {
   const [name, tag = "latest"] = splitImage(upstream);
   const base = name.replace(/^(docker\.io\/|ghcr\.io\/)/, "").replace(/^library\//, "");
+  const repo = base.split("/").pop();
+  if (repo === "continuwuity" || repo === "tuwunel" || repo === "matrix-authentication-service")
+    return `bridge-harness/${repo}:${tag}`;
+  if (base === "nginx") return `bridge-harness/nginx:${tag}`;
   if (base === "postgres") return "bridge-harness/postgres:15";
   if (base === "matrixdotorg/synapse" || base === "element-hq/synapse")
     return `bridge-harness/synapse:${tag.replace(/^v/, "")}`;
@@ -52,10 +59,14 @@ function imageMapFile(): Record<string, string> {
 
 export function resolveImages(spec: EnvironmentSpec, map: Record<string, string> = {}): ResolvedImages {
   const fileMap = imageMapFile();
+  const auth = spec.homeserver.auth;
   return {
     postgres: resolveImage(spec.postgres.image, map, fileMap),
     homeserver: resolveImage(spec.homeserver.image, map, fileMap),
     bridge: resolveImage(spec.bridge.image, map, fileMap),
+    ...(auth
+      ? { mas: resolveImage(auth.image, map, fileMap), proxy: resolveImage(auth.proxyImage, map, fileMap) }
+      : {}),
   };
 }
 

@@ -87,8 +87,8 @@ export interface HomeserverStartContext {
   spec: HomeserverSpec;
   /** Local image to run (after the image map). */
   image: string;
-  /** Local image for an upstream name (auth service, proxy). */
-  resolveImage(upstream: string): string;
+  /** With spec.auth: the local images of MAS and of the reverse proxy. */
+  authImages?: { mas: string; proxy: string };
   network: StartedNetwork;
   /** Docker labels for one of the homeserver's containers ("homeserver", "mas", "proxy"). */
   labels(service: string): Record<string, string>;

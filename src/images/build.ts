@@ -3,8 +3,10 @@
 // Go module proxy) on top of it. Each image is labelled with the hash of its inputs and skipped when
 // an image with that label already exists.
 import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
 import type { WriteStream } from "node:fs";
 import {
+  createReadStream,
   createWriteStream,
   existsSync,
   mkdirSync,
@@ -32,7 +34,15 @@ export interface BuildOptions {
   onProgress?: (line: string) => void;
   /** Where to write the image map (default .cache/image-map.json). */
   imageMapPath?: string;
+  /**
+   * Folder with the release builds no reachable registry serves (continuwuity, tuwunel, MAS; see
+   * images/README.md). Default: $BRIDGE_HARNESS_ARTIFACTS. Without it those images are skipped
+   * unless already built.
+   */
+  artifactsDir?: string;
 }
+
+export const ARTIFACTS_ENV = "BRIDGE_HARNESS_ARTIFACTS";
 
 export interface StepTiming {
   step: string;
@@ -247,6 +257,7 @@ async function buildUnlocked(
   const width = Math.max(...specs.map((s) => s.name.length)) + 2;
   const line = (spec: ImageSpec, text: string) => say(`${spec.name.padEnd(width)}${text}`);
 
+  const artifactsDir = opts.artifactsDir ?? (process.env[ARTIFACTS_ENV]?.trim() || undefined);
   const base = specs.find((s) => s.parent === null)!;
   const children = selected.filter((s) => s.parent !== null);
   const forced = () => opts.force === true;
@@ -494,8 +505,22 @@ async function buildUnlocked(
         return;
       }
     }
+    if (spec.artifact && !artifactsDir) {
+      line(
+        spec,
+        `skipped: needs the release build ${spec.artifact.artifact} (set ${ARTIFACTS_ENV} or pass --artifacts <folder>)`,
+      );
+      results.set(spec, { name: spec.name, ref: spec.ref, status: "skipped", seconds: 0, steps: [] });
+      return;
+    }
     const result = await runImage(spec, async (step, log) => {
       const ctx = freshContext(spec);
+      if (spec.artifact) {
+        const pin = spec.artifact;
+        await step("unpack artifact", () =>
+          unpackArtifact(log, join(artifactsDir!, pin.artifact), pin.sha256, spec, ctx),
+        );
+      }
       const buildArgs: Record<string, string> = {};
       if (spec.kind === "postgres") buildArgs.PG_MAJOR = spec.version;
       let compile: (() => Promise<void>) | undefined;
@@ -520,6 +545,37 @@ async function buildUnlocked(
     });
     results.set(spec, result);
   });
+
+  /** Checks the artifact's sha256 against the pin, then unpacks it where the image's Dockerfile copies from. */
+  async function unpackArtifact(
+    log: ImageLog,
+    file: string,
+    sha256: string,
+    spec: ImageSpec,
+    ctx: string,
+  ): Promise<void> {
+    if (!existsSync(file))
+      throw new Error(
+        `${file} not found (${ARTIFACTS_ENV} / --artifacts must name the folder holding ${spec.artifact?.artifact})`,
+      );
+    const actual = await sha256OfFile(file);
+    if (actual !== sha256)
+      throw new Error(`${file}: sha256 ${actual} does not match the pinned ${sha256} (images/versions.json)`);
+    log.write(`sha256 ${actual} matches the pin\n`);
+    if (file.endsWith(".tar.gz")) {
+      const dest = join(ctx, "mas");
+      mkdirSync(dest, { recursive: true });
+      await exec(log, "unpack artifact", "tar", ["-xzf", file, "-C", dest, "--strip-components=1"]);
+    } else {
+      await exec(log, "unpack artifact", "bash", [
+        "-c",
+        'gzip -dc "$1" >"$2"',
+        "gunzip",
+        file,
+        join(ctx, "server"),
+      ]);
+    }
+  }
 
   async function pipDownload(log: ImageLog, spec: ImageSpec, ctx: string): Promise<void> {
     const wheels = join(ctx, "wheels");
@@ -613,9 +669,15 @@ async function buildUnlocked(
   }
 
   const ordered = specs.filter((s) => results.has(s)).map((s) => results.get(s)!);
-  const ok = ordered.every((r) => r.status === "built" || r.status === "cached");
+  const ok = ordered.every((r) => r.status !== "failed");
   const imageMapPath = await writeImageMap(specs, opts.imageMapPath ?? DEFAULT_IMAGE_MAP_PATH);
   return { results: ordered, seconds: (performance.now() - t0) / 1000, imageMapPath, ok };
+}
+
+async function sha256OfFile(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
 }
 
 async function hasOnPath(cmd: string): Promise<boolean> {

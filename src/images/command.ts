@@ -1,15 +1,20 @@
 // `bridge-harness images build [--only name]... [--force]`: builds the offline images, printing one
 // line per image. Also runnable directly: `node src/images/command.ts build`.
 import { realpathSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildImages } from "./build.ts";
+import { ARTIFACTS_ENV, buildImages } from "./build.ts";
 import { checkDockerEngine } from "./image-map.ts";
 
-const USAGE = `usage: bridge-harness images build [--only <image>]... [--force]
+const USAGE = `usage: bridge-harness images build [--only <image>]... [--force] [--artifacts <folder>]
 
-  --only <image>   build just this image (repeatable, or comma-separated): debian, postgres,
-                   synapse, mautrix-slack, or one version such as synapse:1.163.2
-  --force          rebuild even when an image with the same inputs exists
+  --only <image>        build just this image (repeatable, or comma-separated): debian, postgres,
+                        synapse, mautrix-slack, continuwuity, tuwunel, matrix-authentication-service,
+                        nginx, or one version such as synapse:1.163.2
+  --force               rebuild even when an image with the same inputs exists
+  --artifacts <folder>  the folder of release builds that no registry serves (continuwuity, tuwunel,
+                        matrix-authentication-service; default $${ARTIFACTS_ENV}); their images are
+                        skipped without it unless already built
 
 Images are named bridge-harness/<name>:<version>; the upstream -> local image map is written to
 .cache/image-map.json. Build logs: .cache/image-build/<image>.log`;
@@ -23,13 +28,21 @@ export async function runImagesBuild(args: string[]): Promise<number> {
   }
   const only: string[] = [];
   let force = false;
+  let artifactsDir: string | undefined;
   for (let i = 0; i < rest.length; i++) {
     const a = rest[i];
     if (a === "--help" || a === "-h") {
       console.log(USAGE);
       return 0;
     } else if (a === "--force") force = true;
-    else if (a === "--only" || a.startsWith("--only=")) {
+    else if (a === "--artifacts" || a.startsWith("--artifacts=")) {
+      const v = a === "--artifacts" ? rest[++i] : a.slice("--artifacts=".length);
+      if (!v) {
+        console.error(`images build: --artifacts needs a folder\n\n${USAGE}`);
+        return 2;
+      }
+      artifactsDir = resolve(v);
+    } else if (a === "--only" || a.startsWith("--only=")) {
       const v = a === "--only" ? rest[++i] : a.slice("--only=".length);
       if (!v) {
         console.error(`images build: --only needs an image name\n\n${USAGE}`);
@@ -49,11 +62,11 @@ export async function runImagesBuild(args: string[]): Promise<number> {
     return 1;
   }
   try {
-    const summary = await buildImages({ only, force });
-    const built = summary.results.filter((r) => r.status === "built").length;
-    const failed = summary.results.filter((r) => r.status === "failed").length;
+    const summary = await buildImages({ only, force, artifactsDir });
+    const count = (status: string) => summary.results.filter((r) => r.status === status).length;
+    const skipped = count("skipped");
     console.log(
-      `images: ${built} built, ${summary.results.length - built - failed} cached, ${failed} failed in ${summary.seconds.toFixed(1)} s` +
+      `images: ${count("built")} built, ${count("cached")} cached, ${count("failed")} failed${skipped ? `, ${skipped} skipped` : ""} in ${summary.seconds.toFixed(1)} s` +
         (summary.imageMapPath ? `; image map: ${summary.imageMapPath}` : ""),
     );
     return summary.ok ? 0 : 1;

@@ -1,8 +1,13 @@
 // The images the harness builds, their parents, their pinned versions and the upstream names they
 // stand in for. Host-side preparation (go build, pip download) lives in build.ts.
-import type { PinnedVersions } from "./versions.ts";
+import {
+  ARTIFACT_IMAGE_KINDS,
+  type ArtifactImageKind,
+  type ArtifactPin,
+  type PinnedVersions,
+} from "./versions.ts";
 
-export type ImageKind = "debian" | "postgres" | "synapse" | "mautrix-slack";
+export type ImageKind = "debian" | "postgres" | "synapse" | "mautrix-slack" | "nginx" | ArtifactImageKind;
 
 export interface ImageSpec {
   /** Short name used on the command line and in progress lines, e.g. `synapse:1.163.2`. */
@@ -18,6 +23,8 @@ export interface ImageSpec {
   upstream: string[];
   /** Everything besides the folder's files that decides the result. */
   recipe: Record<string, unknown>;
+  /** Release build packaged from the artifacts folder (continuwuity, tuwunel, MAS). */
+  artifact?: ArtifactPin;
 }
 
 export const REPOSITORY_PREFIX = "bridge-harness/";
@@ -99,12 +106,39 @@ export function imageSpecs(v: PinnedVersions): ImageSpec[] {
     upstream: [`mautrix/slack:${tag}`],
     recipe: { module: slack.module, tag, sum: slack.versions[tag].sum, go: goBuildArgs(tag), cgo: true },
   });
+  const nginx: ImageSpec = {
+    name: `nginx:${v.nginx.version}`,
+    kind: "nginx",
+    ref: `${REPOSITORY_PREFIX}nginx:${v.nginx.version}`,
+    folder: "nginx",
+    parent: debianRef,
+    version: v.nginx.version,
+    upstream: [`nginx:${v.nginx.version}`],
+    recipe: { suite: v.debian.suite },
+  };
+  const fromArtifacts = ARTIFACT_IMAGE_KINDS.flatMap((kind) => {
+    const a = v[kind];
+    const tags = [a.default, ...Object.keys(a.versions).filter((t) => t !== a.default)];
+    return tags.map(
+      (tag): ImageSpec => ({
+        name: `${kind}:${tag}`,
+        kind,
+        ref: `${REPOSITORY_PREFIX}${kind}:${tag}`,
+        folder: kind,
+        parent: debianRef,
+        version: tag,
+        upstream: a.upstream.map((repo) => `${repo}:${tag}`),
+        recipe: { sha256: a.versions[tag].sha256 },
+        artifact: a.versions[tag],
+      }),
+    );
+  });
   const synapseVersions = [v.synapse.default, ...v.synapse.versions.filter((x) => x !== v.synapse.default)];
   const slackTags = [slack.default, ...Object.keys(slack.versions).filter((x) => x !== slack.default)];
   // Priority: postgres, default bridge, default Synapse, then the other versions.
   const [synDefault, ...synOthers] = synapseVersions.map(synapse);
   const [slackDefault, ...slackOthers] = slackTags.map(bridge);
-  return [debian, postgres, slackDefault, synDefault, ...slackOthers, ...synOthers];
+  return [debian, postgres, slackDefault, synDefault, ...slackOthers, ...synOthers, ...fromArtifacts, nginx];
 }
 
 /** Selects images by `--only` names: `synapse` (every version), `synapse:1.163.2`, or a full ref. */

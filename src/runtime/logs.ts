@@ -4,7 +4,7 @@
 import { createWriteStream, type WriteStream } from "node:fs";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
-import { redact } from "../util/redact.ts";
+import { redact, registerSecret } from "../util/redact.ts";
 
 export interface LineWaiter {
   promise: Promise<string>;
@@ -53,9 +53,25 @@ export class ServiceLog {
     stream.on("error", (err) => this.write(`[bridge-harness] log stream error: ${String(err)}`));
   }
 
+  /**
+   * Secrets a service prints itself (a one-time token on its console): each line is matched before
+   * it is redacted; group 1 of a match becomes a registered secret and is handed to `onSecret`.
+   */
+  captureSecrets(pattern: RegExp, onSecret: (secret: string) => void): void {
+    this.secretPatterns.push({ pattern, onSecret });
+  }
+  private readonly secretPatterns: { pattern: RegExp; onSecret: (secret: string) => void }[] = [];
+
   /** Appends one line (redacted, ANSI colours removed). */
   write(line: string): void {
-    const clean = redact(line.replace(ANSI, ""));
+    const plain = line.replace(ANSI, "");
+    for (const { pattern, onSecret } of this.secretPatterns) {
+      const secret = pattern.exec(plain)?.[1];
+      if (!secret) continue;
+      registerSecret(secret);
+      onSecret(secret);
+    }
+    const clean = redact(plain);
     this.buffer.push(clean);
     if (this.buffer.length > this.maxLines) {
       this.buffer.shift();

@@ -399,10 +399,14 @@ const login: Impl = async (ctx, a: LoginArgs) => {
     fail(`no Slack app ${a.app ?? ""} in the workspace`);
   const user = await state.user(a.user);
   const started = now();
+  const lagsBefore = user.syncLags.length;
   if ((a.via ?? "chat") === "chat")
     await state.env.bridge.loginApp(user, { botToken: app.botToken, appToken: app.appToken });
   else await state.env.bridge.loginAppProvisioning(user, { botToken: app.botToken, appToken: app.appToken });
   ctx.details.loginMs = Math.round(now() - started);
+  // Bot prompts the homeserver stored but its /sync did not deliver in time (read with /messages).
+  const lags = user.syncLags.slice(lagsBefore);
+  if (lags.length) ctx.details.syncHeldBack = lags.map((l) => `${l.eventId} (${l.describe})`);
   // A login (or a re-login in a shared environment) opens a new Socket Mode connection; until it is
   // open the bridge may still report the previous login's CONNECTED state.
   const control = state.control;
@@ -488,6 +492,7 @@ async function slackActionSeen<R>(
   const seenP = observed(
     observer.waitForEvent((e) => e.seenAt >= armedAt && e.roomId === o.roomId && o.match(e), {
       timeoutMs: ctx.timeoutMs,
+      roomId: o.roomId,
       describe: `${who} to see ${o.what}`,
     }),
   );

@@ -38,6 +38,11 @@ import {
 export { BRIDGE_ALIAS, BRIDGE_PORT, explainExitCode };
 
 const BINARY = "/usr/bin/mautrix-slack";
+/**
+ * The bot's prompts are the harness's plumbing, not a measurement: when the homeserver's /sync has
+ * not delivered one after this long, it is also looked up with /messages (and reported as held back).
+ */
+const SYNC_FALLBACK_MS = 3_000;
 
 // ---------------------------------------------------------------------------------------------
 // Config generation
@@ -634,7 +639,13 @@ export class StartedMautrixSlack implements StartedBridge {
     // The bot joins, then greets; the greeting says whether this room became the management room.
     const greeting = await user.waitForEvent(
       (e) => e.roomId === roomId && e.sender === this.botUserId && e.type === "m.room.message",
-      { timeoutMs, since: mark, describe: `the bridge bot's greeting in the new DM ${roomId}` },
+      {
+        timeoutMs,
+        since: mark,
+        roomId,
+        serverFallbackAfterMs: SYNC_FALLBACK_MS,
+        describe: `the bridge bot's greeting in the new DM ${roomId}`,
+      },
     );
     const body = String(greeting.content.body ?? "");
     if (!/management room/i.test(body)) {
@@ -677,6 +688,8 @@ export class StartedMautrixSlack implements StartedBridge {
       {
         timeoutMs,
         since: mark,
+        roomId,
+        serverFallbackAfterMs: SYNC_FALLBACK_MS,
         describe: `the bridge bot's reply to "${redact(describe)}" matching ${expect}`,
       },
     );

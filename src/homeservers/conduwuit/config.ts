@@ -27,7 +27,8 @@ export function conduwuitTemplate(f: ConduwuitFlavour, p: ConduwuitConfigParams)
       // Nothing leaves the run's network: no federation, no key servers, no update checks.
       allow_federation: false,
       trusted_servers: [],
-      allow_check_for_updates: false,
+      startup_netburst: false,
+      ...f.offline,
       log: "info",
       log_colors: false,
     },

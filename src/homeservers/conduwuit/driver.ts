@@ -33,7 +33,7 @@ import { AdminRoom, registrationCodeBlock } from "./admin-room.ts";
 import { CONDUWUIT_PORT, conduwuitConfig, conduwuitConfigToml } from "./config.ts";
 import { type ConduwuitFlavour, type ConduwuitKind, conduwuitKindInfo, FLAVOURS } from "./flavours.ts";
 import { registerWithToken } from "./registration.ts";
-import { storageVersion } from "./versions.ts";
+import { FIRST_RUN_TOKEN, readsContinuwuityPrefix, storageVersion } from "./versions.ts";
 
 /** The server's first account: it becomes the server admin and runs the admin-room commands. */
 export const ADMIN_LOCALPART = "admin";
@@ -50,6 +50,8 @@ interface Recipe {
   labels: Record<string, string>;
   network: HomeserverStartContext["network"];
   log: ServiceLog;
+  /** The one-time token a release with a first-run mode printed (captured from its output). */
+  firstRunToken?: string;
 }
 
 async function startContainer(image: string, r: Recipe, restoreTar?: string): Promise<StartedTestContainer> {
@@ -125,10 +127,35 @@ class ConduwuitHomeserver implements StartedHomeserver {
     return { homeserver: this.baseUrl };
   }
 
-  /** Creates the first account (the server admin) and opens the admin room with it. */
+  /**
+   * Creates the first account (the server admin) and opens the admin room with it. Releases with a
+   * first-run mode accept only the one-time token they print until this account exists.
+   */
   async createAdmin(): Promise<void> {
-    this.admin = await registerWithToken(this.baseUrl, ADMIN_LOCALPART, this.registrationToken);
+    try {
+      this.admin = await registerWithToken(this.baseUrl, ADMIN_LOCALPART, this.registrationToken);
+    } catch (err) {
+      const oneTime = await this.firstRunToken();
+      if (!oneTime) throw err;
+      this.recipe.log.note(
+        "first-run mode: registering the first account with the one-time token printed by the server",
+      );
+      this.admin = await registerWithToken(this.baseUrl, ADMIN_LOCALPART, oneTime);
+    }
     this.adminRoom = await AdminRoom.open(this.baseUrl, this.serverName, this.admin);
+  }
+
+  /** The one-time token of first-run mode, once the server printed it (it prints it after listening). */
+  private async firstRunToken(): Promise<string | undefined> {
+    if (this.kind !== "continuwuity") return undefined;
+    const printed = this.recipe.log.waitForLine((l) => l.includes("using the registration token"), {
+      timeoutMs: 5_000,
+      since: 0,
+    });
+    return printed.promise.then(
+      () => this.recipe.firstRunToken,
+      () => undefined,
+    );
   }
 
   private room(): AdminRoom {
@@ -141,7 +168,7 @@ class ConduwuitHomeserver implements StartedHomeserver {
     const id = String((parseYaml(yaml) as { id?: unknown }).id ?? "");
     const answer = await this.room().command("appservices register", {
       body: registrationCodeBlock(yaml),
-      expect: /registered/i,
+      expect: /Appservice registered with ID/i,
     });
     await this.verifyAppservice(id, `the admin room answered "${answer.split("\n")[0]}"`);
   }
@@ -198,7 +225,6 @@ class ConduwuitHomeserver implements StartedHomeserver {
       log: this.recipe.log,
       readyUrl: `${this.baseUrl}/_matrix/client/versions`,
     });
-    await this.adminRoom?.reconnect();
   }
 
   async swapImage(image: string): Promise<{ durationMs: number }> {
@@ -207,7 +233,6 @@ class ConduwuitHomeserver implements StartedHomeserver {
     await this.container.stop({ timeout: 10_000, remove: true });
     this.image = image;
     this.container = await startContainer(image, this.recipe);
-    await this.adminRoom?.reconnect();
     return { durationMs: Date.now() - t0 };
   }
 
@@ -220,7 +245,6 @@ class ConduwuitHomeserver implements StartedHomeserver {
     } finally {
       await this.container.stop({ timeout: 0, remove: true }).catch(() => undefined);
       this.container = await startContainer(this.image, this.recipe);
-      await this.adminRoom?.reconnect();
     }
   }
 
@@ -231,7 +255,6 @@ class ConduwuitHomeserver implements StartedHomeserver {
     await removeVolumeQuietly(this.recipe.volume);
     await createVolume(this.recipe.volume, this.recipe.labels);
     this.container = await startContainer(this.image, this.recipe, file);
-    await this.adminRoom?.reconnect();
   }
 
   private snapshotFile(name: string): string {
@@ -240,7 +263,6 @@ class ConduwuitHomeserver implements StartedHomeserver {
   }
 
   async stop(): Promise<void> {
-    this.adminRoom?.close();
     await this.container.stop({ timeout: 5_000, remove: true }).catch(() => undefined);
     await removeVolumeQuietly(this.recipe.volume);
     rmSync(this.snapshotDir, { recursive: true, force: true });
@@ -278,6 +300,10 @@ export function conduwuitDriver(kind: ConduwuitKind): HomeserverDriver {
         network: ctx.network,
         log: ctx.log("homeserver"),
       };
+      // Registered before start: the token must never reach the log file in clear.
+      recipe.log.captureSecrets(FIRST_RUN_TOKEN, (token) => {
+        recipe.firstRunToken = token;
+      });
       let container: StartedTestContainer;
       try {
         container = await startContainer(ctx.image, recipe);

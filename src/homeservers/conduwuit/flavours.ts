@@ -19,6 +19,8 @@ export interface ConduwuitFlavour {
   envPrefixes: string[];
   /** Routes reporting `{name, version}`, tried in order (continuwuity renamed its route). */
   versionRoutes: string[];
+  /** Settings that keep the server from reaching out of the run's network, besides federation. */
+  offline: Record<string, boolean>;
   /** Appservice registration methods; the first is the default. */
   appserviceRegistration: readonly AppserviceRegistrationMethod[];
   unsupportedRegistration: string;
@@ -34,6 +36,9 @@ export const FLAVOURS: Record<ConduwuitKind, ConduwuitFlavour> = {
     configFileEnv: ["CONDUWUIT_CONFIG"],
     envPrefixes: ["CONDUIT_", "CONDUWUIT_", "CONTINUWUITY_"],
     versionRoutes: ["/_continuwuity/server_version", "/_conduwuit/server_version"],
+    // The update check (v0.5.0-rc4) became the announcements check (later releases, on by default);
+    // each release accepts the other name as an alias.
+    offline: { allow_check_for_updates: false },
     appserviceRegistration: ["admin_room", "none"],
     unsupportedRegistration:
       "continuwuity has no config option for appservices (a [[appservices]] table is not one): it registers them only through the admin room (`!admin appservices register` with the registration YAML in a code block), which is appservice_registration: admin_room",
@@ -46,6 +51,7 @@ export const FLAVOURS: Record<ConduwuitKind, ConduwuitFlavour> = {
     configFileEnv: ["TUWUNEL_CONFIG"],
     envPrefixes: ["CONDUIT_", "CONDUWUIT_", "TUWUNEL_"],
     versionRoutes: ["/_tuwunel/server_version", "/_conduwuit/server_version"],
+    offline: {},
     appserviceRegistration: ["admin_room", "config", "none"],
     unsupportedRegistration: "",
   },

@@ -9,3 +9,24 @@ export function storageVersion(lines: readonly string[]): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * continuwuity >= v0.5.5 starts in "first-run mode" while it has no account: registration then
+ * takes only a one-time token it prints on its console (the configured registration_token works
+ * again once that first account exists). Group 1 is the token; colours are stripped before matching.
+ */
+export const FIRST_RUN_TOKEN = /register an account on \S+ using the registration token ([A-Za-z0-9]{16}) \./;
+
+/**
+ * Whether a continuwuity release reads CONTINUWUITY_* variables (and CONTINUWUITY_CONFIG): added in
+ * v0.5.0-rc.6. Earlier releases called themselves "conduwuit" and read only CONDUIT_/CONDUWUIT_.
+ */
+export function readsContinuwuityPrefix(reported: string): boolean {
+  const [name, version = ""] = reported.split(" ");
+  if (name === "conduwuit") return false;
+  const m = /^(\d+)\.(\d+)\.(\d+)(?:-rc\.?(\d+))?/.exec(version);
+  if (!m) return true;
+  const [major, minor, patch, rc] = m.slice(1).map((x) => (x === undefined ? undefined : Number(x)));
+  if (major! > 0 || minor! > 5 || patch! > 0) return true;
+  return minor === 5 && (rc === undefined || rc >= 6);
+}
