@@ -1,5 +1,5 @@
 // The ten likeliest scenario mistakes, each with the exact message an operator sees.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -117,6 +117,18 @@ describe("the ten likeliest scenario mistakes", () => {
   });
 
   it("4. missing environment", async () => {
+    // The hint lists the case's own environments and the ones under the working directory.
+    const shippedEnvironments = () =>
+      [
+        ...new Set([
+          "default",
+          ...readdirSync("environments")
+            .filter((f) => f.endsWith(".yaml"))
+            .map((f) => f.replace(/\.yaml$/, "")),
+        ]),
+      ]
+        .sort()
+        .join(", ");
     expect(
       await scenarioErrors(
         `steps:
@@ -125,7 +137,7 @@ describe("the ten likeliest scenario mistakes", () => {
         HEAD.replace("environment: default", "environment: production"),
       ),
     ).toBe(
-      '<dir>/scenarios/case.yaml:1:14: environment: environment "production" not found (looked for <dir>/environments/production.yaml, <dir>/scenarios/environments/production.yaml, environments/production.yaml) (hint: available: default)',
+      `<dir>/scenarios/case.yaml:1:14: environment: environment "production" not found (looked for <dir>/environments/production.yaml, <dir>/scenarios/environments/production.yaml, environments/production.yaml) (hint: available: ${shippedEnvironments()})`,
     );
     expect(
       await scenarioErrors("steps:\n  - wait.healthy\n", HEAD.replace("environment: default\n", "")),
