@@ -1,4 +1,4 @@
-// bridge-harness command line: run, validate, list, down, schema, images build, fake-slack.
+// bridge-harness command line: run, check, redact, validate, list, down, schema, images build, fake-slack.
 // Exit codes: 0 ok, 1 a scenario failed, 2 usage or validation error, 130 interrupted.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -26,6 +26,8 @@ Usage: bridge-harness <command> [options]
 
 Commands:
   run <scenario.yaml...>     run scenarios against real containers and the fake Slack
+  check --environment <file> static checks of the operator's config files (seconds, no containers)
+  redact <dir...>            remove secrets from run folders before they are uploaded
   validate [file.yaml...]    check scenario and environment files (default: all shipped ones)
   list                       list the shipped scenarios and environments
   down <run-id...>|--all     remove the containers and network of kept runs
@@ -373,6 +375,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "run":
         return await cmdRun(rest);
+      case "check":
+        return await delegate("../check/command.ts", "runCheckCommand", rest, "check");
+      case "redact":
+        return await delegate("../artifacts/command.ts", "runRedactCommand", rest, "redact");
       case "validate":
         return await cmdValidate(rest);
       case "list":

@@ -1,0 +1,148 @@
+// What `check` reads from an environment file: which homeserver and bridge (kind, image), the
+// operator's overlay files, MAS, and the `production:` facts only `check` uses. Read here, leniently,
+// so environment files with keys the test runtime does not know yet (homeserver kinds, auth) work.
+import { existsSync, statSync } from "node:fs";
+import path from "node:path";
+import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import type { ConfigProblem } from "../config/errors.ts";
+import { checkValue, type FieldSpec, pairNode, type Walk } from "../config/fields.ts";
+import { Reporter, readYamlFile } from "../config/source.ts";
+import { PRODUCTION_FIELDS } from "./production-fields.ts";
+import { type ConfigFile, parseYamlFile } from "./sources.ts";
+
+export const HOMESERVER_KINDS = ["synapse", "continuwuity", "tuwunel"] as const;
+export type HomeserverKind = (typeof HOMESERVER_KINDS)[number];
+
+export interface CheckEnvironment {
+  file: string;
+  name: string;
+  /** The environment file itself, for positions of its keys. */
+  source: ConfigFile;
+  homeserver: {
+    kind: HomeserverKind;
+    image?: string;
+    serverName?: string;
+    overlays: string[];
+    auth?: { kind: "mas"; image?: string; overlays: string[] };
+  };
+  bridge: { image?: string; overlays: string[] };
+  production: {
+    registration?: string;
+    slackAppManifest?: string;
+    bridgeRelease?: string;
+    hosts?: string[];
+    postgresMaxConnections?: number;
+    ignore: string[];
+  };
+}
+
+/** Problems in the environment file itself (exit 2, as for `validate`). */
+export class EnvironmentFileError extends Error {
+  readonly problems: ConfigProblem[];
+  constructor(problems: ConfigProblem[]) {
+    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.field}: ${p.message}`).join("\n"));
+    this.name = "EnvironmentFileError";
+    this.problems = problems;
+  }
+}
+
+const str = (doc: string): FieldSpec => ({ type: "string", doc });
+const fileList: FieldSpec = { type: "list", items: str("path"), doc: "overlay files" };
+const KIND: FieldSpec = { type: "string", enum: HOMESERVER_KINDS, doc: "homeserver kind" };
+const AUTH_KIND: FieldSpec = { type: "string", enum: ["mas"], doc: "authentication service kind" };
+
+export function readCheckEnvironment(file: string): CheckEnvironment {
+  const abs = path.resolve(file);
+  const src = readYamlFile(abs, "--environment");
+  const r = new Reporter(src);
+  const w: Walk = { r };
+  const root = src.root as Node | null | undefined;
+  if (src.problems.length === 0 && !isMap(root))
+    r.report(root, "(root)", "an environment file must be a mapping with homeserver, postgres and bridge");
+  if (src.problems.length || !isMap(root)) throw new EnvironmentFileError(src.problems);
+
+  const section = (map: YAMLMap | undefined, key: string) => {
+    const node = map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
+    return isMap(node) ? node : undefined;
+  };
+  const value = (map: YAMLMap | undefined, key: string, spec: FieldSpec, field: string) => {
+    const node = map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
+    return node === undefined ? undefined : checkValue(w, node, spec, field);
+  };
+  const dir = path.dirname(abs);
+  const files = (map: YAMLMap | undefined, key: string, field: string): string[] => {
+    const node = map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
+    const list = (value(map, key, fileList, field) as string[] | undefined) ?? [];
+    return list.map((p, i) => {
+      const target = path.resolve(dir, p);
+      if (!existsSync(target) || !statSync(target).isFile())
+        r.report(
+          isSeq(node) ? (node.items[i] as Node) : node,
+          `${field}[${i}]`,
+          `file not found: ${target}`,
+          `paths are relative to the environment file's folder (${dir})`,
+        );
+      return target;
+    });
+  };
+  const oneFile = (map: YAMLMap | undefined, key: string, field: string): string | undefined => {
+    const p = value(map, key, str(""), field) as string | undefined;
+    if (p === undefined) return undefined;
+    const target = path.resolve(dir, p);
+    if (!existsSync(target) || !statSync(target).isFile())
+      r.report(
+        pairNode(map!, key)?.value as Node,
+        field,
+        `file not found: ${target}`,
+        `paths are relative to the environment file's folder (${dir})`,
+      );
+    return target;
+  };
+
+  const hs = section(root, "homeserver");
+  const auth = section(hs, "auth");
+  const bridge = section(root, "bridge");
+  const prod = section(root, "production");
+  if (!hs)
+    r.report(root, "homeserver", "missing homeserver section", "every environment names its homeserver");
+  const result: CheckEnvironment = {
+    file: abs,
+    name: (value(root, "name", str(""), "name") as string | undefined) ?? path.basename(abs, ".yaml"),
+    source: parseYamlFile(abs, src.text).file!,
+    homeserver: {
+      kind: (value(hs, "kind", KIND, "homeserver.kind") as HomeserverKind | undefined) ?? "synapse",
+      image: value(hs, "image", str(""), "homeserver.image") as string | undefined,
+      serverName: value(hs, "server_name", str(""), "homeserver.server_name") as string | undefined,
+      overlays: files(hs, "config", "homeserver.config"),
+      ...(auth
+        ? {
+            auth: {
+              kind: (value(auth, "kind", AUTH_KIND, "homeserver.auth.kind") as "mas" | undefined) ?? "mas",
+              image: value(auth, "image", str(""), "homeserver.auth.image") as string | undefined,
+              overlays: files(auth, "config", "homeserver.auth.config"),
+            },
+          }
+        : {}),
+    },
+    bridge: {
+      image: value(bridge, "image", str(""), "bridge.image") as string | undefined,
+      overlays: files(bridge, "config", "bridge.config"),
+    },
+    production: { ignore: [] },
+  };
+  if (prod) {
+    const facts = (checkValue(w, prod, PRODUCTION_FIELDS, "production") ?? {}) as Record<string, any>;
+    result.production = {
+      registration: oneFile(prod, "registration", "production.registration"),
+      slackAppManifest: oneFile(prod, "slack_app_manifest", "production.slack_app_manifest"),
+      bridgeRelease: facts.bridge_release,
+      hosts: facts.hosts,
+      postgresMaxConnections: facts.postgres_max_connections,
+      ignore: facts.ignore ?? [],
+    };
+  } else if (pairNode(root, "production") && !isScalar(pairNode(root, "production")?.value)) {
+    r.report(pairNode(root, "production")?.value as Node, "production", "expected a mapping");
+  }
+  if (src.problems.length) throw new EnvironmentFileError(src.problems);
+  return result;
+}
