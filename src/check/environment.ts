@@ -46,6 +46,7 @@ export class EnvironmentFileError extends Error {
   }
 }
 
+const TOP_LEVEL = ["name", "description", "homeserver", "postgres", "bridge", "production"];
 const str = (doc: string): FieldSpec => ({ type: "string", doc });
 const fileList: FieldSpec = { type: "list", items: str("path"), doc: "overlay files" };
 const KIND: FieldSpec = { type: "string", enum: HOMESERVER_KINDS, doc: "homeserver kind" };
@@ -103,8 +104,18 @@ export function readCheckEnvironment(file: string): CheckEnvironment {
   const auth = section(hs, "auth");
   const bridge = section(root, "bridge");
   const prod = section(root, "production");
-  if (!hs)
-    r.report(root, "homeserver", "missing homeserver section", "every environment names its homeserver");
+  for (const pair of root.items) {
+    const key = isScalar(pair.key) ? String(pair.key.value) : "";
+    if (!TOP_LEVEL.includes(key))
+      r.report(
+        pair.key as Node,
+        key,
+        `unknown key "${key}" in an environment file`,
+        `an environment file has ${TOP_LEVEL.join(", ")}; is this a service's config instead?`,
+      );
+  }
+  if (!hs) r.report(root, "homeserver", "missing homeserver section", "every environment names its homeserver");
+  if (!bridge) r.report(root, "bridge", "missing bridge section", "every environment names its bridge");
   const result: CheckEnvironment = {
     file: abs,
     name: (value(root, "name", str(""), "name") as string | undefined) ?? path.basename(abs, ".yaml"),

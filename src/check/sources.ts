@@ -144,7 +144,8 @@ export function tomlKeyLines(text: string): Map<string, number> {
         record(arrayPath, lineNo);
         table = [...arrayPath, count - 1];
       } else table = resolve(keys);
-      record(table, lineNo);
+      // [a.b.c] also defines a and a.b (when nothing earlier did).
+      for (let n = 1; n <= table.length; n++) record(table.slice(0, n), lineNo);
       return;
     }
     const eq = keyValueSplit(line);

@@ -64,7 +64,7 @@ export const homeserverChecks: CheckGroup = {
       severity: "error",
       catches:
         "a top-level `[[appservices]]` (or `[[appservice]]`) table in a continuwuity/tuwunel TOML file",
-      why: 'No conduwuit-family server has such an option. continuwuity v0.5.0-rc4 refuses to start: "TOML parse error ... invalid type: sequence, expected a map" (checked by running it, shared/artifacts/continuwuity/PROVENANCE.md); releases that ignore unknown keys start without the appservice, and the bridge exits with code 16.',
+      why: 'No conduwuit-family server has such an option. continuwuity v0.5.0-rc4 refuses to start: "TOML parse error ... invalid type: sequence, expected a map" (checked by running it); releases that ignore unknown keys start without the appservice, and the bridge exits with code 16.',
       fix: "(shown with the finding: the admin-room command that registers the appservice)",
     },
     {
