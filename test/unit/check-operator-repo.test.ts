@@ -169,7 +169,9 @@ describe("check output and exit codes", () => {
     expect((await cli("check", "--environment", env, "--format", "xml")).code).toBe(2);
     const bad = await cli("check", "--environment", "examples/operator-repo/config/mautrix-slack.yaml");
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/mautrix-slack\.yaml:7:1: appservice: unknown key "appservice" in an environment file/);
+    expect(bad.stderr).toMatch(
+      /mautrix-slack\.yaml:7:1: appservice: unknown key "appservice" in an environment file/,
+    );
     const missing = await cli("check", "--environment", "nowhere.yaml");
     expect(missing.code).toBe(2);
     expect(missing.stderr).toContain("file not found");
