@@ -15,7 +15,7 @@ export function renderCheckReference(): string {
   for (const g of CHECK_GROUPS) {
     out.push("", `### ${g.subject}`);
     for (const c of g.checks) {
-      out.push("", `#### ${c.id}`, "", `*${c.severity}* — ${c.catches}.`, "");
+      out.push("", `#### ${c.id}`, "", `_${c.severity}_ — ${c.catches}.`, "");
       out.push(`**Why it matters.** ${c.why}`, "", `**Fix.** ${c.fix}`);
       if (c.evidence) out.push("", `**Shown by:** ${c.evidence}`);
     }

@@ -114,7 +114,8 @@ export function readCheckEnvironment(file: string): CheckEnvironment {
         `an environment file has ${TOP_LEVEL.join(", ")}; is this a service's config instead?`,
       );
   }
-  if (!hs) r.report(root, "homeserver", "missing homeserver section", "every environment names its homeserver");
+  if (!hs)
+    r.report(root, "homeserver", "missing homeserver section", "every environment names its homeserver");
   if (!bridge) r.report(root, "bridge", "missing bridge section", "every environment names its bridge");
   const result: CheckEnvironment = {
     file: abs,
