@@ -62,48 +62,44 @@ export function readCheckEnvironment(file: string): CheckEnvironment {
     r.report(root, "(root)", "an environment file must be a mapping with homeserver, postgres and bridge");
   if (src.problems.length || !isMap(root)) throw new EnvironmentFileError(src.problems);
 
-  const section = (map: YAMLMap | undefined, key: string) => {
-    const node = map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
+  const nodeAt = (map: YAMLMap | undefined, key: string) =>
+    map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
+  const section = (map: YAMLMap | undefined, key: string, field: string) => {
+    const node = nodeAt(map, key);
+    if (node !== undefined && !isMap(node)) r.report(node, field, "expected a mapping");
     return isMap(node) ? node : undefined;
   };
   const value = (map: YAMLMap | undefined, key: string, spec: FieldSpec, field: string) => {
-    const node = map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
+    const node = nodeAt(map, key);
     return node === undefined ? undefined : checkValue(w, node, spec, field);
   };
   const dir = path.dirname(abs);
-  const files = (map: YAMLMap | undefined, key: string, field: string): string[] => {
-    const node = map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
-    const list = (value(map, key, fileList, field) as string[] | undefined) ?? [];
-    return list.map((p, i) => {
-      const target = path.resolve(dir, p);
-      if (!existsSync(target) || !statSync(target).isFile())
-        r.report(
-          isSeq(node) ? (node.items[i] as Node) : node,
-          `${field}[${i}]`,
-          `file not found: ${target}`,
-          `paths are relative to the environment file's folder (${dir})`,
-        );
-      return target;
-    });
-  };
-  const oneFile = (map: YAMLMap | undefined, key: string, field: string): string | undefined => {
-    const p = value(map, key, str(""), field) as string | undefined;
-    if (p === undefined) return undefined;
+  /** An operator file named in the environment: absolute path, reported when it does not exist. */
+  const existing = (p: string, node: Node | undefined, field: string): string => {
     const target = path.resolve(dir, p);
     if (!existsSync(target) || !statSync(target).isFile())
       r.report(
-        pairNode(map!, key)?.value as Node,
+        node,
         field,
         `file not found: ${target}`,
         `paths are relative to the environment file's folder (${dir})`,
       );
     return target;
   };
+  const files = (map: YAMLMap | undefined, key: string, field: string): string[] => {
+    const node = nodeAt(map, key);
+    const list = (value(map, key, fileList, field) as string[] | undefined) ?? [];
+    return list.map((p, i) => existing(p, isSeq(node) ? (node.items[i] as Node) : node, `${field}[${i}]`));
+  };
+  const oneFile = (map: YAMLMap | undefined, key: string, field: string): string | undefined => {
+    const p = value(map, key, str(""), field) as string | undefined;
+    return p === undefined ? undefined : existing(p, nodeAt(map, key), field);
+  };
 
-  const hs = section(root, "homeserver");
-  const auth = section(hs, "auth");
-  const bridge = section(root, "bridge");
-  const prod = section(root, "production");
+  const hs = section(root, "homeserver", "homeserver");
+  const auth = section(hs, "auth", "homeserver.auth");
+  const bridge = section(root, "bridge", "bridge");
+  const prod = section(root, "production", "production");
   for (const pair of root.items) {
     const key = isScalar(pair.key) ? String(pair.key.value) : "";
     if (!TOP_LEVEL.includes(key))
@@ -152,8 +148,6 @@ export function readCheckEnvironment(file: string): CheckEnvironment {
       postgresMaxConnections: facts.postgres_max_connections,
       ignore: facts.ignore ?? [],
     };
-  } else if (pairNode(root, "production") && !isScalar(pairNode(root, "production")?.value)) {
-    r.report(pairNode(root, "production")?.value as Node, "production", "expected a mapping");
   }
   if (src.problems.length) throw new EnvironmentFileError(src.problems);
   return result;
