@@ -110,9 +110,9 @@ export function readCheckEnvironment(file: string): CheckEnvironment {
         `an environment file has ${TOP_LEVEL.join(", ")}; is this a service's config instead?`,
       );
   }
-  if (!hs)
-    r.report(root, "homeserver", "missing homeserver section", "every environment names its homeserver");
-  if (!bridge) r.report(root, "bridge", "missing bridge section", "every environment names its bridge");
+  for (const key of ["homeserver", "bridge"])
+    if (!nodeAt(root, key))
+      r.report(root, key, `missing ${key} section`, `every environment names its ${key}`);
   const result: CheckEnvironment = {
     file: abs,
     name: (value(root, "name", str(""), "name") as string | undefined) ?? path.basename(abs, ".yaml"),
