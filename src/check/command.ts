@@ -3,9 +3,8 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { formatProblems } from "../config/errors.ts";
+import { ConfigError } from "../config/errors.ts";
 import { redact } from "../util/redact.ts";
-import { EnvironmentFileError } from "./environment.ts";
 import { SEVERITIES, type Severity } from "./findings.ts";
 import { FORMATS, type Format, render, renderJunit } from "./output.ts";
 import { runChecks } from "./run.ts";
@@ -62,8 +61,8 @@ export async function runCheckCommand(args: string[]): Promise<number> {
   try {
     result = runChecks(environment);
   } catch (e) {
-    if (e instanceof EnvironmentFileError) {
-      process.stderr.write(`${redact(formatProblems(e.problems))}\n`);
+    if (e instanceof ConfigError) {
+      process.stderr.write(`${redact(e.message)}\n`);
       return 2;
     }
     throw e;

@@ -4,7 +4,7 @@
 import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
-import type { ConfigProblem } from "../config/errors.ts";
+import { ConfigError } from "../config/errors.ts";
 import { checkValue, type FieldSpec, pairNode, type Walk } from "../config/fields.ts";
 import { Reporter, readYamlFile } from "../config/source.ts";
 import { PRODUCTION_FIELDS } from "./production-fields.ts";
@@ -36,22 +36,13 @@ export interface CheckEnvironment {
   };
 }
 
-/** Problems in the environment file itself (exit 2, as for `validate`). */
-export class EnvironmentFileError extends Error {
-  readonly problems: ConfigProblem[];
-  constructor(problems: ConfigProblem[]) {
-    super(problems.map((p) => `${p.file}:${p.line}:${p.column}: ${p.field}: ${p.message}`).join("\n"));
-    this.name = "EnvironmentFileError";
-    this.problems = problems;
-  }
-}
-
 const TOP_LEVEL = ["name", "description", "homeserver", "postgres", "bridge", "production"];
 const str = (doc: string): FieldSpec => ({ type: "string", doc });
 const fileList: FieldSpec = { type: "list", items: str("path"), doc: "overlay files" };
 const KIND: FieldSpec = { type: "string", enum: HOMESERVER_KINDS, doc: "homeserver kind" };
 const AUTH_KIND: FieldSpec = { type: "string", enum: ["mas"], doc: "authentication service kind" };
 
+/** Reads an environment file for `check`; throws ConfigError (file:line:column problems) when it is broken. */
 export function readCheckEnvironment(file: string): CheckEnvironment {
   const abs = path.resolve(file);
   const src = readYamlFile(abs, "--environment");
@@ -60,7 +51,7 @@ export function readCheckEnvironment(file: string): CheckEnvironment {
   const root = src.root as Node | null | undefined;
   if (src.problems.length === 0 && !isMap(root))
     r.report(root, "(root)", "an environment file must be a mapping with homeserver, postgres and bridge");
-  if (src.problems.length || !isMap(root)) throw new EnvironmentFileError(src.problems);
+  if (src.problems.length || !isMap(root)) throw new ConfigError(src.problems);
 
   const nodeAt = (map: YAMLMap | undefined, key: string) =>
     map ? (pairNode(map, key)?.value as Node | undefined) : undefined;
@@ -149,6 +140,6 @@ export function readCheckEnvironment(file: string): CheckEnvironment {
       ignore: facts.ignore ?? [],
     };
   }
-  if (src.problems.length) throw new EnvironmentFileError(src.problems);
+  if (src.problems.length) throw new ConfigError(src.problems);
   return result;
 }

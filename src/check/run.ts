@@ -57,7 +57,7 @@ export interface CheckResult {
   durationMs: number;
 }
 
-/** Runs every check on the files an environment names. Throws EnvironmentFileError for a bad environment file. */
+/** Runs every check on the files an environment names. Throws ConfigError for a broken environment file. */
 export function runChecks(environmentFile: string): CheckResult {
   const started = now();
   const env = readCheckEnvironment(environmentFile);

@@ -2,13 +2,12 @@
 // judgement before an environment starts, so a scenario whose config fails them does not wait for
 // containers first.
 import path from "node:path";
-import { displayPath } from "../config/errors.ts";
+import { ConfigError, displayPath } from "../config/errors.ts";
 import type { ScenarioSpec } from "../config/scenario.ts";
 import type { ScenarioResult, StepResult } from "../report/model.ts";
 import type { StepContext } from "../scenario/steps.ts";
 import { now } from "../util/clock.ts";
 import { redact } from "../util/redact.ts";
-import { EnvironmentFileError } from "./environment.ts";
 import { countBySeverity, SEVERITIES, type Severity } from "./findings.ts";
 import { allChecks, type CheckResult, runChecks } from "./run.ts";
 
@@ -30,7 +29,7 @@ export function evaluateCheck(environmentFile: string, args: CheckStepArgs): Che
   try {
     result = runChecks(environmentFile);
   } catch (e) {
-    if (e instanceof EnvironmentFileError) return { error: e.message, details: {} };
+    if (e instanceof ConfigError) return { error: e.message, details: {} };
     throw e;
   }
   const details: Record<string, unknown> = {

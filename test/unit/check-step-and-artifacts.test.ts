@@ -13,6 +13,7 @@ import { operatorSecrets } from "../../src/artifacts/secrets.ts";
 import { checkScenarioFile } from "../../src/config/scenario.ts";
 import type { StartedEnvironment } from "../../src/environment/api.ts";
 import { renderMarkdown } from "../../src/report/markdown.ts";
+import { writeReports } from "../../src/report/write.ts";
 import { runScenarios, Scenario } from "../../src/scenario/runner.ts";
 import { buildBridgeConfig } from "../../src/services/mautrix-slack-config.ts";
 import { synapseConfig } from "../../src/services/synapse-config.ts";
@@ -106,6 +107,10 @@ describe("the check step", () => {
     expect(sc.error).toMatch(
       /^step 1-check failed before the environment started: 1 finding\(s\): .*continuwuity\.toml:13 conduwuit\.appservices-array/,
     );
+    // Reports render a scenario that never had a run folder.
+    const written = await writeReports(result, { dir: path.join(dir, "reports") });
+    expect(readFileSync(written.markdown!, "utf8")).toContain("step `1-check`");
+    expect(readFileSync(written.html!, "utf8")).toContain("conduwuit.appservices-array");
   });
 
   it("a passing check lets the environment start, and runs again as the scenario's first step", async () => {
