@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { ConfigError } from "../config/errors.ts";
 import { redact } from "../util/redact.ts";
-import { SEVERITIES, type Severity } from "./findings.ts";
+import { reaches, SEVERITIES, type Severity } from "./findings.ts";
 import { FORMATS, type Format, render, renderJunit } from "./output.ts";
 import { runChecks } from "./run.ts";
 
@@ -73,6 +73,5 @@ export async function runCheckCommand(args: string[]): Promise<number> {
     mkdirSync(path.dirname(path.resolve(values.junit)), { recursive: true });
     writeFileSync(values.junit, renderJunit(result));
   }
-  const worst = SEVERITIES.indexOf(failOn);
-  return result.findings.some((f) => SEVERITIES.indexOf(f.severity) <= worst) ? 1 : 0;
+  return result.findings.some((f) => reaches(f.severity, failOn)) ? 1 : 0;
 }

@@ -8,7 +8,7 @@ import type { ScenarioResult, StepResult } from "../report/model.ts";
 import type { StepContext } from "../scenario/steps.ts";
 import { now } from "../util/clock.ts";
 import { redact } from "../util/redact.ts";
-import { countBySeverity, SEVERITIES, type Severity } from "./findings.ts";
+import { countBySeverity, reaches, type Severity } from "./findings.ts";
 import { allChecks, type CheckResult, runChecks } from "./run.ts";
 
 export interface CheckStepArgs {
@@ -50,12 +50,11 @@ export function evaluateCheck(environmentFile: string, args: CheckStepArgs): Che
       error: `unknown check id(s) in expect: ${unknown.join(", ")} (docs/config-checks.md lists them)`,
       details,
     };
-  const limit = SEVERITIES.indexOf(args.fail_on ?? "error");
   const problems: string[] = [];
   const missing = [...expected].filter((id) => !result.findings.some((f) => f.id === id));
   if (missing.length) problems.push(`expected finding(s) not reported: ${missing.join(", ")}`);
   const blocking = result.findings.filter(
-    (f) => !expected.has(f.id) && SEVERITIES.indexOf(f.severity) <= limit,
+    (f) => !expected.has(f.id) && reaches(f.severity, args.fail_on ?? "error"),
   );
   if (blocking.length)
     problems.push(
