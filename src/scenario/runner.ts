@@ -1,6 +1,6 @@
 // The runner: validated scenarios -> environments (one per distinct environment + workspace) ->
 // steps with latency samples -> RunResult for the reports -> teardown (unless kept).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { redactFolder } from "../artifacts/redact-folder.ts";
 import { operatorSecrets } from "../artifacts/secrets.ts";
@@ -416,6 +416,7 @@ export async function runScenarios(
       opts.onEnvironment?.(env, { ...group, scenarios });
     } catch (e) {
       const error = redact(e instanceof Error ? e.message : String(e));
+      redactRunFolder(runDir, secrets, opts.progress);
       for (const spec of scenarios) {
         const r: ScenarioResult = {
           name: spec.name,
@@ -450,12 +451,7 @@ export async function runScenarios(
       else {
         await env.stop().catch(() => undefined);
         activeEnvironments.delete(env);
-        // Generated configs stay for reproduction, without their secrets (safe to upload).
-        try {
-          redactFolder(env.runDir, secrets);
-        } catch (e) {
-          opts.progress?.line?.(`could not redact ${env.runDir}: ${(e as Error).message}`);
-        }
+        redactRunFolder(env.runDir, secrets, opts.progress);
       }
     }
   }
@@ -472,6 +468,16 @@ export async function runScenarios(
     },
     kept,
   };
+}
+
+/** Generated configs stay in a finished run's folder for reproduction, without their secrets (safe to upload). */
+function redactRunFolder(dir: string, secrets: readonly string[], progress?: RunProgress): void {
+  if (!existsSync(dir)) return;
+  try {
+    redactFolder(dir, secrets);
+  } catch (e) {
+    progress?.line?.(`could not redact ${dir}: ${(e as Error).message}`);
+  }
 }
 
 /** Stops every environment runScenarios started (Ctrl-C). */

@@ -2,7 +2,7 @@
 // folder built the way a run builds it, from the example operator repository's files, holds none of
 // their secrets after redaction; the CLI's `redact` does the same and says when something is left.
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -241,6 +241,33 @@ describe("safe artifacts", () => {
     expect(r.stdout).toMatch(/: 6 of 6 file\(s\) redacted\n$/);
     expect(findSecrets(copy, secrets)).toEqual([]);
     await expect(run(path.join(copy, "nowhere"))).rejects.toMatchObject({ code: 2 });
+  });
+});
+
+describe("a run's own folder", () => {
+  it("is redacted when its environment fails to start, too", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "bh-failed-start-"));
+    const { spec } = await checkScenarioFile(scenarioFile(dir, PRODUCTION, "  - login: { user: alice }\n"));
+    const secret = "a5PYnbFTQPcSL7Hq1tCTHvfiTayw1qRm004Dw2WH"; // macaroon_secret_key in config/homeserver.yaml
+    let runDir = "";
+    const { result } = await runScenarios([spec!], {
+      runsDir: dir,
+      startEnvironment: async (_spec, opts) => {
+        runDir = opts.runDir;
+        mkdirSync(runDir, { recursive: true });
+        writeFileSync(
+          path.join(runDir, "homeserver.yaml"),
+          `macaroon_secret_key: ${secret}\nserver_name: example.org\n`,
+        );
+        throw new Error("Synapse exited during start with code 1");
+      },
+    });
+    expect(result.scenarios[0].error).toBe(
+      "environment did not start: Synapse exited during start with code 1",
+    );
+    expect(readFileSync(path.join(runDir, "homeserver.yaml"), "utf8")).toBe(
+      'macaroon_secret_key: "[REDACTED]"\nserver_name: example.org\n',
+    );
   });
 });
 

@@ -34,7 +34,7 @@ export const masChecks: CheckGroup = {
       id: "mas.msc3861-removed",
       severity: "error",
       catches: "Synapse's `experimental_features.msc3861` block (the legacy way to delegate auth to MAS)",
-      why: 'Synapse 1.157.0 removed it: it refuses to start with "experimental_features.msc3861 was removed. Use the matrix_authentication_service configuration instead." (checked in the 1.162.0 and 1.163.2 images). Before 1.157.0 it is deprecated (warning).',
+      why: "Synapse 1.157.0 removed it. Run for real (Synapse 1.163.2): it exits with code 1 at start, \"Error in configuration at 'experimental.msc3861': experimental_features.msc3861 was removed. Use the matrix_authentication_service configuration instead.\" Before 1.157.0 it is deprecated (warning).",
       fix: "Replace it with `matrix_authentication_service: {enabled: true, endpoint: <MAS URL>, secret: <shared secret>}` (Synapse >= 1.136.0); the old admin_token becomes the secret.",
     },
     {
