@@ -18,7 +18,7 @@ export const bridgeChecks: CheckGroup = {
       severity: "error",
       catches:
         "a bridge key still holds the example config's value (homeserver address or domain, tokens), or `appservice.username_template` lacks `{{.}}`",
-      why: 'mautrix bridges validate these at start and exit with code 11 ("homeserver.domain not configured", "appservice.as_token not configured. Did you forget to generate the registration?", "username template is missing user ID placeholder").',
+      why: 'mautrix bridges validate these at start and exit with code 11 ("homeserver.domain not configured", "appservice.as_token not configured. Did you forget to generate the registration?"). Run for real (mautrix-slack v0.2.0, `username_template: slack_user`): exit code 11, `FTL Configuration error error="username template is missing user ID placeholder"`.',
       fix: "Set the value for this deployment; tokens come from generating the registration (`-g`).",
     },
     {

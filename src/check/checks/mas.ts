@@ -77,7 +77,7 @@ export const masChecks: CheckGroup = {
       severity: "error",
       catches:
         "a Synapse option that cannot be on while MAS handles authentication (registration, password login, CAPTCHA, SSO, token lifetimes, consent)",
-      why: 'Synapse refuses to start: e.g. "Registration cannot be enabled when OAuth delegation is enabled", "Password auth cannot be enabled when OAuth delegation is enabled" (synapse/config/mas.py).',
+      why: 'Synapse refuses to start (synapse/config/mas.py). Run for real (Synapse 1.163.2 with the MAS block and `enable_registration: true`): exit code 1, "Error in configuration at \'enable_registration\': Registration cannot be enabled when OAuth delegation is enabled"; likewise "Password auth cannot be enabled when OAuth delegation is enabled".',
       fix: "Remove the option (or set it false): MAS owns registration, passwords and sessions.",
     },
     {
