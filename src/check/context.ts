@@ -4,7 +4,7 @@ import { displayPath } from "../config/errors.ts";
 import { compareReleases, releaseOfImage } from "../upgrade/schema-versions.ts";
 import type { CheckEnvironment } from "./environment.ts";
 import type { CheckSpec, Findings, Position } from "./findings.ts";
-import type { ConfigFile, KeyPath, Layered, Located } from "./sources.ts";
+import type { ConfigFile, KeyPath, Layered } from "./sources.ts";
 
 export interface CheckContext {
   env: CheckEnvironment;
@@ -36,11 +36,6 @@ export function envAt(ctx: CheckContext, path: KeyPath): Position {
 /** Position of a key in a single file. */
 export function fileAt(file: ConfigFile, path: KeyPath): Position {
   return { file: file.path, line: file.line(path) };
-}
-
-/** Where a located value is, or the fallback. */
-export function where(located: Located | undefined, fallback: Position): Position {
-  return located ? { file: located.file, line: located.line } : fallback;
 }
 
 /** The mautrix-slack values that apply when the bridge config does not set them (the example config's). */

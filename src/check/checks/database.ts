@@ -9,7 +9,7 @@ const POSTGRES_DEFAULT_MAX_CONNECTIONS = 100;
 const RESERVED = 3;
 
 /** One service's database, as far as its config says. */
-export interface DatabaseUse {
+interface DatabaseUse {
   service: string;
   host?: string;
   port: number;
@@ -36,7 +36,7 @@ function fromUri(uri: string): { host?: string; port: number; name?: string } | 
  * The PostgreSQL databases the services use (SQLite and unparsable settings left out), the
  * homeserver first: a shared database is reported at the service that refuses it (bridge, MAS).
  */
-export function databaseUses(ctx: CheckContext): DatabaseUse[] {
+function databaseUses(ctx: CheckContext): DatabaseUse[] {
   const uses: DatabaseUse[] = [];
   if (ctx.env.homeserver.kind === "synapse") {
     const db = ctx.homeserver.at<Record<string, any>>(["database"]);

@@ -164,23 +164,23 @@ function compareWithBridge(ctx: CheckContext, data: Record<string, unknown>): vo
     );
 }
 
-/** Python's re.match semantics (anchored at the start), which Synapse applies to namespace regexes. */
+/**
+ * Whether a users namespace matches, with Python's re.match semantics (anchored at the start) as
+ * Synapse applies them; undefined when a regex JavaScript cannot read might have matched.
+ */
 function namespaceMatches(regexes: unknown, userId: string): boolean | undefined {
   if (!Array.isArray(regexes)) return false;
-  let usable = false;
+  let unreadable = false;
   for (const ns of regexes) {
     const source = isPlainObject(ns) ? ns.regex : undefined;
     if (typeof source !== "string") continue;
-    let re: RegExp;
     try {
-      re = new RegExp(`^(?:${source})`);
+      if (new RegExp(`^(?:${source})`).test(userId)) return true;
     } catch {
-      continue;
+      unreadable = true;
     }
-    usable = true;
-    if (re.test(userId)) return true;
   }
-  return usable ? false : undefined;
+  return unreadable ? undefined : false;
 }
 
 function checkNamespaces(ctx: CheckContext, data: Record<string, unknown>): void {

@@ -10,7 +10,7 @@ import { atLeast, type CheckContext, type CheckGroup, envAt, imageRelease } from
  * Version rows a database has after `release` ran on it: each section at the release's latest
  * version and its compat. Crypto tables exist only when the bridge encrypts.
  */
-export function schemaAfterRelease(release: string, encryption: boolean): DbSchemaState {
+function schemaAfterRelease(release: string, encryption: boolean): DbSchemaState {
   const rel = findRelease(release);
   const state: DbSchemaState = {};
   for (const [name, s] of Object.entries(rel.sections)) {
