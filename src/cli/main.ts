@@ -1,9 +1,10 @@
-// bridge-harness command line: run, validate, list, down, schema, images build, fake-slack.
+// bridge-harness command line: run, check, redact, validate, list, down, schema, images build, fake-slack.
 // Exit codes: 0 ok, 1 a scenario failed, 2 usage or validation error, 130 interrupted.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { isMap } from "yaml";
+import { updateCheckReference } from "../check/docs.ts";
 import { updateStepReference } from "../config/docs.ts";
 import { checkEnvironmentFile, loadEnvironment } from "../config/environment.ts";
 import { ConfigError, type ConfigProblem, displayPath, formatProblems } from "../config/errors.ts";
@@ -26,6 +27,8 @@ Usage: bridge-harness <command> [options]
 
 Commands:
   run <scenario.yaml...>     run scenarios against real containers and the fake Slack
+  check --environment <file> static checks of the operator's config files (seconds, no containers)
+  redact <dir...>            remove secrets from run folders before they are uploaded
   validate [file.yaml...]    check scenario and environment files (default: all shipped ones)
   list                       list the shipped scenarios and environments
   down <run-id...>|--all     remove the containers and network of kept runs
@@ -47,7 +50,7 @@ Options:
   --environment <file>   run every scenario in this environment instead of the one it names
   --image-map <file>     upstream image -> local image (JSON or YAML); default $BRIDGE_HARNESS_IMAGE_MAP,
                          then .cache/image-map.json
-  --report-dir <dir>     where junit.xml, report.json and report.html go (default: reports)
+  --report-dir <dir>     where junit.xml, report.json, report.html and summary.md go (default: reports)
   --runs-dir <dir>       where run folders (configs, logs) go (default: runs)
   --isolate              one environment per scenario
   --continue-on-failure  run a scenario's remaining steps after a failed one (default: skip them)
@@ -69,8 +72,8 @@ Removes the containers and network of a run kept with --keep (the run id is prin
 --all removes every run whose owning process has exited, kept ones included.`,
   schema: `Usage: bridge-harness schema [--write]
 
-Prints the JSON Schemas for scenario and environment files; --write updates schema/*.schema.json
-and the step reference in docs/scenarios.md.`,
+Prints the JSON Schemas for scenario and environment files; --write updates schema/*.schema.json,
+the step reference in docs/scenarios.md and the check reference in docs/config-checks.md.`,
 };
 
 function findYaml(dir: string): string[] {
@@ -330,6 +333,11 @@ async function cmdSchema(args: string[]): Promise<number> {
       writeFileSync(docs, updateStepReference(readFileSync(docs, "utf8")));
       out("updated the step reference in docs/scenarios.md");
     }
+    const checks = path.join(ROOT, "docs", "config-checks.md");
+    if (existsSync(checks)) {
+      writeFileSync(checks, updateCheckReference(readFileSync(checks, "utf8")));
+      out("updated the check reference in docs/config-checks.md");
+    }
   } else for (const [name, text] of Object.entries(schemas)) out(`# ${name}\n${text}`);
   return EXIT.ok;
 }
@@ -373,6 +381,10 @@ export async function main(argv: string[]): Promise<number> {
       }
       case "run":
         return await cmdRun(rest);
+      case "check":
+        return await delegate("../check/command.ts", "runCheckCommand", rest, "check");
+      case "redact":
+        return await delegate("../artifacts/command.ts", "runRedactCommand", rest, "redact");
       case "validate":
         return await cmdValidate(rest);
       case "list":

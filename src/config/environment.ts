@@ -3,6 +3,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { isMap, isScalar, isSeq, type Node } from "yaml";
+import { PRODUCTION_FIELDS } from "../check/production-fields.ts";
 import type { EnvironmentSpec } from "../environment/api.ts";
 import {
   APPSERVICE_REGISTRATION_METHODS,
@@ -102,6 +103,7 @@ export const ENVIRONMENT_FIELDS: Record<string, FieldSpec> = {
       config: overlays,
     },
   },
+  production: PRODUCTION_FIELDS,
 };
 
 export interface LoadedEnvironment {

@@ -210,7 +210,7 @@ export function createProgressPrinter(
           ? result.latency
           : summarizeLatencies(result.steps.flatMap((s) => s.latencies));
       table(summaries);
-      if (result.outcome === "failed") {
+      if (result.outcome === "failed" && result.runDir) {
         write(`  ${paint("bold", "Run folder:")} ${displayPath(result.runDir, cwd)}\n`);
         const logs = scenarioLogs(result);
         const services = Object.keys(logs);

@@ -1,7 +1,10 @@
 // The runner: validated scenarios -> environments (one per distinct environment + workspace) ->
 // steps with latency samples -> RunResult for the reports -> teardown (unless kept).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
+import { redactFolder } from "../artifacts/redact-folder.ts";
+import { operatorSecrets } from "../artifacts/secrets.ts";
+import { checkBeforeStart } from "../check/step.ts";
 import { displayPath } from "../config/errors.ts";
 import { DEFAULT_TIMEOUT_MS, type ScenarioSpec } from "../config/scenario.ts";
 import { formatDuration, parseDuration } from "../config/units.ts";
@@ -16,7 +19,7 @@ import type {
   StepResult,
 } from "../report/model.ts";
 import { now } from "../util/clock.ts";
-import { redact } from "../util/redact.ts";
+import { redact, registerSecret } from "../util/redact.ts";
 import { type ScenarioBudgets, ScenarioState } from "./state.ts";
 import { describeStep, IMPLEMENTATIONS, markLogs, type Step, type StepContext } from "./steps.ts";
 
@@ -53,6 +56,8 @@ export interface ScenarioOptions {
   throwOnFailure?: boolean;
   /** Base folder for relative file paths in steps. */
   baseDir?: string;
+  /** The environment file the scenario runs in (checked by the `check` step). */
+  environmentFile?: string;
   progress?: RunProgress;
 }
 
@@ -81,6 +86,7 @@ export class Scenario {
       matrixUsers: opts.matrixUsers,
       budgets: opts.budgets,
       baseDir: opts.baseDir,
+      environmentFile: opts.environmentFile,
     });
   }
 
@@ -269,6 +275,7 @@ export async function runScenarioIn(
     continueOnFailure: spec.continueOnFailure,
     throwOnFailure: false,
     baseDir: path.dirname(spec.file),
+    environmentFile: spec.environmentFile,
     progress,
   });
   progress?.scenarioStarted?.(spec.name, displayPath(spec.file));
@@ -377,12 +384,24 @@ export async function runScenarios(
   const groups = groupScenarios(specs, { share: !opts.isolate });
   for (const group of groups) {
     if (opts.aborted?.()) break;
-    const first = group.scenarios[0];
+    // Scenarios whose leading `check` steps fail end here, before any container starts.
+    const scenarios = group.scenarios.filter((spec) => {
+      const refused = checkBeforeStart(spec, "", describeStep);
+      if (!refused) return true;
+      opts.progress?.scenarioStarted?.(spec.name, displayPath(spec.file));
+      for (const step of refused.steps) opts.progress?.stepFinished?.(step);
+      opts.progress?.scenarioFinished?.(refused);
+      results.push(refused);
+      return false;
+    });
+    if (!scenarios.length) continue;
+    const first = scenarios[0];
     const name =
-      group.scenarios.length > 1
-        ? `${first.environment.name}-${group.scenarios.length}-scenarios`
-        : first.name;
+      scenarios.length > 1 ? `${first.environment.name}-${scenarios.length}-scenarios` : first.name;
     const runDir = path.resolve(opts.runsDir ?? "runs", `${stamp()}-${name}`);
+    // Secrets in the operator's files: kept out of logs and reports, and out of the run folder once it is done.
+    const secrets = operatorSecrets(first.environmentFile);
+    for (const secret of secrets) registerSecret(secret);
     const envStart = now();
     let env: StartedEnvironment | undefined;
     try {
@@ -394,10 +413,11 @@ export async function runScenarios(
       });
       activeEnvironments.add(env);
       for (const [phase, ms] of Object.entries(env.timings)) opts.progress?.setupPhase?.(phase, ms);
-      opts.onEnvironment?.(env, group);
+      opts.onEnvironment?.(env, { ...group, scenarios });
     } catch (e) {
       const error = redact(e instanceof Error ? e.message : String(e));
-      for (const spec of group.scenarios) {
+      redactRunFolder(runDir, secrets, opts.progress);
+      for (const spec of scenarios) {
         const r: ScenarioResult = {
           name: spec.name,
           file: displayPath(spec.file),
@@ -419,7 +439,7 @@ export async function runScenarios(
       continue;
     }
     try {
-      for (const spec of group.scenarios) {
+      for (const spec of scenarios) {
         if (opts.aborted?.()) break;
         const r = await runScenarioIn(env, spec, opts.progress);
         // The first scenario of a group carries the environment's start-up time.
@@ -431,6 +451,7 @@ export async function runScenarios(
       else {
         await env.stop().catch(() => undefined);
         activeEnvironments.delete(env);
+        redactRunFolder(env.runDir, secrets, opts.progress);
       }
     }
   }
@@ -447,6 +468,16 @@ export async function runScenarios(
     },
     kept,
   };
+}
+
+/** Generated configs stay in a finished run's folder for reproduction, without their secrets (safe to upload). */
+function redactRunFolder(dir: string, secrets: readonly string[], progress?: RunProgress): void {
+  if (!existsSync(dir)) return;
+  try {
+    redactFolder(dir, secrets);
+  } catch (e) {
+    progress?.line?.(`could not redact ${dir}: ${(e as Error).message}`);
+  }
 }
 
 /** Stops every environment runScenarios started (Ctrl-C). */

@@ -43,6 +43,8 @@ export class ScenarioState {
   readonly budgets: ScenarioBudgets;
   /** Base folder for relative file paths in steps. */
   readonly baseDir: string;
+  /** The environment file the scenario runs in (what the `check` step checks), when known. */
+  readonly environmentFile?: string;
   readonly messages = new Map<string, MessageRef>();
   /** `${side}|${user}|${messageStepId}|${emoji}` -> reaction event ID. */
   readonly reactions = new Map<string, string>();
@@ -51,13 +53,19 @@ export class ScenarioState {
 
   constructor(
     env: StartedEnvironment,
-    opts: { matrixUsers?: string[]; budgets?: Partial<ScenarioBudgets>; baseDir?: string },
+    opts: {
+      matrixUsers?: string[];
+      budgets?: Partial<ScenarioBudgets>;
+      baseDir?: string;
+      environmentFile?: string;
+    },
   ) {
     this.env = env;
     this.session = sessionOf(env);
     this.matrixUsers = opts.matrixUsers ?? [];
     this.budgets = { slackToMatrixMs: 5000, matrixToSlackMs: 5000, ...opts.budgets };
     this.baseDir = opts.baseDir ?? process.cwd();
+    this.environmentFile = opts.environmentFile;
   }
 
   user(localpart: string): Promise<MatrixUser> {

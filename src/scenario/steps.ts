@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { RecordedCall } from "../../fakes/slack/api.ts";
+import { CHECK_IMPLEMENTATIONS, checkTitle } from "../check/step.ts";
 import type { CountSpec } from "../config/fields.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { MatrixUser, SeenEvent } from "../environment/api.ts";
@@ -284,6 +285,8 @@ export function describeStep(type: string, a: Record<string, any>): string {
         .map((k) => `${k} ${describeCount(toCount(a[k]))}`)
         .concat(a.query ? [`query = ${describeCount(toCount(a.query.equals))}`] : [])
         .join(", ")}`;
+    case "check":
+      return checkTitle(a);
     default:
       return describeUpgradeStep(type, a) ?? type;
   }
@@ -1282,4 +1285,5 @@ export const IMPLEMENTATIONS: Record<string, Impl> = {
   "expect.logs": expectLogs,
   "expect.db": expectDb,
   ...UPGRADE_IMPLEMENTATIONS,
+  ...CHECK_IMPLEMENTATIONS,
 };

@@ -277,7 +277,7 @@ describe("redaction", () => {
     run.scenarios[0].logs.bridge = `/tmp/${FIXTURE_SLACK_TOKEN}/bridge.log`;
     const dir = await mkdtemp(join(tmpdir(), "report-redact-"));
     const written = await writeReports(run, { dir });
-    expect(Object.keys(written).sort()).toEqual(["html", "json", "junit"]);
+    expect(Object.keys(written).sort()).toEqual(["html", "json", "junit", "markdown"]);
     for (const path of Object.values(written)) {
       const text = await readFile(path as string, "utf8");
       expect(text).not.toContain(FIXTURE_SECRET);
