@@ -10,13 +10,13 @@ import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
 import { findSecrets, redactFolder } from "../../src/artifacts/redact-folder.ts";
 import { operatorSecrets } from "../../src/artifacts/secrets.ts";
+import { buildBridgeConfig } from "../../src/bridges/mautrix-slack/config.ts";
 import { checkScenarioFile } from "../../src/config/scenario.ts";
 import type { StartedEnvironment } from "../../src/environment/api.ts";
+import { synapseConfig } from "../../src/homeservers/synapse/config.ts";
 import { renderMarkdown } from "../../src/report/markdown.ts";
 import { writeReports } from "../../src/report/write.ts";
 import { runScenarios, Scenario } from "../../src/scenario/runner.ts";
-import { buildBridgeConfig } from "../../src/services/mautrix-slack-config.ts";
-import { synapseConfig } from "../../src/services/synapse-config.ts";
 import { randomToken } from "../../src/util/random.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");

@@ -53,7 +53,7 @@ export const versionChecks: CheckGroup = {
       why: 'mautrix-go before v0.24.2 puts the room creator into the power levels, which room version 12 forbids. Run for real (Synapse 1.163.2, mautrix-slack v0.2.0, `default_room_version: "12"`): already the workspace space fails at connect, `ERR Failed to create Matrix room error="M_UNKNOWN (HTTP 400): Creator user @slackbot:localhost must not appear in content.users"`, the login ends in UNKNOWN_ERROR (slack-unknown-connect-error), no Socket Mode connection and no portal. Synapse 1.162.0 and 1.163.2 default to version 12; 1.157.1 defaulted to 11 (releases between are unchecked: warning).',
       fix: 'Set `default_room_version: "11"` in the homeserver config, or run mautrix-slack v0.2.2 or later.',
       evidence:
-        "the run described above; src/services/synapse-config.ts pins version 11 in the test environments for this reason, so scenarios pass where production would not",
+        "the run described above; src/homeservers/synapse/config.ts pins version 11 in the test environments for this reason, so scenarios pass where production would not",
     },
   ],
   run(ctx) {
