@@ -43,6 +43,8 @@ export interface SlackCore {
     | "rateLimit"
     | "delayResponses"
     | "revokeToken"
+    | "outage"
+    | "reinstallApp"
   >;
   /** Reset HTTP faults. */
   clearFaults(): void;

@@ -157,6 +157,8 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
       },
       delayResponses: unsupported,
       revokeToken: unsupported,
+      outage: unsupported,
+      reinstallApp: unsupported,
     },
     clearFaults: () => rateLimits.clear(),
   };

@@ -1,4 +1,6 @@
 // createSlackCore(): the stateful half of the fake Slack (state, seed, Web API handlers, control).
+
+import { registerSecret } from "../../../src/util/redact.ts";
 import type { StoredMessage, WorkspaceInfo } from "../api.ts";
 import type { SlackCore, SlackCoreOptions } from "../internal.ts";
 import { loadSeed } from "../seed/index.ts";
@@ -6,6 +8,7 @@ import { createWebApiHandlers } from "../web-api/index.ts";
 import { Actions, SlackError } from "./actions.ts";
 import { buildWorkspace } from "./build.ts";
 import { CallRecorder, Faults } from "./calls.ts";
+import { appToken, botToken } from "./ids.ts";
 import type { Channel, Message, Workspace } from "./state.ts";
 
 export { defaultSeed, loadSeed, parseSeedYaml, SeedError, validateSeed } from "../seed/index.ts";
@@ -38,14 +41,17 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
     teamId: ws.team.id,
     teamName: ws.team.name,
     domain: ws.team.domain,
-    apps: ws.apps.map((a) => ({
-      appId: a.id,
-      botUserId: a.botUserId,
-      botId: a.botId,
-      botToken: a.botToken,
-      appToken: a.appToken,
-      name: a.name,
-    })),
+    // A getter: a reinstall gives an app new tokens.
+    get apps() {
+      return ws.apps.map((a) => ({
+        appId: a.id,
+        botUserId: a.botUserId,
+        botId: a.botId,
+        botToken: a.botToken,
+        appToken: a.appToken,
+        name: a.name,
+      }));
+    },
     get users() {
       return [...ws.users.values()].map((u) => ({
         id: u.id,
@@ -191,6 +197,21 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
       rateLimit: (method, o) => faults.rateLimit(method, o),
       delayResponses: (method, ms) => faults.delayResponses(method, ms),
       revokeToken: (token) => faults.revokeToken(token),
+      outage: (method, mode) => faults.outage(method, mode),
+      reinstallApp: (ref) =>
+        run("reinstallApp", () => {
+          const app = ref ? ws.apps.find((a) => a.id === ref || a.name === ref) : ws.apps[0];
+          if (!app) throw new Error(`fake Slack: unknown app "${ref}"`);
+          // Slack revokes the old tokens for good and issues new ones.
+          faults.retireToken(app.botToken);
+          faults.retireToken(app.appToken);
+          app.botToken = botToken();
+          app.appToken = appToken(app.id);
+          registerSecret(app.botToken);
+          registerSecret(app.appToken);
+          log(`app ${app.id} reinstalled: new bot and app tokens`);
+          return { botToken: app.botToken, appToken: app.appToken };
+        }),
     },
   };
 }

@@ -154,17 +154,35 @@ export function createControlHandler(
         return {};
       case "POST /faults/rate-limit":
         control.rateLimit(str(body, "method"), {
-          calls: num(body, "calls", undefined, 1),
+          calls: countOrInfinity(body, "calls", 1),
           retryAfterSeconds: num(body, "retry_after_seconds", "retryAfterSeconds", 1),
         });
         return {};
-      case "POST /faults/drop-acks": {
-        const c = field(body, "count");
-        control.dropAcks(
-          c === "Infinity" || c === "infinity" ? Number.POSITIVE_INFINITY : num(body, "count"),
+      case "POST /faults/outage": {
+        const status = field(body, "status");
+        control.outage(
+          optStr(body, "method") ?? "*",
+          status === "timeout"
+            ? "timeout"
+            : status === undefined
+              ? undefined
+              : { status: num(body, "status") },
         );
         return {};
       }
+      case "POST /faults/drop-acks":
+        control.dropAcks(countOrInfinity(body, "count"));
+        return {};
+      case "POST /faults/connection-lifetime": {
+        const ms = field(body, "ms");
+        control.connectionLifetime(ms === undefined ? undefined : num(body, "ms"), {
+          warningMs: field(body, "warning_ms") === undefined ? undefined : num(body, "warning_ms"),
+        });
+        return {};
+      }
+      case "POST /faults/reinstall-app":
+        // The new tokens go to the caller only, as the CLI prints the first ones (never logged).
+        return await control.reinstallApp(optStr(body, "app"));
       case "POST /faults/delay-envelopes":
         control.delayEnvelopes(num(body, "ms"));
         return {};
@@ -192,3 +210,9 @@ export function createControlHandler(
 }
 
 const NOT_FOUND = Symbol("not found");
+
+/** A count field that may also be "Infinity" (until set again). */
+function countOrInfinity(body: Body, name: string, dflt?: number): number {
+  const c = field(body, name);
+  return c === "Infinity" || c === "infinity" ? Number.POSITIVE_INFINITY : num(body, name, undefined, dflt);
+}
