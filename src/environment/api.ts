@@ -145,7 +145,10 @@ export interface StartedBridge {
   logLines(): Promise<string[]>;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Stops (or, after a kill, removes) the container and starts a new one on the same config and database. */
   restart(): Promise<void>;
+  /** Ids of the bridge's containers now (none while it is stopped; a restart replaces them). */
+  containerIds(): string[];
   /** Replaces the bridge container with another image, keeping config, registration and database. */
   swapImage(image: string): Promise<{ durationMs: number }>;
   /**
@@ -185,6 +188,9 @@ export interface StartedEnvironment {
     query<T = Record<string, unknown>>(database: string, sql: string, params?: unknown[]): Promise<T[]>;
     snapshot(name: string): Promise<void>;
     restore(name: string): Promise<void>;
+    /** Restarts the server in its container (data and host port kept), also after a kill. */
+    restart(): Promise<void>;
+    containerIds(): string[];
   };
   /**
    * Registers (or returns the already registered) Matrix user with this localpart. Invites are

@@ -245,6 +245,8 @@ export async function startEnvironment(
         query: (db, sql, params) => pg.query(db, sql, params),
         snapshot: (name) => pg.snapshot(name),
         restore: (name) => pg.restore(name),
+        restart: () => pg.restart(),
+        containerIds: () => pg.containerIds(),
       },
       user,
       timings,

@@ -3,6 +3,7 @@
 // to fail (expect_start) match on these fields.
 import type { StartedTestContainer } from "testcontainers";
 import { waitUntil } from "../util/clock.ts";
+import { dockerode } from "./docker.ts";
 import { fetchWithTimeout } from "../util/net.ts";
 import { redact } from "../util/redact.ts";
 import type { ServiceLog } from "./logs.ts";
@@ -73,27 +74,38 @@ export async function startServiceContainer(
 }
 
 /**
- * Restarts a container in place (same config, state and ports), re-attaches its output to the
- * service log, and resolves once `readyUrl` answers 200 again.
+ * Restarts a container in place (same config, state and pinned host ports) — also one that was
+ * killed — re-attaches its output to the service log, and resolves once `ready` holds again: a URL
+ * answering 200, or a check of the caller's.
  */
 export async function restartServiceContainer(
   container: StartedTestContainer,
-  opts: { log?: ServiceLog; readyUrl: string; timeoutMs?: number },
+  opts: { log?: ServiceLog; ready: string | (() => Promise<void>); timeoutMs?: number },
 ): Promise<void> {
   const mark = Date.now();
-  await container.restart({ timeout: 10_000 });
+  // The engine's restart rather than testcontainers': its wait strategy is for a first start (a
+  // PostgreSQL data directory that exists logs "ready" once, not twice).
+  const docker = await dockerode();
+  await docker.getContainer(container.getId()).restart({ t: 10 });
   if (opts.log) {
     opts.log.note("container restarted");
     opts.log.attach(await container.logs({ since: Math.floor(mark / 1000) }));
   }
+  const { ready } = opts;
+  const check =
+    typeof ready === "string"
+      ? async () => {
+          const res = await fetchWithTimeout(ready, { timeoutMs: 2_000 });
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+        }
+      : ready;
   let last = "";
   await waitUntil(
     async () => {
       try {
-        const res = await fetchWithTimeout(opts.readyUrl, { timeoutMs: 2_000 });
-        await res.arrayBuffer();
-        last = `HTTP ${res.status}`;
-        return res.status === 200;
+        await check();
+        return true;
       } catch (err) {
         last = (err as Error).message;
         return false;
@@ -102,7 +114,8 @@ export async function restartServiceContainer(
     {
       timeoutMs: opts.timeoutMs ?? 60_000,
       intervalMs: 200,
-      describe: () => `${opts.readyUrl} did not answer 200 after the restart (last: ${last})`,
+      describe: () =>
+        `${typeof ready === "string" ? `${ready} did not answer 200` : "the service was not ready"} after the restart (last: ${last})`,
     },
   );
 }

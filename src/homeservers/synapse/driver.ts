@@ -93,6 +93,10 @@ export class SynapseHomeserver implements StartedHomeserver {
     return this.synapse.restart();
   }
 
+  containerIds(): string[] {
+    return [this.synapse.container.getId()];
+  }
+
   swapImage(image: string): Promise<{ durationMs: number }> {
     return this.synapse.swapImage(image);
   }
