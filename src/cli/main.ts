@@ -260,12 +260,15 @@ async function cmdRun(args: string[]): Promise<number> {
     line: (l: string) => process.stdout.write(`  · ${redact(l)}\n`),
   };
 
+  const { interruptRuns } = await import("../runtime/cleanup.ts");
   process.on("SIGINT", () => {
     if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
     process.stderr.write("\nbridge-harness: interrupted, tearing down...\n");
-    // The runtime's own signal hook removes the containers too; whichever finishes first exits.
-    stopActiveEnvironments().finally(() => process.exit(EXIT.interrupted));
+    // Started environments, and one still starting: exit only once their containers are gone.
+    Promise.allSettled([stopActiveEnvironments(), interruptRuns()]).finally(() =>
+      process.exit(EXIT.interrupted),
+    );
   });
 
   const { result, kept } = await runScenarios(specs, {

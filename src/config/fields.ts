@@ -26,7 +26,12 @@ export type FieldSpec =
   | (Base & { type: "size" })
   | (Base & { type: "count" })
   | (Base & { type: "list"; items: FieldSpec; minItems?: number })
-  | (Base & { type: "object"; fields: Record<string, FieldSpec> })
+  | (Base & {
+      type: "object";
+      fields: Record<string, FieldSpec>;
+      /** Exactly one of the fields must be given (a choice, like one step of a list). */
+      oneKey?: boolean;
+    })
   | (Base & { type: "map"; values: FieldSpec; keyRef?: RefKind })
   | (Base & { type: "any" });
 
@@ -90,6 +95,13 @@ export function checkValue(w: Walk, node: Node | null | undefined, spec: FieldSp
   }
   if (spec.type === "object") {
     if (!isMap(node)) return bad();
+    if (spec.oneKey && node.items.length !== 1)
+      w.r.report(
+        node,
+        field,
+        `expected exactly one of ${quoteList(Object.keys(spec.fields))}, got ${node.items.length}`,
+        node.items.length ? "start each with '- ' as its own list item" : undefined,
+      );
     return checkObject(w, node, spec.fields, field);
   }
   if (spec.type === "map") {

@@ -72,6 +72,13 @@ export const SCENARIO_FIELDS: Record<string, FieldSpec> = {
   steps: { type: "any", required: true, doc: "the steps, in order" },
 };
 
+/** A step's `expected_failure:` (a known upstream problem; src/scenario/runner.ts applies it). */
+export interface ExpectedFailureMark {
+  reason: string;
+  upstream: string;
+  matches?: string;
+}
+
 export interface StepSpec {
   /** Unique within the scenario. */
   id: string;
@@ -80,6 +87,7 @@ export interface StepSpec {
   args: Record<string, any>;
   budgetMs?: number;
   timeoutMs?: number;
+  expectedFailure?: ExpectedFailureMark;
   /** 1-based line in the scenario file. */
   line: number;
 }
@@ -456,7 +464,15 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       ok = false;
     }
     if (spec.producesMessage) messageSteps.push(id);
-    out.push({ id, type, args, budgetMs: common.budget, timeoutMs: common.timeout, line });
+    out.push({
+      id,
+      type,
+      args,
+      budgetMs: common.budget,
+      timeoutMs: common.timeout,
+      ...(common.expected_failure ? { expectedFailure: common.expected_failure } : {}),
+      line,
+    });
   });
   if (stepsNode.items.length === 0) w.r.report(stepsNode, "steps", "a scenario needs at least one step");
   return ok ? out : undefined;

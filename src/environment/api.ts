@@ -50,6 +50,14 @@ export interface SeenEvent {
   originServerTs?: number;
 }
 
+export interface SendOptions {
+  /**
+   * Until this now() time, a send the homeserver did not take (unreachable, 5xx, 429) is tried again
+   * with the same transaction ID, as a client's outbox does; `sentAt` stays the first attempt's.
+   */
+  retryUntil?: number;
+}
+
 export interface MatrixUser {
   userId: string;
   accessToken: string;
@@ -60,13 +68,16 @@ export interface MatrixUser {
   sendText(
     roomId: string,
     body: string,
-    opts?: { html?: string; threadRootId?: string },
+    opts?: { html?: string; threadRootId?: string } & SendOptions,
   ): Promise<{ eventId: string; sentAt: number }>;
   sendEvent(
     roomId: string,
     type: string,
     content: Record<string, any>,
+    opts?: SendOptions,
   ): Promise<{ eventId: string; sentAt: number }>;
+  /** Makes the sync loop retry at once (it backs off while the homeserver is unreachable). */
+  reconnect(): Promise<void>;
   redact(roomId: string, eventId: string): Promise<{ eventId: string; sentAt: number }>;
   /**
    * Arm-before-act waiter: resolves with the first event (already seen after arming, or later) matching.

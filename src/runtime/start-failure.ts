@@ -3,9 +3,9 @@
 // to fail (expect_start) match on these fields.
 import type { StartedTestContainer } from "testcontainers";
 import { waitUntil } from "../util/clock.ts";
-import { dockerode } from "./docker.ts";
 import { fetchWithTimeout } from "../util/net.ts";
 import { redact } from "../util/redact.ts";
+import { dockerode } from "./docker.ts";
 import type { ServiceLog } from "./logs.ts";
 import { ContainerExitedError } from "./wait.ts";
 import type { WatchedContainer } from "./watched.ts";

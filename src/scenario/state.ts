@@ -1,6 +1,7 @@
 // What a scenario run knows while its steps execute: the environment, the Matrix users, the portal
 // rooms, the messages earlier steps posted (by step id) and the reactions they added.
 import type { MatrixUser, StartedEnvironment } from "../environment/api.ts";
+import type { AvailabilityResult, FaultWindow } from "../report/model.ts";
 import { waitUntil } from "../util/clock.ts";
 
 export interface MessageRef {
@@ -50,6 +51,12 @@ export class ScenarioState {
   readonly reactions = new Map<string, string>();
   /** Service -> number of log lines before this scenario's first step (logs are scoped to the scenario). */
   readonly logMarks = new Map<string, number>();
+  /** Faults injected so far (src/faults/): latency samples overlapping one are reported apart. */
+  readonly faultWindows: FaultWindow[] = [];
+  /** Set by expect.availability. */
+  availability?: AvailabilityResult;
+  /** Work a step left running in the background (probes), stopped when the scenario finishes. */
+  readonly background = new Set<{ stop(): void }>();
 
   constructor(
     env: StartedEnvironment,
@@ -162,6 +169,13 @@ export class ScenarioState {
     await user.joinRoom(roomId);
     this.session.portals.set(key, roomId);
     return roomId;
+  }
+
+  /** The fault step whose window the interval [startAt, endAt] overlaps (an open window reaches to now and beyond). */
+  faultOverlapping(startAt: number, endAt: number): string | undefined {
+    return this.faultWindows.find(
+      (w) => endAt >= w.startAt && startAt <= (w.recoveredAt ?? w.endAt ?? Number.POSITIVE_INFINITY),
+    )?.stepId;
   }
 
   message(stepId: string): MessageRef {
