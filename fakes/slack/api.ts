@@ -112,10 +112,11 @@ export interface SlackControl {
   /** Revoke a token: later calls get token_revoked. */
   revokeToken(token: string): void;
   /**
-   * Reinstall an app (id or name; default the first): its bot and app tokens are revoked for good and
-   * new ones issued (workspace.apps shows them; clearFaults() does not bring the old ones back).
+   * Gives an app (id or name; default the first) a new token of this kind — a reinstall issues a new
+   * bot token, an admin regenerates the app-level token — and revokes the old one for good
+   * (workspace.apps shows the new one; clearFaults() does not bring the old one back).
    */
-  reinstallApp(app?: string): Promise<{ botToken: string; appToken: string }>;
+  replaceToken(kind: "bot" | "app", app?: string): Promise<{ token: string }>;
   /** Stop sending server pings (true) or resume (false). */
   suppressPings(suppress: boolean): void;
   /**

@@ -44,7 +44,7 @@ export interface SlackCore {
     | "delayResponses"
     | "revokeToken"
     | "outage"
-    | "reinstallApp"
+    | "replaceToken"
   >;
   /** Reset HTTP faults. */
   clearFaults(): void;

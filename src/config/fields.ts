@@ -1,6 +1,6 @@
 // A small field-spec language shared by the validators, the JSON Schemas and the docs: one
 // description of every key, so the three cannot drift apart.
-import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
 import { closest, quoteList } from "./errors.ts";
 import { describeNode, type Reporter } from "./source.ts";
 import { parseDuration, parseSize } from "./units.ts";
@@ -81,7 +81,18 @@ function typeWord(spec: FieldSpec): string {
 }
 
 /** Validates `node` against `spec`; returns the plain value (durations in ms, sizes in bytes) or undefined. */
-export function checkValue(w: Walk, node: Node | null | undefined, spec: FieldSpec, field: string): unknown {
+export function checkValue(w: Walk, given: Node | null | undefined, spec: FieldSpec, field: string): unknown {
+  // `*name` repeats what `&name` marked earlier in the file.
+  const node = isAlias(given) && w.r.src.doc ? (given.resolve(w.r.src.doc) as Node | undefined) : given;
+  if (isAlias(given) && !node) {
+    w.r.report(
+      given,
+      field,
+      `unknown alias *${given.source}`,
+      "mark the value it repeats with &name earlier in the file",
+    );
+    return undefined;
+  }
   const bad = (hint?: string) => {
     w.r.report(node, field, `expected ${typeWord(spec)}, got ${describeNode(node)}`, hint);
     return undefined;

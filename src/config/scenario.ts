@@ -1,7 +1,7 @@
 // scenarios/*.yaml: an environment, a Slack workspace seed, Matrix users, budgets and steps.
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import type { EnvironmentSpec } from "../environment/api.ts";
 import { checkEnvironmentFile } from "./environment.ts";
 import { ConfigError, type ConfigProblem, closest, displayPath, quoteList } from "./errors.ts";
@@ -327,6 +327,8 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       const pair = type !== undefined ? pairNode(itemNode, type) : undefined;
       typeKeyNode = pair?.key as Node | undefined;
       valueNode = pair?.value as Node | null | undefined;
+      // `slack.post: *greeting` repeats the fields an earlier `&greeting` marked.
+      if (isAlias(valueNode) && w.r.src.doc) valueNode = valueNode.resolve(w.r.src.doc) as Node | undefined;
       const commonFields: Record<string, FieldSpec> = { ...COMMON_STEP_FIELDS };
       if (type) commonFields[type] = { type: "any", doc: "the step" };
       common = checkObject(w, itemNode, commonFields, field, {

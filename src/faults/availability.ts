@@ -21,6 +21,14 @@ export function computeAvailability(opts: {
 }): AvailabilityResult {
   const { probes, budgetMs } = opts;
   const ok = (p: ProbeRecord) => withinBudget(p, budgetMs);
+  const bad = (p: ProbeRecord) => p.deliveredAt === undefined || p.arrivals > 1;
+  const known = opts.faults.filter((f) => f.knownProblem);
+  const duringKnownProblem = (p: ProbeRecord) =>
+    known.some(
+      (f) =>
+        (p.deliveredAt ?? Number.POSITIVE_INFINITY) >= f.startAt &&
+        p.sentAt <= (f.recoveredAt ?? f.endAt ?? Number.POSITIVE_INFINITY),
+    );
   const directions = DIRECTIONS.map((direction) => {
     const mine = probes.filter((p) => p.direction === direction);
     return {
@@ -30,6 +38,7 @@ export function computeAvailability(opts: {
       late: mine.filter((p) => p.deliveredAt !== undefined && !ok(p)).length,
       lost: mine.filter((p) => p.deliveredAt === undefined).length,
       duplicated: mine.filter((p) => p.arrivals > 1).length,
+      knownProblem: mine.filter((p) => bad(p) && duringKnownProblem(p)).length,
     };
   });
   const recovery = opts.faults
@@ -77,8 +86,12 @@ export function formatPercent(share: number): string {
 export function availabilityProblems(r: AvailabilityResult, opts: { maxRecoveryMs?: number }): string[] {
   const problems: string[] = [];
   for (const d of r.directions) {
-    if (d.lost) problems.push(`${d.lost} ${d.direction} probe(s) lost`);
-    if (d.duplicated) problems.push(`${d.duplicated} ${d.direction} probe(s) delivered more than once`);
+    // Lost or duplicated outside the window of a known (expected) problem: a finding.
+    const unexplained = d.lost + d.duplicated - d.knownProblem;
+    if (unexplained > 0)
+      problems.push(
+        `${d.lost} ${d.direction} probe(s) lost and ${d.duplicated} duplicated${d.knownProblem ? `, ${d.knownProblem} of them during a known problem` : ""}`,
+      );
   }
   if (r.min !== undefined && !(r.availability >= r.min))
     problems.push(`availability ${formatPercent(r.availability)} is under ${formatPercent(r.min)}`);

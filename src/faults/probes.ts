@@ -87,7 +87,7 @@ class ProbeRun {
     return `probe ${this.stepId} ${direction === "slack_to_matrix" ? "s2m" : "m2s"} ${n}`;
   }
 
-  private tick(): void {
+  tick(): void {
     const n = this.probes.length / 2 + 1;
     const { control } = this.state;
     const s2m: Probe = { direction: "slack_to_matrix", n, sentAt: now(), arrivals: 0, text: "" };
@@ -195,11 +195,15 @@ const expectAvailability: Impl = async (ctx, a: { min?: string; max_recovery?: n
   const run = runs.get(state);
   if (!run)
     throw new Error("no availability probes in this scenario: start them with a probe.start step first");
+  // One more round when the last fault ended after the last probe, so its recovery is measured.
+  const lastEnd = Math.max(0, ...state.faultWindows.map((w) => w.endAt ?? 0));
+  if (lastEnd > Math.max(...run.probes.map((p) => p.sentAt))) run.tick();
   run.stop();
   state.background.delete(run);
-  // Probes sent last are still travelling (or being retried while a service is away).
+  // Probes sent last are still travelling (or being retried while a service is away): a probe not
+  // there two budgets after the probes stopped is lost.
   await waitUntil(() => run.collect() || undefined, {
-    timeoutMs: ctx.timeoutMs,
+    timeoutMs: Math.min(ctx.timeoutMs, 2 * Math.max(...Object.values(run.budgetMs))),
     intervalMs: 250,
     describe: () => "every probe to arrive",
   }).catch(() => undefined);

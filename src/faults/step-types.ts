@@ -40,14 +40,14 @@ const user: FieldSpec = {
 };
 
 /**
- * `during:` — traffic steps started with the fault (which begins 1 s into them); each checks its
+ * `during:` — traffic steps started with the fault (which begins a quarter into them, at most 1 s); each checks its
  * messages (all delivered once, in order) after the recovery. Built from the traffic steps' own
  * specs, so the same fields are validated the same way.
  */
 function during(traffic: Record<string, StepTypeSpec>): FieldSpec {
   return {
     type: "list",
-    doc: `traffic sent while the fault is on (${Object.keys(traffic).join(", ")}); checked after the recovery: every message delivered exactly once and in order, latency reported apart and not held to the budget`,
+    doc: `traffic sent while the fault is on (${Object.keys(traffic).join(", ")}); the fault starts a quarter into the longest (at most 1 s in), so make it outlast the fault; checked after the recovery: every message delivered exactly once and in order, latency reported apart and not held to the budget`,
     items: {
       type: "object",
       oneKey: true,
@@ -74,7 +74,7 @@ export function faultStepTypes(traffic: Record<string, StepTypeSpec>): Record<st
         at: {
           type: "string",
           enum: ["slack_ack"],
-          doc: "kill it the moment the bridge acks a Slack message of the `during:` traffic (default: 1 s into the traffic)",
+          doc: "kill it the moment the bridge acks a Slack message of the `during:` traffic (default: a quarter into the traffic, at most 1 s)",
         },
         ...common,
       },
@@ -82,6 +82,11 @@ export function faultStepTypes(traffic: Record<string, StepTypeSpec>): Record<st
         service: "bridge",
         during: [{ "slack.traffic": { user: "bob", channel: "#dev-platform", count: 10, per_second: 2 } }],
       },
+    },
+    "fault.restart": {
+      doc: "Restarts a service the orderly way (stop, then start on the same data), as a deploy or a reboot does, and waits for the recovery; the restart is the fault's window.",
+      fields: { service, ...common },
+      example: { service: "postgres" },
     },
     "fault.pause": {
       doc: "Freezes a service's containers (docker pause) for a while, then thaws them and waits for the recovery.",
@@ -166,7 +171,7 @@ export function faultStepTypes(traffic: Record<string, StepTypeSpec>): Record<st
       example: { for: "5s" },
     },
     "fault.slack.revoke_token": {
-      doc: "Revokes the app's bot token (or app token, or both) for a window; then the app is reinstalled, which gives it new tokens. A `login` step afterwards hands them to the bridge.",
+      doc: "Revokes the app's bot token (or app-level token, or both) for a window; then Slack issues new ones (the app reinstalled, the app-level token regenerated). A `login` step afterwards hands them to the bridge.",
       fields: {
         token: { type: "string", enum: ["bot", "app", "both"], doc: "which token (default bot)" },
         for: window("the revocation"),
@@ -228,6 +233,8 @@ export function describeFaultStep(type: string, a: Record<string, any>): string 
     switch (type) {
       case "fault.kill":
         return `kill the ${a.service} (SIGKILL)${a.at === "slack_ack" ? " as it acks a Slack message" : ""}${a.down_for ? `, down for ${d(a.down_for)}` : ""}, start it again`;
+      case "fault.restart":
+        return `restart the ${a.service}`;
       case "fault.pause":
         return `freeze the ${a.service} for ${d(a.for)}`;
       case "fault.partition":
@@ -247,7 +254,7 @@ export function describeFaultStep(type: string, a: Record<string, any>): string 
       case "fault.slack.drop_acks":
         return `Slack drops every envelope ack for ${d(a.for)}`;
       case "fault.slack.revoke_token":
-        return `Slack revokes the ${a.token ?? "bot"} token${a.token === "both" ? "s" : ""} for ${d(a.for)}, then the app is reinstalled`;
+        return `Slack revokes the ${a.token === "both" ? "bot and app" : (a.token ?? "bot")} token${a.token === "both" ? "s" : ""} for ${d(a.for)}, then issues new ones`;
       case "fault.slack.no_pings":
         return `Slack sends no pings for ${d(a.for)}`;
       case "probe.start":

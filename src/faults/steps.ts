@@ -1,5 +1,5 @@
 // Fault steps: every one follows the same timeline —
-//   traffic of `during:` starts -> 1 s later the fault is injected -> it holds (a window, or a
+//   traffic of `during:` starts -> a quarter into it (at most 1 s) the fault is injected -> it holds (a window, or a
 //   count of disconnects) -> it is taken away -> the step waits until the deployment is healthy
 //   again -> the traffic's own checks (each message once, in order) finish.
 // The fault's window goes into the scenario's timeline; latency samples overlapping it are reported
@@ -15,8 +15,19 @@ import type { FaultService } from "./step-types.ts";
 
 type Impl = (ctx: StepContext, args: any) => Promise<void>;
 
-/** The traffic of `during:` starts this long before the fault, so some is in flight when it hits. */
+/**
+ * The traffic of `during:` starts before the fault, so some is in flight when it hits: a quarter
+ * of the way into the longest traffic step, at most this long.
+ */
 const TRAFFIC_LEAD_MS = 1_000;
+
+function trafficLeadMs(during: CommonArgs["during"]): number {
+  const seconds = (during ?? []).map((item) => {
+    const args = Object.values(item)[0] as { count?: number; per_second?: number };
+    return ((args.count ?? 1) - 1) / (args.per_second ?? 10);
+  });
+  return Math.min(TRAFFIC_LEAD_MS, (Math.max(0, ...seconds) * 1000) / 4);
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -48,19 +59,14 @@ async function runFault(ctx: StepContext, a: CommonArgs, fault: Fault): Promise<
   const trafficStartedAt = now();
   const traffic = (a.during ?? []).map((item, i) => {
     const [type, args] = Object.entries(item)[0] as [string, Record<string, unknown>];
-    // Its messages wait out the fault and the recovery on top of the usual timeout.
-    const step: Step = {
-      type,
-      args,
-      id: `${ctx.stepId}.${i + 1}-${type}`,
-      timeout: ctx.timeoutMs + holdMs + recoveryTimeoutMs,
-    };
+    // Its messages wait out the fault on top of the step's timeout (counted from the last send).
+    const step: Step = { type, args, id: `${ctx.stepId}.${i + 1}-${type}`, timeout: ctx.timeoutMs + holdMs };
     const running = ctx.nested(step);
     running.catch(() => undefined);
     return running;
   });
   if (fault.trigger) await fault.trigger(trafficStartedAt);
-  else if (traffic.length) await sleep(TRAFFIC_LEAD_MS);
+  else if (traffic.length) await sleep(trafficLeadMs(a.during));
 
   const window: FaultWindow = {
     stepId: ctx.stepId,
@@ -182,6 +188,17 @@ async function slackAck(ctx: StepContext, since: number): Promise<void> {
     { timeoutMs: ctx.timeoutMs, describe: "the bridge to ack a Slack message (traffic in `during:`)" },
   );
 }
+
+const restart: Impl = (ctx, a: CommonArgs & { service: FaultService }) => {
+  const svc = service(ctx.state.env, a.service);
+  return runFault(ctx, a, {
+    target: a.service,
+    async inject() {
+      await svc.restart();
+      return async () => {};
+    },
+  });
+};
 
 const pause: Impl = (ctx, a: CommonArgs & { service: FaultService }) => {
   const svc = service(ctx.state.env, a.service);
@@ -306,13 +323,13 @@ const SLACK_FAULTS: Record<string, Impl> = {
     const control = ctx.state.control;
     const app = ctx.state.workspace.apps[0];
     if (!app) throw new Error("the Slack workspace has no app");
-    const which = a.token ?? "bot";
+    const kinds = a.token === "both" ? (["bot", "app"] as const) : ([a.token ?? "bot"] as const);
     return {
       async inject() {
-        if (which !== "app") control.revokeToken(app.botToken);
-        if (which !== "bot") control.revokeToken(app.appToken);
+        for (const kind of kinds) control.revokeToken(kind === "bot" ? app.botToken : app.appToken);
+        // Slack issues new tokens (the app reinstalled, the app-level token regenerated).
         return async () => {
-          await control.reinstallApp(app.appId);
+          for (const kind of kinds) await control.replaceToken(kind, app.appId);
         };
       },
       // The bridge holds revoked tokens until someone logs in with the new ones (a `login` step).
@@ -332,6 +349,7 @@ const SLACK_FAULTS: Record<string, Impl> = {
 
 export const FAULT_IMPLEMENTATIONS: Record<string, Impl> = {
   "fault.kill": kill,
+  "fault.restart": restart,
   "fault.pause": pause,
   "fault.partition": partition,
   ...SLACK_FAULTS,

@@ -23,7 +23,7 @@ export function availabilityLines(a: AvailabilityResult, ascii = false): string[
   const lines = [head];
   for (const d of a.directions)
     lines.push(
-      `${directionLabel(d.direction, ascii)}: ${d.sent} sent, ${d.withinBudget} within ${formatMs(a.budgetMs[d.direction])}, ${d.late} late, ${d.lost} lost, ${d.duplicated} duplicated`,
+      `${directionLabel(d.direction, ascii)}: ${d.sent} sent, ${d.withinBudget} within ${formatMs(a.budgetMs[d.direction])}, ${d.late} late, ${d.lost} lost, ${d.duplicated} duplicated${d.knownProblem ? ` (${d.knownProblem} lost/duplicated during known problems)` : ""}`,
     );
   return lines;
 }

@@ -434,12 +434,12 @@ function faultsSection(scenario: ScenarioResult): string {
     const rows = a.directions
       .map(
         (d) =>
-          `<tr class="${d.lost || d.duplicated ? "failed" : ""}"><td><span class="dir ${d.direction}">${h(directionLabel(d.direction))}</span></td><td class="num">${d.sent}</td><td class="num">${d.withinBudget}</td><td class="num">${d.late}</td><td class="num">${d.lost}</td><td class="num">${d.duplicated}</td><td class="num">${h(formatMs(a.budgetMs[d.direction]))}</td></tr>`,
+          `<tr class="${d.lost + d.duplicated > d.knownProblem ? "failed" : ""}"><td><span class="dir ${d.direction}">${h(directionLabel(d.direction))}</span></td><td class="num">${d.sent}</td><td class="num">${d.withinBudget}</td><td class="num">${d.late}</td><td class="num">${d.lost}</td><td class="num">${d.duplicated}</td><td class="num">${d.knownProblem}</td><td class="num">${h(formatMs(a.budgetMs[d.direction]))}</td></tr>`,
       )
       .join("");
     parts.push(
       `<p class="availability ${ok ? "ok" : "bad"}">Availability <b>${h(formatShare(a.availability))}</b>${a.min === undefined ? "" : ` (at least ${h(formatShare(a.min))} required)`} · a probe each way every ${h(formatMs(a.everyMs))} for ${h(formatMs(a.endAt - a.startAt))}</p>`,
-      `<table class="summary"><thead><tr><th>Probes</th><th class="num">Sent</th><th class="num">Within budget</th><th class="num">Late</th><th class="num">Lost</th><th class="num">Duplicated</th><th class="num">Budget</th></tr></thead><tbody>${rows}</tbody></table>`,
+      `<table class="summary"><thead><tr><th>Probes</th><th class="num">Sent</th><th class="num">Within budget</th><th class="num">Late</th><th class="num">Lost</th><th class="num">Duplicated</th><th class="num">Of these, in known problems</th><th class="num">Budget</th></tr></thead><tbody>${rows}</tbody></table>`,
     );
   }
   if (faults.length) {

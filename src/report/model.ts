@@ -105,6 +105,8 @@ export interface FaultWindow {
   endAt?: number;
   /** The step saw the deployment healthy again (bridge ready, login CONNECTED, Matrix syncing). */
   recoveredAt?: number;
+  /** The step failed as expected (`expected_failure:`): its reason. Probes lost in this window are put down to it. */
+  knownProblem?: string;
 }
 
 /** One availability probe: a message sent one way, and when (if) it came out the other side. */
@@ -139,6 +141,8 @@ export interface AvailabilityResult {
     late: number;
     lost: number;
     duplicated: number;
+    /** Of the lost and duplicated: those in the window of a fault that failed as expected (a known problem). */
+    knownProblem: number;
   }[];
   /**
    * Per fault and direction: from the fault's end to the arrival of the first probe sent after it

@@ -1146,7 +1146,8 @@ async function syncProbe(user: MatrixUser, roomId: string, timeoutMs: number): P
       // A refusal (4xx) will not change by retrying; a homeserver still starting will.
       if (/HTTP 4\d\d/.test(lastError) && !/HTTP 429/.test(lastError))
         throw new Error(`sync probe refused: ${lastError}`);
-      await seen.catch(() => undefined);
+      // A send that failed never arrives: try again soon rather than when its waiter gives up.
+      await Promise.race([seen.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
     }
   }
   throw new Error(`${user.userId}'s Matrix sync did not recover: ${lastError}`);

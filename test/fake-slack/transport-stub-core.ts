@@ -158,7 +158,7 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
       delayResponses: unsupported,
       revokeToken: unsupported,
       outage: unsupported,
-      reinstallApp: unsupported,
+      replaceToken: unsupported,
     },
     clearFaults: () => rateLimits.clear(),
   };

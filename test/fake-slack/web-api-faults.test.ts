@@ -1,6 +1,6 @@
 // Web API faults the scenario fault steps drive, over a real socket: outages (an error status, or
-// calls held until the outage ends), rate limits for a window, and an app reinstall that revokes
-// the old tokens for good.
+// calls held until the outage ends), rate limits for a window, and new tokens that revoke
+// the old token for good.
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
@@ -67,28 +67,43 @@ describe("rate limit for a window", () => {
   });
 });
 
-describe("app reinstall", () => {
-  it("revokes the old tokens for good and issues new ones", async () => {
+describe("token replacement", () => {
+  it("revokes the old bot token for good and issues a new one; the app token stays", async () => {
     const before = fake.workspace.apps[0]!;
-    const fresh = await fake.control.reinstallApp();
-    expect(fresh.botToken).not.toBe(before.botToken);
-    expect(fresh.botToken).toMatch(/^xoxb-/);
-    expect(fresh.appToken).toMatch(new RegExp(`^xapp-1-${before.appId}-`));
-    expect(fake.workspace.apps[0]).toMatchObject({ botToken: fresh.botToken, appToken: fresh.appToken });
+    const fresh = await fake.control.replaceToken("bot");
+    expect(fresh.token).not.toBe(before.botToken);
+    expect(fresh.token).toMatch(/^xoxb-/);
+    expect(fake.workspace.apps[0]).toMatchObject({ botToken: fresh.token, appToken: before.appToken });
     expect((await call("auth.test", before.botToken)).body).toEqual({ ok: false, error: "token_revoked" });
     fake.control.clearFaults();
     expect((await call("auth.test", before.botToken)).body).toEqual({ ok: false, error: "token_revoked" });
-    expect((await call("auth.test", fresh.botToken)).body.ok).toBe(true);
+    expect((await call("auth.test", fresh.token)).body.ok).toBe(true);
   });
 
-  it("is available over the control API, which hands the new tokens to the caller only", async () => {
+  it("replaces the app-level token", async () => {
+    const before = fake.workspace.apps[0]!;
+    const fresh = await fake.control.replaceToken("app");
+    expect(fresh.token).toMatch(new RegExp(`^xapp-1-${before.appId}-`));
+    const open = (token: string) =>
+      fetch(`${fake.webApiUrl}apps.connections.open`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${token}` },
+      }).then((r) => r.json() as Promise<{ ok: boolean; error?: string }>);
+    expect(await open(before.appToken)).toEqual({ ok: false, error: "token_revoked" });
+    expect((await open(fresh.token)).ok).toBe(true);
+  });
+
+  it("is available over the control API, which hands the new token to the caller only", async () => {
     const lines: string[] = [];
     await fake.stop();
     fake = await startFakeSlack({ log: (l) => lines.push(l) });
-    const res = await fetch(`${fake.controlUrl}faults/reinstall-app`, { method: "POST" });
-    const body = (await res.json()) as { ok: boolean; botToken: string };
+    const res = await fetch(`${fake.controlUrl}faults/replace-token`, {
+      method: "POST",
+      body: JSON.stringify({ kind: "bot" }),
+    });
+    const body = (await res.json()) as { ok: boolean; token: string };
     expect(body.ok).toBe(true);
-    expect(body.botToken).toBe(fake.workspace.apps[0]!.botToken);
-    expect(lines.join("\n")).not.toContain(body.botToken);
+    expect(body.token).toBe(fake.workspace.apps[0]!.botToken);
+    expect(lines.join("\n")).not.toContain(body.token);
   });
 });

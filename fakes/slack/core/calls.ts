@@ -112,7 +112,7 @@ export class Faults {
   /** Calls held by a "timeout" outage, released when no such outage covers their method. */
   private readonly held = new Set<{ method: string; release: () => void }>();
   private readonly revoked = new Set<string>();
-  /** Tokens a reinstall replaced: revoked for good (clear() keeps them). */
+  /** Tokens replaced by new ones: revoked for good (clear() keeps them). */
   private readonly retired = new Set<string>();
 
   /** `calls` answers of `method` get 429 (Infinity: until set again; 0 ends it). */

@@ -41,7 +41,7 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
     teamId: ws.team.id,
     teamName: ws.team.name,
     domain: ws.team.domain,
-    // A getter: a reinstall gives an app new tokens.
+    // A getter: an app may get new tokens (replaceToken).
     get apps() {
       return ws.apps.map((a) => ({
         appId: a.id,
@@ -198,19 +198,17 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
       delayResponses: (method, ms) => faults.delayResponses(method, ms),
       revokeToken: (token) => faults.revokeToken(token),
       outage: (method, mode) => faults.outage(method, mode),
-      reinstallApp: (ref) =>
-        run("reinstallApp", () => {
+      replaceToken: (kind, ref) =>
+        run("replaceToken", () => {
           const app = ref ? ws.apps.find((a) => a.id === ref || a.name === ref) : ws.apps[0];
           if (!app) throw new Error(`fake Slack: unknown app "${ref}"`);
-          // Slack revokes the old tokens for good and issues new ones.
-          faults.retireToken(app.botToken);
-          faults.retireToken(app.appToken);
-          app.botToken = botToken();
-          app.appToken = appToken(app.id);
-          registerSecret(app.botToken);
-          registerSecret(app.appToken);
-          log(`app ${app.id} reinstalled: new bot and app tokens`);
-          return { botToken: app.botToken, appToken: app.appToken };
+          // The old token is revoked for good; the new one works from now on.
+          const field = kind === "bot" ? "botToken" : "appToken";
+          faults.retireToken(app[field]);
+          app[field] = kind === "bot" ? botToken() : appToken(app.id);
+          registerSecret(app[field]);
+          log(`app ${app.id}: new ${kind} token`);
+          return { token: app[field] };
         }),
     },
   };

@@ -180,9 +180,12 @@ export function createControlHandler(
         });
         return {};
       }
-      case "POST /faults/reinstall-app":
-        // The new tokens go to the caller only, as the CLI prints the first ones (never logged).
-        return await control.reinstallApp(optStr(body, "app"));
+      case "POST /faults/replace-token": {
+        const kind = str(body, "kind");
+        if (kind !== "bot" && kind !== "app") throw new BadRequest('kind must be "bot" or "app"');
+        // The new token goes to the caller only, as the CLI prints the first ones (never logged).
+        return await control.replaceToken(kind, optStr(body, "app"));
+      }
       case "POST /faults/delay-envelopes":
         control.delayEnvelopes(num(body, "ms"));
         return {};

@@ -68,7 +68,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
   const { ws, recorder, faults } = deps;
 
-  // Tokens ever issued (a reinstall adds new ones; the old ones stay known, and revoked).
+  // Tokens ever issued (a replaced one stays known, and revoked).
   const tokenIndex = new Map<string, { app: App; kind: "bot" | "app" }>();
   const indexTokens = () => {
     for (const app of ws.apps) {
