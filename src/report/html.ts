@@ -75,7 +75,7 @@ function counts(steps: StepResult[]): Record<StepResult["outcome"], number> {
 function summariesOf(scenario: ScenarioResult): LatencySummary[] {
   return scenario.latency.length > 0
     ? scenario.latency
-    : summarizeLatencies(scenario.steps.flatMap((s) => s.latencies));
+    : summarizeLatencies(scenario.steps.flatMap((s) => s.latencies).filter((x) => !x.duringFault));
 }
 
 /** Tick spacing (ms) giving at most ~8 ticks over `span`. */
@@ -363,7 +363,7 @@ function stepTable(scenario: ScenarioResult, sIndex: number): string {
     const known = expectedFailureLine(s);
     const err =
       s.error || known
-        ? `<tr class="errrow ${s.outcome}"><td></td><td></td><td colspan="5">${known ? `<p class="known">${h(known)}</p>` : ""}${s.error ? `<pre class="error">${h(s.error)}</pre>` : ""}</td></tr>`
+        ? `<tr class="errrow ${s.outcome}"><td></td><td></td><td colspan="5">${known ? `<p class="known">${h(known)}</p>` : ""}${s.error ? `<pre class="error${known ? " known" : ""}">${h(s.error)}</pre>` : ""}</td></tr>`
         : "";
     return main + err;
   });
@@ -581,6 +581,7 @@ svg .tl-probe.ok{fill:var(--pass)}svg .tl-probe.late{fill:#bf8700}svg .tl-probe.
 .legend .key.fault{background:#cf222e;opacity:.25}.legend .key.recovery{background:#bf8700;opacity:.25}
 .legend .key.probe-ok{background:var(--pass);width:4px}.legend .key.probe-late{background:#bf8700;width:4px}.legend .key.probe-lost{background:var(--fail);width:4px}
 .mark.expected_failure{color:#9a6700}.knowntxt{color:#9a6700;font-weight:600}
+pre.error.known{background:#fff8c5;color:#7d4e00;border-color:#d4a72c}
 p.known{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:6px 0;color:#7d4e00}
 p.availability{font-size:15px;margin:4px 0}p.availability.bad b{color:var(--fail)}p.availability.ok b{color:var(--pass)}
 .legend .key.passed{background:var(--pass)}.legend .key.failed{background:var(--fail)}.legend .key.skipped{background:var(--skip);opacity:.55}.legend .key.setup{background:#8c959f}
@@ -624,7 +625,8 @@ export function renderHtml(result: RunResult, opts: HtmlOptions): string {
   for (const s of run.scenarios) sc[s.outcome]++;
   const steps = counts(run.scenarios.flatMap((s) => s.steps));
   const allSamples = run.scenarios.flatMap((s) => s.steps.flatMap((st) => st.latencies));
-  const overall = summarizeLatencies(allSamples);
+  // Samples during faults are not held to the budget: the headline figures leave them out.
+  const overall = summarizeLatencies(allSamples.filter((x) => !x.duringFault));
   const headline =
     run.outcome === "failed"
       ? `${sc.failed} of ${plural(run.scenarios.length, "scenario")} failed`

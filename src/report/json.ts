@@ -35,7 +35,16 @@ const STEP_KEYS = [
   "latencies",
   "details",
 ];
-const SAMPLE_KEYS = ["stepId", "direction", "kind", "startAt", "endAt", "latencyMs", "budgetMs", "duringFault"];
+const SAMPLE_KEYS = [
+  "stepId",
+  "direction",
+  "kind",
+  "startAt",
+  "endAt",
+  "latencyMs",
+  "budgetMs",
+  "duringFault",
+];
 const FAULT_KEYS = ["stepId", "type", "target", "title", "startAt", "endAt", "recoveredAt", "knownProblem"];
 const AVAILABILITY_KEYS = [
   "stepId",
@@ -49,7 +58,15 @@ const AVAILABILITY_KEYS = [
   "recovery",
   "probes",
 ];
-const PROBE_DIRECTION_KEYS = ["direction", "sent", "withinBudget", "late", "lost", "duplicated", "knownProblem"];
+const PROBE_DIRECTION_KEYS = [
+  "direction",
+  "sent",
+  "withinBudget",
+  "late",
+  "lost",
+  "duplicated",
+  "knownProblem",
+];
 const RECOVERY_KEYS = ["stepId", "type", "target", "direction", "recoveryMs"];
 const PROBE_KEYS = ["direction", "n", "sentAt", "deliveredAt", "arrivals"];
 const SUMMARY_KEYS = ["direction", "count", "p50", "p95", "max", "budgetMs", "withinBudget"];
@@ -59,7 +76,11 @@ type Shape = { keys: readonly string[]; children?: Record<string, Shape | "sorte
 const SAMPLE: Shape = { keys: SAMPLE_KEYS };
 const STEP: Shape = {
   keys: STEP_KEYS,
-  children: { expectedFailure: { keys: ["reason", "upstream", "occurred"] }, latencies: [SAMPLE], details: "sorted" },
+  children: {
+    expectedFailure: { keys: ["reason", "upstream", "occurred"] },
+    latencies: [SAMPLE],
+    details: "sorted",
+  },
 };
 const AVAILABILITY: Shape = {
   keys: AVAILABILITY_KEYS,

@@ -1,6 +1,7 @@
 // Every scenario file in scenarios/ runs for real: Synapse, PostgreSQL and mautrix-slack in
 // containers next to the fake Slack. One `it` per scenario; the ones that upgrade, roll back or
-// change config run in upgrade.test.ts instead (with assertions on their details), not twice.
+// change config run in upgrade.test.ts instead (with assertions on their details), not twice, and
+// the long ones (the soak) have their own command.
 //
 // Speed: scenarios that name the same environment and the same Slack workspace share one running
 // environment (the runner's grouping, as `bridge-harness run` does): it is started once, lazily by
@@ -22,7 +23,7 @@ import {
   runScenarioIn,
   type ScenarioGroup,
 } from "../../src/scenario/runner.ts";
-import { ENVIRONMENT_CHANGING_STEPS, UPGRADE_SCENARIO_FILES } from "./spec.ts";
+import { ENVIRONMENT_CHANGING_STEPS, LONG_SCENARIO_FILES, UPGRADE_SCENARIO_FILES } from "./spec.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const skipReason = inject("e2eSkipReason");
@@ -42,7 +43,7 @@ const checked = await Promise.all(
 const changesEnvironment = (spec: ScenarioSpec) =>
   spec.steps.some((s) => ENVIRONMENT_CHANGING_STEPS.has(s.type));
 const specs: ScenarioSpec[] = checked.flatMap((c) =>
-  c.spec && !UPGRADE_SCENARIO_FILES.includes(c.f) ? [c.spec] : [],
+  c.spec && !UPGRADE_SCENARIO_FILES.includes(c.f) && !LONG_SCENARIO_FILES.includes(c.f) ? [c.spec] : [],
 );
 const groups = groupScenarios(specs);
 

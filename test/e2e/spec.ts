@@ -30,3 +30,6 @@ export const ENVIRONMENT_CHANGING_STEPS = new Set([
   "homeserver.upgrade",
   "config.change",
 ]);
+
+/** Scenario files too long for the test run; each has its own documented command (README). */
+export const LONG_SCENARIO_FILES = ["soak"];

@@ -283,9 +283,13 @@ describe("reports of a run with faults", () => {
 
   it("terminal: fault windows, latency during faults, availability, recovery and the expected failure", () => {
     let out = "";
-    const printer = createProgressPrinter({ write: (s: string) => ((out += s), true) } as never, {
-      color: false,
-    });
+    const sink = {
+      write(text: string) {
+        out += text;
+        return true;
+      },
+    };
+    const printer = createProgressPrinter(sink as unknown as NodeJS.WritableStream, { color: false });
     for (const step of run.scenarios[0].steps) printer.stepFinished(step);
     printer.scenarioFinished(run.scenarios[0]);
     expect(out).toContain("⚠ kill-postgres");
