@@ -37,7 +37,7 @@ interface Fault {
   target: string;
   /** Injects the fault and returns what takes it away again. */
   inject(): Promise<() => Promise<void>>;
-  /** When to inject it once the traffic runs (default: 1 s into it). */
+  /** When to inject it once the traffic runs (default: a quarter into it, at most 1 s). */
   trigger?(trafficStartedAt: number): Promise<void>;
   /** How long it stays (default: the step's `for`). */
   hold?(): Promise<void>;
@@ -99,14 +99,13 @@ async function runFault(ctx: StepContext, a: CommonArgs, fault: Fault): Promise<
   } catch (e) {
     failure = e;
   }
+  // A fault that could not be set up or taken away still ends here: later samples are not in it.
+  window.endAt ??= now();
   ctx.details.fault = {
     target: fault.target,
     injectedAt: new Date(window.startAt).toISOString(),
-    lastedMs: window.endAt === undefined ? null : Math.round(window.endAt - window.startAt),
-    recoveryMs:
-      window.recoveredAt === undefined || window.endAt === undefined
-        ? null
-        : Math.round(window.recoveredAt - window.endAt),
+    lastedMs: Math.round(window.endAt - window.startAt),
+    recoveryMs: window.recoveredAt === undefined ? null : Math.round(window.recoveredAt - window.endAt),
   };
   const results = await Promise.all(traffic);
   if (results.length) ctx.details.during = results.map(summary);
