@@ -1,6 +1,6 @@
 // The runner: validated scenarios -> environments (one per distinct environment + workspace) ->
 // steps with latency samples -> RunResult for the reports -> teardown (unless kept).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { redactFolder } from "../artifacts/redact-folder.ts";
 import { operatorSecrets } from "../artifacts/secrets.ts";
@@ -20,6 +20,7 @@ import type {
 } from "../report/model.ts";
 import { now } from "../util/clock.ts";
 import { redact, registerSecret } from "../util/redact.ts";
+import { judgeStart, startStepResult } from "./start-expectation.ts";
 import { type ScenarioBudgets, ScenarioState } from "./state.ts";
 import { describeStep, IMPLEMENTATIONS, markLogs, type Step, type StepContext } from "./steps.ts";
 
@@ -165,6 +166,12 @@ export const DEFAULT_SCENARIO_SET: readonly string[] = [
   "health",
 ];
 
+/**
+ * The smoke set: what every homeserver kind must pass at least (login, portal, messages both ways,
+ * health with a homeserver restart). Kinds close to one already run in full get this set.
+ */
+export const SMOKE_SCENARIO_SET: readonly string[] = ["login-and-portals", "messaging", "health"];
+
 export function serviceLogs(env: StartedEnvironment): Record<string, string> {
   const logs: Record<string, string> = {};
   if (env.homeserver?.logFile) logs.homeserver = env.homeserver.logFile;
@@ -301,8 +308,11 @@ export function groupScenarios(
 ): ScenarioGroup[] {
   const groups: ScenarioGroup[] = [];
   specs.forEach((spec, i) => {
+    // A scenario about the start itself (expect_start) always gets an environment of its own.
     const key =
-      opts.share === false ? `${i}:${spec.file}` : `${spec.environmentFile}\n${canonical(spec.slackSeed)}`;
+      opts.share === false || spec.expectStart
+        ? `${i}:${spec.file}`
+        : `${spec.environmentFile}\n${canonical(spec.slackSeed)}`;
     const g = groups.find((x) => x.key === key);
     if (g) g.scenarios.push(spec);
     else groups.push({ key, scenarios: [spec] });
@@ -404,6 +414,7 @@ export async function runScenarios(
     for (const secret of secrets) registerSecret(secret);
     const envStart = now();
     let env: StartedEnvironment | undefined;
+    let startError: unknown;
     try {
       env = await start(first.environment, {
         runDir,
@@ -415,7 +426,42 @@ export async function runScenarios(
       for (const [phase, ms] of Object.entries(env.timings)) opts.progress?.setupPhase?.(phase, ms);
       opts.onEnvironment?.(env, { ...group, scenarios });
     } catch (e) {
-      const error = redact(e instanceof Error ? e.message : String(e));
+      startError = e;
+    }
+    if (first.expectStart) {
+      // Grouped alone (see groupScenarios): the start itself is what this scenario is about.
+      const verdict = judgeStart(
+        env ? { started: true } : { started: false, error: startError },
+        first.expectStart,
+      );
+      if (env) {
+        await env.stop().catch(() => undefined);
+        activeEnvironments.delete(env);
+      }
+      redactRunFolder(runDir, secrets, opts.progress);
+      const step = startStepResult(verdict, envStart);
+      opts.progress?.scenarioStarted?.(first.name, displayPath(first.file));
+      opts.progress?.stepFinished?.(step);
+      const r: ScenarioResult = {
+        name: first.name,
+        file: displayPath(first.file),
+        environment: first.environment.name,
+        outcome: step.outcome === "passed" ? "passed" : "failed",
+        startedAt: envStart,
+        durationMs: now() - envStart,
+        setup: {},
+        steps: [step],
+        latency: [],
+        runDir,
+        logs: logsInFolder(runDir),
+        ...(step.error ? { error: step.error } : {}),
+      };
+      opts.progress?.scenarioFinished?.(r);
+      results.push(r);
+      continue;
+    }
+    if (!env) {
+      const error = redact(startError instanceof Error ? startError.message : String(startError));
       redactRunFolder(runDir, secrets, opts.progress);
       for (const spec of scenarios) {
         const r: ScenarioResult = {
@@ -429,7 +475,7 @@ export async function runScenarios(
           steps: [],
           latency: [],
           runDir,
-          logs: {},
+          logs: logsInFolder(runDir),
           error: `environment did not start: ${error}`,
         };
         opts.progress?.scenarioStarted?.(spec.name, displayPath(spec.file));
@@ -468,6 +514,16 @@ export async function runScenarios(
     },
     kept,
   };
+}
+
+/** The service logs a run folder holds (name -> file), e.g. of an environment that did not start. */
+function logsInFolder(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".log"))
+      .map((f) => [f.replace(/\.log$/, ""), path.join(dir, f)]),
+  );
 }
 
 /** Generated configs stay in a finished run's folder for reproduction, without their secrets (safe to upload). */

@@ -1,5 +1,6 @@
 // The environment the e2e tests run: upstream names (the image map resolves them to local builds).
 import type { EnvironmentSpec } from "../../src/environment/api.ts";
+import { DEFAULT_SCENARIO_SET, SMOKE_SCENARIO_SET } from "../../src/scenario/runner.ts";
 
 export const DEFAULT_E2E_SPEC: EnvironmentSpec = {
   name: "e2e",
@@ -30,3 +31,14 @@ export const ENVIRONMENT_CHANGING_STEPS = new Set([
   "homeserver.upgrade",
   "config.change",
 ]);
+
+/**
+ * Homeserver kinds beyond the default Synapse: which environment, and which scenarios run in it
+ * (retargeted from the environment they name). The full set where a kind adds coverage, a smoke set
+ * where a close relative already runs in full.
+ */
+export const HOMESERVER_MATRIX: { environment: string; scenarios: readonly string[] }[] = [
+  { environment: "continuwuity", scenarios: DEFAULT_SCENARIO_SET },
+  { environment: "tuwunel", scenarios: SMOKE_SCENARIO_SET },
+  { environment: "tuwunel-config-registration", scenarios: ["login-and-portals", "messaging"] },
+];

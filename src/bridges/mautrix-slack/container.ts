@@ -18,6 +18,7 @@ import { removeContainerQuietly } from "../../runtime/cleanup.ts";
 import { containerLogsText, containerState, containersByLabels, dockerode } from "../../runtime/docker.ts";
 import type { ServiceLog } from "../../runtime/logs.ts";
 import { runOneShot } from "../../runtime/one-shot.ts";
+import { ServiceStartError } from "../../runtime/start-failure.ts";
 import { ExitWatch, HttpReadyOrExitWait } from "../../runtime/wait.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
 import { now } from "../../util/clock.ts";
@@ -225,15 +226,17 @@ export async function regenerateBridgeConfig(opts: {
 // Errors
 
 /** Rejection of start/restart/swapImage/reconfigure (the BridgeStartFailure shape of api.ts). */
-export class BridgeStartError extends Error {
-  readonly exitCode: number | undefined;
-  readonly logTail: string[];
+export class BridgeStartError extends ServiceStartError {
   readonly fatalLines: string[];
-  constructor(message: string, exitCode: number | undefined, logTail: string[], fatalLines: string[] = []) {
-    super(message);
+  constructor(
+    message: string,
+    exitCode: number | undefined,
+    logTail: string[],
+    fatalLines: string[] = [],
+    startLines: string[] = logTail,
+  ) {
+    super(message, { service: "bridge", exitCode, logTail, startLines });
     this.name = "BridgeStartError";
-    this.exitCode = exitCode;
-    this.logTail = logTail;
     this.fatalLines = fatalLines;
   }
 }
@@ -481,11 +484,18 @@ export class StartedMautrixSlack implements StartedBridge {
         await Promise.race([streamEnded, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
         clearTimeout(timer);
       }
-      const tail = (s.log?.linesSince(logMark) ?? []).slice(-20);
-      const fatal = fatalLinesOf(s.log?.linesSince(logMark) ?? []);
+      const startLines = s.log?.linesSince(logMark) ?? [];
+      const tail = startLines.slice(-20);
+      const fatal = fatalLinesOf(startLines);
       if (exitCode !== undefined) {
         s.log?.note(`container exited with code ${exitCode} (${explainExitCode(exitCode)})`);
-        throw new BridgeStartError(describeBridgeExit(s.image, exitCode, tail), exitCode, tail, fatal);
+        throw new BridgeStartError(
+          describeBridgeExit(s.image, exitCode, tail),
+          exitCode,
+          tail,
+          fatal,
+          startLines,
+        );
       }
       const reason = err instanceof Error ? err.message : String(err);
       throw new BridgeStartError(
