@@ -30,7 +30,14 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
       },
     ],
     users: [
-      { id: "U0HUMAN001", name: "alice", realName: "Alice", displayName: "alice", isBot: false, deleted: false },
+      {
+        id: "U0HUMAN001",
+        name: "alice",
+        realName: "Alice",
+        displayName: "alice",
+        isBot: false,
+        deleted: false,
+      },
     ],
     channels: [
       {

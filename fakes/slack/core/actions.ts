@@ -465,7 +465,12 @@ export class Actions {
     const eventTs = this.ws.nextTs(channel);
     // Slack's shapes differ: group_unarchive names the actor as actor_id, the others as user.
     const event: Json = archived
-      ? { type: isPublic ? "channel_archive" : "group_archive", channel: channel.id, user: actor.userId, is_moved: 0 }
+      ? {
+          type: isPublic ? "channel_archive" : "group_archive",
+          channel: channel.id,
+          user: actor.userId,
+          is_moved: 0,
+        }
       : isPublic
         ? { type: "channel_unarchive", channel: channel.id, user: actor.userId }
         : { type: "group_unarchive", channel: channel.id, actor_id: actor.userId };
@@ -510,7 +515,12 @@ export class Actions {
    */
   updateUser(
     user: User,
-    change: { displayName?: string; realName?: string; avatar?: { data: Uint8Array; mimetype: string }; deleted?: boolean },
+    change: {
+      displayName?: string;
+      realName?: string;
+      avatar?: { data: Uint8Array; mimetype: string };
+      deleted?: boolean;
+    },
   ): void {
     if (change.displayName !== undefined) user.displayName = change.displayName;
     if (change.realName !== undefined) user.realName = change.realName;

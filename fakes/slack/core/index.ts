@@ -198,7 +198,8 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
         run("createChannel", () => ({
           channel: actions.createChannel(actor(a.user), a.name, a.private ?? false).id,
         })),
-      renameChannel: (a) => run("renameChannel", () => actions.rename(actor(a.user), channelOf(a.channel), a.name)),
+      renameChannel: (a) =>
+        run("renameChannel", () => actions.rename(actor(a.user), channelOf(a.channel), a.name)),
       setTopic: (a) => run("setTopic", () => actions.setTopic(actor(a.user), channelOf(a.channel), a.topic)),
       setPurpose: (a) =>
         run("setPurpose", () => actions.setPurpose(actor(a.user), channelOf(a.channel), a.purpose)),
@@ -212,7 +213,8 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
           if (c.archived) throw new SlackError("is_archived");
           if (!actions.join(userOf(a.user), c)) throw new SlackError("already_in_channel");
         }),
-      leaveChannel: (a) => run("leaveChannel", () => actions.removeMember(userOf(a.user), channelOf(a.channel))),
+      leaveChannel: (a) =>
+        run("leaveChannel", () => actions.removeMember(userOf(a.user), channelOf(a.channel))),
       inviteToChannel: (a) =>
         run("inviteToChannel", () =>
           actions.invite(actor(a.user), channelOf(a.channel), a.users.map(workspace.resolveUser)),
@@ -235,7 +237,8 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
           actions.updateUser(u, { displayName: a.displayName, realName: a.realName, avatar: a.avatar });
           return a.avatar ? { avatarUrl: u.image } : {};
         }),
-      deactivateUser: (a) => run("deactivateUser", () => actions.updateUser(userOf(a.user), { deleted: true })),
+      deactivateUser: (a) =>
+        run("deactivateUser", () => actions.updateUser(userOf(a.user), { deleted: true })),
       calls: () => recorder.calls(),
       waitForCall: (predicate, o) => recorder.waitForCall(predicate, o),
       history: (channel) => channelOf(channel).messages.map((m) => stored(ws, m)),

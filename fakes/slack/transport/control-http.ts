@@ -158,7 +158,11 @@ export function createControlHandler(
         });
       }
       case "POST /channels":
-        return control.createChannel({ user: user(), name: str(body, "name"), private: flag(body, "private") });
+        return control.createChannel({
+          user: user(),
+          name: str(body, "name"),
+          private: flag(body, "private"),
+        });
       case "PUT /channels/name":
         await control.renameChannel({ user: user(), channel: channel(), name: str(body, "name") });
         return {};

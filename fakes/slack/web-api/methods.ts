@@ -2,14 +2,7 @@
 
 import { type Actions, type Actor, SlackError, validBlocks } from "../core/actions.ts";
 import { type Json, renderBot, renderChannel, renderMessage, renderUser } from "../core/render.ts";
-import {
-  type App,
-  type Channel,
-  type ChannelKind,
-  emptyChannel,
-  type Message,
-  type Workspace,
-} from "../core/state.ts";
+import type { App, Channel, ChannelKind, Message, Workspace } from "../core/state.ts";
 import type { SocketModePort } from "../internal.ts";
 import { decodeCursor, encodeCursor, type ParsedRequest } from "./request.ts";
 
@@ -112,7 +105,10 @@ function requireScope(ctx: MethodContext, scope: string): void {
 /** Methods that manage a conversation need the write scope of its type (public: channels:manage). */
 const MANAGE = ["channels:manage", "groups:write", "im:write", "mpim:write"];
 function requireManageScope(ctx: MethodContext, c: Channel): void {
-  requireScope(ctx, c.kind === "public" ? "channels:manage" : c.kind === "private" ? "groups:write" : `${c.kind}:write`);
+  requireScope(
+    ctx,
+    c.kind === "public" ? "channels:manage" : c.kind === "private" ? "groups:write" : `${c.kind}:write`,
+  );
 }
 
 function commaList(raw: string | undefined): string[] {
