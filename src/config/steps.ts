@@ -92,8 +92,13 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
       observer,
       new_portal: {
         type: "boolean",
-        doc: "the conversation has no portal yet and this first message must create it (latency: to the observer's invite; the message must be in the new room)",
+        doc: "the conversation has no portal yet and this first message must create it (latency: to the observer's invite; the message, plain text, must be in the new room)",
       },
+      bridged: {
+        type: "boolean",
+        doc: "false: the bridge must receive the message but nothing may reach the observer within `window` (what a bridge version does not relay)",
+      },
+      window: { type: "duration", doc: "with bridged: false, how long nothing may arrive (default 2s)" },
       expect: {
         type: "object",
         doc: "what the Matrix event must contain (default: body equals text for plain text)",

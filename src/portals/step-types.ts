@@ -90,16 +90,16 @@ export const PORTAL_STEP_TYPES: Record<string, StepTypeSpec> = {
       exists: { type: "boolean", doc: "false: the bridge has no portal room for it (default true)" },
       membership: {
         type: "string",
-        enum: ["join", "leave"],
-        doc: "the observer's membership: join (default; the step joins if invited) or leave (left or removed)",
+        enum: ["join", "leave", "none"],
+        doc: "the observer's membership: join (default; the step joins if invited), leave (left or removed), or none (the portal room exists but the observer was never invited)",
       },
       name: { type: "string", doc: 'expected room name ("#dev-platform")' },
       topic: { type: "string", doc: "expected room topic" },
       avatar: { type: "boolean", doc: "the room has an avatar (true) or none (false)" },
       room_type: {
         type: "string",
-        enum: ["channel", "dm", "group_dm"],
-        doc: "the room type the bridge declares in its m.bridge state (com.beeper.room_type)",
+        enum: ["channel", "dm", "group_dm", "none"],
+        doc: "the room type the bridge declares in its m.bridge state (com.beeper.room_type; none: the room has no m.bridge state)",
       },
       direct: {
         type: "boolean",

@@ -33,11 +33,11 @@ export interface ExpectPortalArgs {
   channel: string;
   user?: string;
   exists?: boolean;
-  membership?: "join" | "leave";
+  membership?: "join" | "leave" | "none";
   name?: string;
   topic?: string;
   avatar?: boolean;
-  room_type?: "channel" | "dm" | "group_dm";
+  room_type?: "channel" | "dm" | "group_dm" | "none";
   direct?: boolean;
   tombstoned?: boolean;
   members?: string[];
@@ -171,6 +171,7 @@ const createChannel: Impl = async (ctx, a: CreateChannelArgs) => {
   const { state } = ctx;
   const { observer } = await watch(ctx, a);
   const creator = state.slackUserId(a.user);
+  const withBot = (a.members ?? []).some((m) => isBridgeBot(ctx, state.slackUserId(m)));
   let channelId: string | undefined;
   await slackChange(ctx, {
     observer,
@@ -187,7 +188,8 @@ const createChannel: Impl = async (ctx, a: CreateChannelArgs) => {
           users: a.members.map((m) => state.slackUserId(m)),
         });
     },
-    carries: aboutChannel(() => channelId),
+    // With the app among the members, its joining carries the change (channel_created came first).
+    carries: (e) => aboutChannel(() => channelId)(e) && !(withBot && e.eventType === "channel_created"),
     outcome: (obs) => portalAppeared(ctx, obs, channelId),
     what: () => `an invite to the new portal of #${a.name}`,
     nothingElse: () => noPortal(ctx, channelId, `#${a.name}`),
@@ -329,7 +331,7 @@ function membership(kind: "join" | "leave" | "invite" | "kick"): Impl {
     const outcomes = targets.map((t) => membershipOutcome(ctx, t, joining, channelId, roomId));
     await slackChange(ctx, {
       observer,
-      roomId: withBot ? undefined : roomId,
+      roomId,
       expect: a.expect ?? "bridged",
       window: a.window,
       kind: "membership",
@@ -510,11 +512,48 @@ export async function postCreatingPortal(
   return { ts, roomId, eventId: message.eventId };
 }
 
+/** slack.post with bridged: false: the message must reach the bridge, and nothing the observer. */
+export async function postNotBridged(
+  ctx: StepContext,
+  a: { user: string; channel: string; text: string; observer?: string; window?: Duration },
+): Promise<void> {
+  const { state } = ctx;
+  const { observer } = await watch(ctx, a);
+  const channelId = state.channelId(a.channel);
+  const roomId = await state.portalMxid(channelId);
+  let ts = "";
+  await slackChange(ctx, {
+    observer,
+    roomId,
+    expect: "not_bridged",
+    window: a.window,
+    kind: "message",
+    act: async () => {
+      ts = (
+        await state.control.postMessage({ user: state.slackUserId(a.user), channel: channelId, text: a.text })
+      ).ts;
+    },
+    carries: (e) => e.eventType === "message" && (e.event as any).ts === ts,
+    outcome: () => undefined,
+    what: () => `the message ${JSON.stringify(a.text)}`,
+    // A portal the message created must not have reached the observer either.
+    nothingElse: async () => {
+      const created = roomId ? undefined : await state.portalMxid(channelId);
+      if (created && observer.membershipChanges().some((m) => m.roomId === created))
+        fail(
+          `the message created the portal ${created} and ${observer.userId} was invited (the bridge relays this now: update the scenario)`,
+        );
+    },
+  });
+  ctx.details.ts = ts;
+}
+
 const startDm: Impl = async (ctx, a: StartDmArgs) => {
   const { state } = ctx;
   const user = await state.user(a.user);
   const ids = a.with.map((u) => state.slackUserId(u));
   const key = [...ids].sort().join(",");
+  const mark = user.mark();
   let roomId = "";
   const call = await matrixChange(ctx, {
     expect: a.expect ?? "bridged",
@@ -540,6 +579,17 @@ const startDm: Impl = async (ctx, a: StartDmArgs) => {
   });
   if (portal !== roomId)
     fail(`the portal of ${channelId} is ${portal}, not the room ${a.user} created (${roomId})`);
+  // The bridge confirms with a notice from the ghost; later steps must not mistake it for a message.
+  const ghosts = ids.map((id) => state.ghostMxid(id));
+  const notice = await user.waitForEvent(
+    (e) =>
+      e.roomId === roomId &&
+      e.type === "m.room.message" &&
+      ghosts.includes(e.sender) &&
+      e.content.msgtype === "m.notice",
+    { since: mark, timeoutMs: ctx.timeoutMs, describe: `the bridge's notice in ${roomId}` },
+  );
+  ctx.details.notice = notice.content.body;
   state.session.portals.set(`${channelId}|${a.user}`, roomId);
 };
 
@@ -645,11 +695,16 @@ async function portalState(user: MatrixUser, roomId: string) {
     topic: one("m.room.topic")?.topic as string | undefined,
     avatar: one("m.room.avatar")?.url as string | undefined,
     tombstone: one("m.room.tombstone"),
-    roomType:
-      (state.find((e) => e.type === "m.bridge")?.content["com.beeper.room_type"] as string) || "channel",
+    // The bridge's own declaration; without an m.bridge event the room is not marked as a portal.
+    roomType: bridgeRoomType(state.find((e) => e.type === "m.bridge")?.content),
     member: (userId: string) =>
       state.find((e) => e.type === "m.room.member" && e.state_key === userId)?.content,
   };
+}
+
+function bridgeRoomType(bridgeInfo: Record<string, any> | undefined): string {
+  if (!bridgeInfo) return "none";
+  return (bridgeInfo["com.beeper.room_type"] as string | undefined) || "channel";
 }
 
 const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
@@ -662,14 +717,16 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
   }
   const user = await state.user(who);
   let roomId: string;
-  if (a.membership === "leave") {
+  if (a.membership === "leave" || a.membership === "none") {
     roomId = await waitUntil(() => state.portalMxid(channelId), {
       timeoutMs: ctx.timeoutMs,
       intervalMs: 200,
       describe: () => `a portal room for ${a.channel}`,
     });
-    await user.waitForMembership(roomId, "leave", { timeoutMs: ctx.timeoutMs });
     ctx.details.roomId = roomId;
+    if (a.membership === "leave") await user.waitForMembership(roomId, "leave", { timeoutMs: ctx.timeoutMs });
+    else if (user.membershipChanges().some((m) => m.roomId === roomId))
+      fail(`${who} was invited to the portal ${roomId}, expected the bridge never to invite it`);
     return;
   }
   roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);

@@ -156,7 +156,10 @@ export const DEFAULT_SCENARIO_SET: readonly string[] = [
   "deletions",
   "threads",
   "files",
+  "portals",
+  "membership-and-profiles",
   "health",
+  "direct-messages",
 ];
 
 export function serviceLogs(env: StartedEnvironment): Record<string, string> {

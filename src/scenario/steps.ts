@@ -19,6 +19,7 @@ import {
   type OpenDmArgs,
   PORTAL_IMPLEMENTATIONS,
   postCreatingPortal,
+  postNotBridged,
   type RenameChannelArgs,
   type SetPurposeArgs,
   type SetRoomNameArgs,
@@ -70,6 +71,9 @@ export interface SlackPostArgs {
   observer?: string;
   /** The conversation has no portal yet: this first message must create it. */
   new_portal?: boolean;
+  /** false: the message must not reach the observer within `window`. */
+  bridged?: boolean;
+  window?: number | string;
   expect?: { body?: string; contains?: string[]; html?: string[]; mentions?: string[] };
 }
 export interface TrafficArgs {
@@ -486,6 +490,12 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
   const { state } = ctx;
   const root = a.thread ? state.message(a.thread) : undefined;
   const text = state.slackMentions(a.text);
+  if (a.bridged === false) {
+    if (root || a.new_portal || a.expect)
+      fail("bridged: false cannot be combined with thread, new_portal or expect");
+    await postNotBridged(ctx, { ...a, text });
+    return;
+  }
   if (a.new_portal) {
     if (root) fail("new_portal: the first message of a conversation cannot be a thread reply");
     const first = await postCreatingPortal(ctx, { ...a, text });
