@@ -529,7 +529,11 @@ export class Actions {
       const hash = hex(10);
       const ext = change.avatar.mimetype === "image/jpeg" ? "jpg" : "png";
       const path = `/${new Date().toISOString().slice(0, 10)}/${Date.now()}_${hash}_512.${ext}`;
-      this.ws.avatars.set(path, change.avatar);
+      // A copy: the caller keeps its buffer.
+      this.ws.avatars.set(path, {
+        data: new Uint8Array(change.avatar.data),
+        mimetype: change.avatar.mimetype,
+      });
       user.image = `${AVATARS_ORIGIN}${path}`;
       user.avatarHash = hash;
     }
