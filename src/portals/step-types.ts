@@ -15,6 +15,7 @@ const slackUser: FieldSpec = {
 };
 const slackUsers = (doc: string): FieldSpec => ({
   type: "list",
+  required: true,
   minItems: 1,
   items: { type: "string", ref: "slackUser", doc: "Slack user" },
   doc,
@@ -144,7 +145,7 @@ export const PORTAL_STEP_TYPES: Record<string, StepTypeSpec> = {
       user: slackUser,
       name: channelName,
       private: { type: "boolean", doc: "a private channel (default public)" },
-      members: slackUsers("Slack users the creator adds right away"),
+      members: { ...slackUsers("Slack users the creator adds right away"), required: false },
       observer,
       expect: expectSlackChange("a portal room appears and the observer is invited (latency to the invite)"),
       window,
