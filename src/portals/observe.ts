@@ -91,9 +91,10 @@ export async function slackChange(
     await o.nothingElse?.();
     return;
   }
+  // Polled often: the sample uses the outcome's own stamp, but the step should not lag behind it.
   const seenAt = await waitUntil(() => o.outcome(obs), {
     timeoutMs: ctx.timeoutMs,
-    intervalMs: 50,
+    intervalMs: 5,
     describe: () => `${observer.userId} to see ${o.what()}`,
   });
   const observedAt = now();
@@ -124,17 +125,26 @@ export function membershipSeen(obs: Observation, roomId: string, memberships: st
 }
 
 /**
- * A new portal for `channelId`: the bridge database names its room and the observer has been
- * invited to (or joined) it since arming. Returns when the observer saw that.
+ * A new portal for the conversation: the bridge database names its room and the observer has been
+ * invited to (or joined) it since arming. The outcome returns when the observer saw that; the
+ * database is asked at most every 50 ms, until it names the room.
  */
-export async function portalAppeared(
+export function portalAppeared(
   ctx: StepContext,
-  obs: Observation,
-  channelId: string | undefined,
-): Promise<number | undefined> {
-  if (!channelId) return undefined;
-  const mxid = await ctx.state.portalMxid(channelId);
-  return mxid ? membershipSeen(obs, mxid, ["invite", "join"]) : undefined;
+  channelId: () => string | undefined,
+): (obs: Observation) => Promise<number | undefined> {
+  let mxid: string | undefined;
+  let askedAt = 0;
+  return async (obs) => {
+    const id = channelId();
+    if (!id) return undefined;
+    // The room is recorded before the observer is invited: look it up ahead of the invite.
+    if (!mxid && Date.now() - askedAt >= 50) {
+      askedAt = Date.now();
+      mxid = await ctx.state.portalMxid(id);
+    }
+    return mxid ? membershipSeen(obs, mxid, ["invite", "join"]) : undefined;
+  };
 }
 
 /** Fails when the bridge has a portal room for the conversation. */

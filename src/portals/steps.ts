@@ -190,7 +190,7 @@ const createChannel: Impl = async (ctx, a: CreateChannelArgs) => {
     },
     // With the app among the members, its joining carries the change (channel_created came first).
     carries: (e) => aboutChannel(() => channelId)(e) && !(withBot && e.eventType === "channel_created"),
-    outcome: (obs) => portalAppeared(ctx, obs, channelId),
+    outcome: portalAppeared(ctx, () => channelId),
     what: () => `an invite to the new portal of #${a.name}`,
     nothingElse: () => noPortal(ctx, channelId, `#${a.name}`),
   });
@@ -309,7 +309,7 @@ function membershipOutcome(
     const wanted = joining ? ["join"] : ["leave", "ban"];
     return (obs) => seen(obs, (e) => isMember(e, ghost, wanted));
   }
-  if (!roomId) return (obs) => portalAppeared(ctx, obs, channelId);
+  if (!roomId) return portalAppeared(ctx, () => channelId);
   return (obs) => membershipSeen(obs, roomId, joining ? ["invite", "join"] : ["leave", "ban"]);
 }
 
@@ -464,7 +464,7 @@ const openDm: Impl = async (ctx, a: OpenDmArgs) => {
       state.conversations.set(a.name, channelId);
     },
     carries: aboutChannel(() => channelId),
-    outcome: (obs) => portalAppeared(ctx, obs, channelId),
+    outcome: portalAppeared(ctx, () => channelId),
     what: () => `an invite to a portal for ${a.name}`,
     nothingElse: () => noPortal(ctx, channelId, a.name),
   });
@@ -496,7 +496,7 @@ export async function postCreatingPortal(
       ).ts;
     },
     carries: (e) => e.eventType === "message" && (e.event as any).ts === ts,
-    outcome: (obs) => portalAppeared(ctx, obs, channelId),
+    outcome: portalAppeared(ctx, () => channelId),
     what: () => `an invite to the portal the first message in ${a.channel} creates`,
   });
   const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
