@@ -371,10 +371,10 @@ const updateProfile: Impl = async (ctx, a: UpdateProfileArgs) => {
   const userId = state.slackUserId(a.user);
   const ghost = state.ghostMxid(userId);
   const room = roomId as string;
-  const before = (await observer.roomState(room)).members.find((m) => m.userId === ghost);
+  const before = await memberContent(observer, room, ghost);
   if (before?.membership !== "join")
     fail(`${a.user}'s ghost ${ghost} is not in ${room}, so its profile cannot be seen there`);
-  const oldAvatar = await memberAvatar(observer, room, ghost);
+  const oldAvatar = before.avatar_url;
   // A new size each time: a new photo with its own bytes.
   const photo = a.avatar ? generatePng(48 + Math.floor(Math.random() * 64), 48) : undefined;
   const renamed = a.display_name !== undefined || a.real_name !== undefined || a.ghost_name !== undefined;
@@ -419,12 +419,21 @@ const updateProfile: Impl = async (ctx, a: UpdateProfileArgs) => {
     );
 };
 
-async function memberAvatar(user: MatrixUser, roomId: string, userId: string): Promise<string | undefined> {
-  const content = (await user.api(
-    "GET",
-    `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`,
-  )) as { avatar_url?: string };
-  return content.avatar_url;
+/** A user's m.room.member content in a room, as the observer reads it (undefined: never a member). */
+async function memberContent(
+  user: MatrixUser,
+  roomId: string,
+  userId: string,
+): Promise<{ membership?: string; avatar_url?: string } | undefined> {
+  try {
+    return (await user.api(
+      "GET",
+      `/_matrix/client/v3/rooms/${enc(roomId)}/state/m.room.member/${enc(userId)}`,
+    )) as { membership?: string; avatar_url?: string };
+  } catch (e) {
+    if (/HTTP 404/.test((e as Error).message)) return undefined;
+    throw e;
+  }
 }
 
 const deactivateUser: Impl = async (ctx, a: DeactivateArgs) => {
