@@ -5,7 +5,8 @@
 export interface RecordedCall {
   /** Sequence number, starting at 1, in arrival order. */
   seq: number;
-  /** Web API method ("chat.postMessage"), or "files.upload" for the upload URL, "files.download". */
+  /** Web API method ("chat.postMessage"), or "files.upload" for the upload URL, "files.download",
+   * "avatars.download" (a profile photo fetched from avatars.slack-edge.com). */
   method: string;
   /** Form/query/JSON parameters, flattened to strings (JSON-string fields stay strings). */
   params: Record<string, string>;
@@ -73,6 +74,33 @@ export interface SlackControl {
     initialComment?: string;
   }): Promise<{ fileId: string; ts: string }>;
 
+  // --- conversations and people (each emits what Slack would; README "Conversations and people") ---
+  /** A person creates a channel (public ones: channel_created to every app). Returns its ID. */
+  createChannel(args: { user: string; name: string; private?: boolean }): Promise<{ channel: string }>;
+  renameChannel(args: { user: string; channel: string; name: string }): Promise<void>;
+  setTopic(args: { user: string; channel: string; topic: string }): Promise<void>;
+  setPurpose(args: { user: string; channel: string; purpose: string }): Promise<void>;
+  archiveChannel(args: { user: string; channel: string }): Promise<void>;
+  unarchiveChannel(args: { user: string; channel: string }): Promise<void>;
+  /** `user` joins by themselves (a bot user too, as conversations.join). */
+  joinChannel(args: { user: string; channel: string }): Promise<void>;
+  leaveChannel(args: { user: string; channel: string }): Promise<void>;
+  /** `user` (a member) adds `users`; the bot user ("@bot") included, that is how an app is added. */
+  inviteToChannel(args: { user: string; channel: string; users: string[] }): Promise<void>;
+  /** `user` removes `target` (conversations.kick); a removed bot's app gets channel_left. */
+  kickFromChannel(args: { user: string; channel: string; target: string }): Promise<void>;
+  /** `user` opens the IM (one other) or group DM (several) with `with`, found or created. */
+  openConversation(args: { user: string; with: string[] }): Promise<{ channel: string; created: boolean }>;
+  /** A person edits their profile; a new photo is served on avatars.slack-edge.com. user_change to every app. */
+  updateProfile(args: {
+    user: string;
+    displayName?: string;
+    realName?: string;
+    avatar?: { data: Uint8Array; mimetype: string };
+  }): Promise<{ avatarUrl?: string }>;
+  /** An admin deactivates the account: deleted true, user_change to every app. */
+  deactivateUser(args: { user: string }): Promise<void>;
+
   // --- observe ---
   calls(): RecordedCall[];
   /** Resolves with the first call (already recorded after `sinceSeq`, or arriving later) matching. */
@@ -139,8 +167,23 @@ export interface WorkspaceInfo {
     appToken: string;
     name: string;
   }[];
-  users: { id: string; name: string; realName: string; displayName: string; isBot: boolean }[];
-  channels: { id: string; name: string; isPrivate: boolean; members: string[] }[];
+  users: {
+    id: string;
+    name: string;
+    realName: string;
+    displayName: string;
+    isBot: boolean;
+    deleted: boolean;
+  }[];
+  /** Channels, IMs and group DMs (kind), as they are now. */
+  channels: {
+    id: string;
+    name: string;
+    kind: "public" | "private" | "im" | "mpim";
+    isPrivate: boolean;
+    archived: boolean;
+    members: string[];
+  }[];
   /** Resolves a seed name ("alice", "#dev-platform", "dev-platform") or an ID to an ID. */
   resolveUser(nameOrId: string): string;
   resolveChannel(nameOrId: string): string;

@@ -389,6 +389,8 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
   const out: StepSpec[] = [];
   const ids = new Map<string, { index: number; line: number }>();
   const messageSteps: string[] = [];
+  /** Conversations earlier steps create (channels, DMs) -> where: they are valid `channel:` values. */
+  const createdChannels = new Map<string, string>();
   const allTypes = Object.keys(STEP_TYPES);
   let ok = true;
   stepsNode.items.forEach((item, index) => {
@@ -491,15 +493,20 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
           }
           break;
         case "channel":
-          if (ctx.seedGiven && !matchesChannel(ctx.names, value)) {
-            const near = closest(value.replace(/^#/, ""), ctx.names.channels);
+          if (
+            ctx.seedGiven &&
+            !matchesChannel(ctx.names, value) &&
+            !createdChannels.has(value.replace(/^#/, ""))
+          ) {
+            const known = [...ctx.names.channels, ...createdChannels.keys()];
+            const near = closest(value.replace(/^#/, ""), known);
             w.r.report(
               node,
               f,
               `unknown Slack channel "${value}"`,
               near
                 ? `did you mean "#${near}"?`
-                : `channels in the slack: seed: ${ctx.names.channels.map((c) => `#${c}`).join(", ") || "(none)"}`,
+                : `channels in the slack: seed${createdChannels.size ? " and created by earlier steps" : ""}: ${known.map((c) => `#${c}`).join(", ") || "(none)"}`,
             );
           }
           break;
@@ -547,6 +554,23 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       ok = false;
     }
     if (spec.producesMessage) messageSteps.push(id);
+    const produced = spec.producesChannel ? args[spec.producesChannel] : undefined;
+    if (typeof produced === "string") {
+      const where =
+        createdChannels.get(produced) ??
+        (matchesChannel(ctx.names, produced) ? "the slack: seed" : undefined);
+      const node = isMap(valueNode)
+        ? (pairNode(valueNode, spec.producesChannel as string)?.value as Node)
+        : itemNode;
+      if (where)
+        w.r.report(
+          node,
+          `${stepField}.${spec.producesChannel}`,
+          `"${produced}" already names a conversation (in ${where})`,
+          "choose a name no channel or DM of the scenario has",
+        );
+      else createdChannels.set(produced, `steps[${index}] on line ${line}`);
+    }
     out.push({ id, type, args, budgetMs: common.budget, timeoutMs: common.timeout, line });
   });
   if (stepsNode.items.length === 0) w.r.report(stepsNode, "steps", "a scenario needs at least one step");

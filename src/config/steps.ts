@@ -2,6 +2,7 @@
 // JSON Schema (schema/scenario.schema.json) and docs/scenarios.md are all derived from this table;
 // the implementations live in src/scenario/steps.ts.
 import { CHECK_STEP_TYPES } from "../check/step-type.ts";
+import { PORTAL_STEP_TYPES } from "../portals/step-types.ts";
 import { UPGRADE_STEP_TYPES } from "../upgrade/step-types.ts";
 import type { FieldSpec } from "./fields.ts";
 
@@ -10,6 +11,8 @@ export interface StepTypeSpec {
   fields: Record<string, FieldSpec>;
   /** The step posts a message other steps can refer to with `message: <step id>`. */
   producesMessage?: boolean;
+  /** This field's value names a conversation (a new channel, a DM) later steps may use as `channel:`. */
+  producesChannel?: string;
   /** Example (the value under the step key) for the docs. */
   example: Record<string, unknown> | null;
 }
@@ -77,33 +80,8 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     },
     example: { user: "alice", via: "chat" },
   },
-  "expect.portal": {
-    doc: "Waits for the portal room of a Slack channel, joins it as the Matrix user, and checks its name, topic, members and ghost display names.",
-    fields: {
-      channel,
-      user: observer,
-      name: { type: "string", doc: 'expected room name ("#dev-platform")' },
-      topic: { type: "string", doc: "expected room topic" },
-      members: {
-        type: "list",
-        items: { type: "string", ref: "slackUser", doc: "Slack user" },
-        doc: "Slack users whose ghosts must be in the room",
-      },
-      ghosts: {
-        type: "map",
-        keyRef: "slackUser",
-        values: { type: "string", doc: "display name" },
-        doc: "Slack user -> expected ghost display name",
-      },
-    },
-    example: {
-      channel: "#dev-platform",
-      user: "alice",
-      name: "#dev-platform",
-      members: ["bob"],
-      ghosts: { bob: "Bob Builder" },
-    },
-  },
+  // Portal lifecycle: channels, DMs, membership and profiles (src/portals/step-types.ts).
+  "expect.portal": PORTAL_STEP_TYPES["expect.portal"] as StepTypeSpec,
   "slack.post": {
     doc: "A Slack user posts a message (Slack mrkdwn: *bold*, _italic_, `code`, <https://x|links>, <@U…> mentions); the Matrix user must see it in the portal. With `thread:` it is a thread reply.",
     producesMessage: true,
@@ -113,6 +91,15 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
       text: { type: "string", required: true, doc: "message text in Slack mrkdwn" },
       thread,
       observer,
+      new_portal: {
+        type: "boolean",
+        doc: "the conversation has no portal yet and this first message must create it (latency: to the observer's invite; the message, plain text, must be in the new room)",
+      },
+      bridged: {
+        type: "boolean",
+        doc: "false: the bridge must receive the message but nothing may reach the observer within `window` (what a bridge version does not relay)",
+      },
+      window: { type: "duration", doc: "with bridged: false, how long nothing may arrive (default 2s)" },
       expect: {
         type: "object",
         doc: "what the Matrix event must contain (default: body equals text for plain text)",
@@ -324,6 +311,7 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     },
     example: { portals: { min: 1 }, ghosts: { min: 2 } },
   },
+  ...PORTAL_STEP_TYPES,
   // Upgrades, rollbacks and config changes (src/upgrade/step-types.ts).
   ...UPGRADE_STEP_TYPES,
   // Static checks of the operator's config files (src/check/step-type.ts).

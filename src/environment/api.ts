@@ -91,6 +91,8 @@ export interface MatrixUser {
   readonly syncLags: readonly { eventId: string; roomId: string; describe: string }[];
   /** Events seen so far, optionally since a mark. */
   events(since?: number): SeenEvent[];
+  /** This user's own membership changes (invite, join, leave, ban) with when its sync delivered them. */
+  membershipChanges(): { roomId: string; membership: string; seenAt: number }[];
   /** Creates a room; with isDirect a DM (trusted_private_chat, is_direct). Returns the room ID. */
   createRoom(opts?: {
     invite?: string[];

@@ -78,6 +78,8 @@ export class MatrixDriverUser implements MatrixUser {
   private readonly roomListeners = new Set<() => void>();
   private readonly autoJoin: MatrixUserOptions["autoJoin"];
   private readonly joining = new Set<string>();
+  /** This user's own membership changes, stamped when the sync delivered them (invites included). */
+  private readonly memberships: { roomId: string; membership: string; seenAt: number }[] = [];
   private stopped = false;
   /** Errors of automatic joins (reported by waiters that time out). */
   readonly backgroundErrors: string[] = [];
@@ -111,7 +113,11 @@ export class MatrixDriverUser implements MatrixUser {
       }
       this.notifyRooms();
     });
-    this.client.on(RoomEvent.MyMembership, () => this.notifyRooms());
+    this.client.on(RoomEvent.MyMembership, (room: Room, membership: string) => {
+      // Invites carry no event ID (stripped state), so the timeline buffer cannot time them.
+      this.memberships.push({ roomId: room.roomId, membership, seenAt: now() });
+      this.notifyRooms();
+    });
     this.client.on(RoomEvent.Name, () => this.notifyRooms());
     this.client.on(RoomStateEvent.Events, () => this.notifyRooms());
     this.client.on(ClientEvent.Room, () => this.notifyRooms());
@@ -192,6 +198,10 @@ export class MatrixDriverUser implements MatrixUser {
   /** Events seen so far (optionally since a mark). */
   events(since = 0): SeenEvent[] {
     return this.seen.slice(since);
+  }
+
+  membershipChanges(): { roomId: string; membership: string; seenAt: number }[] {
+    return [...this.memberships];
   }
 
   rooms(): string[] {

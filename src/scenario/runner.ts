@@ -163,7 +163,10 @@ export const DEFAULT_SCENARIO_SET: readonly string[] = [
   "deletions",
   "threads",
   "files",
+  "portals",
+  "membership-and-profiles",
   "health",
+  "direct-messages",
 ];
 
 /**

@@ -3,11 +3,32 @@
 // Every observation is armed before the action it observes.
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import type { RecordedCall } from "../../fakes/slack/api.ts";
 import { CHECK_IMPLEMENTATIONS, checkTitle } from "../check/step.ts";
 import type { CountSpec } from "../config/fields.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { MatrixUser, SeenEvent } from "../environment/api.ts";
+import { describePortalStep } from "../portals/step-types.ts";
+import {
+  type ArchiveArgs,
+  type CreateChannelArgs,
+  type DeactivateArgs,
+  type ExpectPortalArgs,
+  type ExpectSlackCallArgs,
+  type MatrixKickArgs,
+  type MatrixLeaveArgs,
+  type MembershipArgs,
+  type OpenDmArgs,
+  PORTAL_IMPLEMENTATIONS,
+  postCreatingPortal,
+  postNotBridged,
+  type RenameChannelArgs,
+  type SetPurposeArgs,
+  type SetRoomNameArgs,
+  type SetRoomTopicArgs,
+  type SetTopicArgs,
+  type StartDmArgs,
+  type UpdateProfileArgs,
+} from "../portals/steps.ts";
 import type { Direction } from "../report/model.ts";
 import { describeUpgradeStep } from "../upgrade/step-types.ts";
 import { UPGRADE_IMPLEMENTATIONS } from "../upgrade/steps.ts";
@@ -29,6 +50,7 @@ import {
   slackNamesFor,
   unicodeForShortcode,
 } from "./content.ts";
+import { armed, checkSlackCall, fail, observed, waitCall } from "./observe.ts";
 import type { ScenarioState } from "./state.ts";
 
 // ---------------------------------------------------------------- argument types (mirror the YAML)
@@ -42,20 +64,17 @@ export interface LoginArgs {
   via?: "chat" | "provisioning";
   app?: string;
 }
-export interface ExpectPortalArgs {
-  channel: string;
-  user?: string;
-  name?: string;
-  topic?: string;
-  members?: string[];
-  ghosts?: Record<string, string>;
-}
 export interface SlackPostArgs {
   user: string;
   channel: string;
   text: string;
   thread?: string;
   observer?: string;
+  /** The conversation has no portal yet: this first message must create it. */
+  new_portal?: boolean;
+  /** false: the message must not reach the observer within `window`. */
+  bridged?: boolean;
+  window?: number | string;
   expect?: { body?: string; contains?: string[]; html?: string[]; mentions?: string[] };
 }
 export interface TrafficArgs {
@@ -206,6 +225,26 @@ export const steps = {
   expectHealth: make<ExpectHealthArgs>("expect.health"),
   expectLogs: make<ExpectLogsArgs>("expect.logs"),
   expectDb: make<ExpectDbArgs>("expect.db"),
+  // portal lifecycle (src/portals)
+  slackCreateChannel: make<CreateChannelArgs>("slack.create_channel"),
+  slackRenameChannel: make<RenameChannelArgs>("slack.rename_channel"),
+  slackSetTopic: make<SetTopicArgs>("slack.set_topic"),
+  slackSetPurpose: make<SetPurposeArgs>("slack.set_purpose"),
+  slackArchiveChannel: make<ArchiveArgs>("slack.archive_channel"),
+  slackUnarchiveChannel: make<ArchiveArgs>("slack.unarchive_channel"),
+  slackJoin: make<MembershipArgs>("slack.join"),
+  slackLeave: make<MembershipArgs>("slack.leave"),
+  slackInvite: make<MembershipArgs>("slack.invite"),
+  slackKick: make<MembershipArgs>("slack.kick"),
+  slackUpdateProfile: make<UpdateProfileArgs>("slack.update_profile"),
+  slackDeactivateUser: make<DeactivateArgs>("slack.deactivate_user"),
+  slackOpenDm: make<OpenDmArgs>("slack.open_dm"),
+  matrixStartDm: make<StartDmArgs>("matrix.start_dm"),
+  matrixSetRoomName: make<SetRoomNameArgs>("matrix.set_room_name"),
+  matrixSetTopic: make<SetRoomTopicArgs>("matrix.set_topic"),
+  matrixLeave: make<MatrixLeaveArgs>("matrix.leave"),
+  matrixKick: make<MatrixKickArgs>("matrix.kick"),
+  expectSlackCall: make<ExpectSlackCallArgs>("expect.slack_call"),
 };
 
 // ---------------------------------------------------------------- execution context
@@ -241,8 +280,6 @@ export function describeStep(type: string, a: Record<string, any>): string {
   switch (type) {
     case "login":
       return `${a.user} logs in with the Slack app (${a.via ?? "chat"})`;
-    case "expect.portal":
-      return `portal for ${a.channel} exists${a.name ? ` named ${q(a.name)}` : ""}`;
     case "slack.post":
       return `${a.user} posts ${q(a.text)} in ${a.channel}${thread}`;
     case "matrix.send":
@@ -288,7 +325,7 @@ export function describeStep(type: string, a: Record<string, any>): string {
     case "check":
       return checkTitle(a);
     default:
-      return describeUpgradeStep(type, a) ?? type;
+      return describePortalStep(type, a) ?? describeUpgradeStep(type, a) ?? type;
   }
 }
 
@@ -319,41 +356,6 @@ async function envelopeFor(ctx: StepContext, pred: EnvelopeMatch, describe: stri
   return control.waitForEnvelope(match, { timeoutMs: ctx.timeoutMs, describe });
 }
 
-/**
- * control.waitForCall armed now (only calls from this moment on count, within the step's timeout),
- * also noting when the fake recorded the matching call (the moment its waiters are tested, after its
- * own request handling) and when this step observed it.
- */
-function waitCall(
-  ctx: StepContext,
-  predicate: (c: RecordedCall) => boolean,
-  describe: string,
-): Promise<RecordedCall & { matchedAt: number; observedAt: number }> {
-  const opts = { sinceSeq: ctx.state.control.calls().length, timeoutMs: ctx.timeoutMs, describe };
-  let matchedAt = 0;
-  return armed(
-    ctx.state.control
-      .waitForCall((c) => {
-        const ok = predicate(c);
-        if (ok && !matchedAt) matchedAt = now();
-        return ok;
-      }, opts)
-      .then((call) => ({ ...call, matchedAt: matchedAt || call.receivedAt, observedAt: now() })),
-  );
-}
-
-/** Notes when this step observed a Matrix event (the promise settling), for overhead figures. */
-/** The Slack call a Matrix action caused: latency sampled from the Matrix send, its answer checked. */
-function checkSlackCall(
-  ctx: StepContext,
-  kind: string,
-  sent: { sentAt: number },
-  call: Awaited<ReturnType<typeof waitCall>>,
-): void {
-  ctx.sample("matrix_to_slack", kind, sent.sentAt, call.receivedAt, call.observedAt, call.matchedAt);
-  if (!call.response.ok) fail(`${call.method} failed: ${call.response.error}`);
-}
-
 /** Arms a wait for `method` on the bridged message `m` (Slack names its ts field per method). */
 function waitCallOn(ctx: StepContext, method: string, m: { channelId: string; ts: string }, tsField = "ts") {
   return waitCall(
@@ -361,23 +363,6 @@ function waitCallOn(ctx: StepContext, method: string, m: { channelId: string; ts
     (c) => c.method === method && c.params.channel === m.channelId && c.params[tsField] === m.ts,
     `${method} on ${m.ts}`,
   );
-}
-
-function observed(p: Promise<SeenEvent>): Promise<SeenEvent & { observedAt: number }> {
-  return armed(p.then((e) => ({ ...e, observedAt: now() })));
-}
-
-/**
- * A waiter armed before its action: if the action throws, the step fails with the action's error and
- * the waiter's later timeout must not become an unhandled rejection.
- */
-function armed<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => undefined);
-  return p;
-}
-
-function fail(message: string): never {
-  throw new Error(message);
 }
 
 function fileData(ctx: StepContext, f: FileArgs): { data: Uint8Array; mimetype: string } {
@@ -429,43 +414,6 @@ const login: Impl = async (ctx, a: LoginArgs) => {
   );
   ctx.details.connectedMs = Math.round(now() - started);
   if (!state.session.loggedIn.includes(a.user)) state.session.loggedIn.push(a.user);
-};
-
-const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
-  const { state } = ctx;
-  const who = state.observer(a.user);
-  const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
-  ctx.details.roomId = roomId;
-  const user = await state.user(who);
-  const problems: string[] = [];
-  await waitUntil(
-    async () => {
-      problems.length = 0;
-      const rs = await user.roomState(roomId);
-      if (a.name !== undefined && rs.name !== a.name)
-        problems.push(`name is ${JSON.stringify(rs.name)}, expected ${JSON.stringify(a.name)}`);
-      if (a.topic !== undefined && rs.topic !== a.topic)
-        problems.push(`topic is ${JSON.stringify(rs.topic)}, expected ${JSON.stringify(a.topic)}`);
-      const wanted = new Set([...(a.members ?? []), ...Object.keys(a.ghosts ?? {})]);
-      for (const name of wanted) {
-        const mxid = state.ghostMxid(state.slackUserId(name));
-        const m = rs.members.find((x) => x.userId === mxid);
-        if (m?.membership !== "join")
-          problems.push(`${name}'s ghost ${mxid} is ${m ? m.membership : "not a member"}`);
-        else if (a.ghosts?.[name] !== undefined && m.displayName !== a.ghosts[name])
-          problems.push(
-            `${name}'s ghost is named ${JSON.stringify(m.displayName)}, expected ${JSON.stringify(a.ghosts[name])}`,
-          );
-      }
-      ctx.details.members = rs.members.filter((m) => m.membership === "join").length;
-      return problems.length === 0 || undefined;
-    },
-    {
-      timeoutMs: ctx.timeoutMs,
-      intervalMs: 250,
-      describe: () => `portal ${roomId} for ${a.channel}: ${problems.join("; ")}`,
-    },
-  );
 };
 
 type EnvelopeMatch = (ev: Record<string, any>, eventType: string, subtype?: string) => boolean;
@@ -550,6 +498,21 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
   const { state } = ctx;
   const root = a.thread ? state.message(a.thread) : undefined;
   const text = state.slackMentions(a.text);
+  if (a.bridged === false) {
+    if (root || a.new_portal || a.expect)
+      fail("bridged: false cannot be combined with thread, new_portal or expect");
+    await postNotBridged(ctx, { ...a, text });
+    return;
+  }
+  if (a.new_portal) {
+    if (root) fail("new_portal: the first message of a conversation cannot be a thread reply");
+    const first = await postCreatingPortal(ctx, { ...a, text });
+    const channelId = state.channelId(a.channel);
+    state.messages.set(ctx.stepId, { stepId: ctx.stepId, channelId, ...first });
+    ctx.details.eventId = first.eventId;
+    ctx.details.ts = first.ts;
+    return;
+  }
   const { seen, posted } = await slackMessageSeen(ctx, a, {
     kind: root ? "thread_reply" : "message",
     what: `message ${q(a.text)}`,
@@ -1264,7 +1227,6 @@ const expectDb: Impl = async (ctx, a: ExpectDbArgs) => {
 
 export const IMPLEMENTATIONS: Record<string, Impl> = {
   login,
-  "expect.portal": expectPortal,
   "slack.post": slackPost,
   "slack.traffic": slackTraffic,
   "matrix.traffic": matrixTraffic,
@@ -1284,6 +1246,7 @@ export const IMPLEMENTATIONS: Record<string, Impl> = {
   "expect.health": expectHealth,
   "expect.logs": expectLogs,
   "expect.db": expectDb,
+  ...PORTAL_IMPLEMENTATIONS,
   ...UPGRADE_IMPLEMENTATIONS,
   ...CHECK_IMPLEMENTATIONS,
 };

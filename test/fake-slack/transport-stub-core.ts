@@ -29,9 +29,25 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         name: "bridge",
       },
     ],
-    users: [{ id: "U0HUMAN001", name: "alice", realName: "Alice", displayName: "alice", isBot: false }],
+    users: [
+      {
+        id: "U0HUMAN001",
+        name: "alice",
+        realName: "Alice",
+        displayName: "alice",
+        isBot: false,
+        deleted: false,
+      },
+    ],
     channels: [
-      { id: "C0GENERAL1", name: "general", isPrivate: false, members: ["U0HUMAN001", "U0BOT00001"] },
+      {
+        id: "C0GENERAL1",
+        name: "general",
+        kind: "public",
+        isPrivate: false,
+        archived: false,
+        members: ["U0HUMAN001", "U0BOT00001"],
+      },
     ],
     resolveUser: (n) => {
       if (n === "alice" || n === "U0HUMAN001") return "U0HUMAN001";
@@ -149,6 +165,19 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         });
       },
       uploadFile: unsupported,
+      createChannel: unsupported,
+      renameChannel: unsupported,
+      setTopic: unsupported,
+      setPurpose: unsupported,
+      archiveChannel: unsupported,
+      unarchiveChannel: unsupported,
+      joinChannel: unsupported,
+      leaveChannel: unsupported,
+      inviteToChannel: unsupported,
+      kickFromChannel: unsupported,
+      openConversation: unsupported,
+      updateProfile: unsupported,
+      deactivateUser: unsupported,
       calls: () => [],
       waitForCall: unsupported,
       history: () => [],

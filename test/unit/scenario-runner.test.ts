@@ -188,12 +188,15 @@ describe("grouping scenarios into shared environments", () => {
     ]);
     expect(groupScenarios([a, c], { share: false })).toHaveLength(2);
   });
-  it("the shipped default set runs in one environment", async () => {
+  it("the shipped default set runs in two environments: the shared workspace and direct-messages' own", async () => {
     const names = DEFAULT_SCENARIO_SET;
     const specs = await Promise.all(
       names.map(async (n) => (await checkScenarioFile(path.join(ROOT, "scenarios", `${n}.yaml`))).spec!),
     );
-    expect(groupScenarios(specs)).toHaveLength(1);
+    expect(groupScenarios(specs).map((g) => g.scenarios.map((s) => s.name))).toEqual([
+      names.filter((n) => n !== "direct-messages"),
+      ["direct-messages"],
+    ]);
   });
 });
 

@@ -1,10 +1,11 @@
 // State changes shared by the Web API (the bridge acting) and the control API (Slack users acting).
 // Each change emits the Events API events Slack would, to every app whose bot is in the channel.
 import { randomUUID } from "node:crypto";
-import { opaque, unguessable } from "./ids.ts";
-import { channelType, type Json, renderFile, renderMessage } from "./render.ts";
+import { hex, opaque, unguessable } from "./ids.ts";
+import { channelType, type Json, renderFile, renderMessage, renderUser } from "./render.ts";
 import {
   type Channel,
+  emptyChannel,
   fileTypeOf,
   type Message,
   type StoredFile,
@@ -60,6 +61,11 @@ export class Actions {
     const apps = new Set<string>(extraApps);
     for (const app of this.ws.apps) if (channel.members.includes(app.botUserId)) apps.add(app.id);
     for (const appId of apps) this.publishFn(appId, event);
+  }
+
+  /** Events Slack sends to every app of the workspace, member or not (channel_created, user_change). */
+  private publishToAll(event: Json): void {
+    for (const app of this.ws.apps) this.publishFn(app.id, event);
   }
 
   findMessage(channel: Channel, ts: string | undefined): Message {
@@ -304,7 +310,7 @@ export class Actions {
 
   rename(actor: Actor, channel: Channel, name: string): void {
     if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
-    if (!/^[a-z0-9_-]{1,80}$/.test(name)) throw new SlackError("invalid_name_specials");
+    checkChannelName(name);
     const clash = this.ws.channelByName(name);
     if (clash && clash !== channel) throw new SlackError("name_taken");
     const old = channel.name;
@@ -327,6 +333,218 @@ export class Actions {
     msg.name = name;
     msg.oldName = old;
     this.publishMessage(channel, msg);
+  }
+
+  /** A channel is created; public ones are announced to every app with channel_created. */
+  createChannel(actor: Actor, name: string, isPrivate: boolean): Channel {
+    checkChannelName(name);
+    if (this.ws.channelByName(name)) throw new SlackError("name_taken");
+    const c = emptyChannel(
+      this.ws.ids.next("C"),
+      name,
+      isPrivate ? "private" : "public",
+      actor.userId,
+      Math.floor(Date.now() / 1000),
+    );
+    c.updatedMs = Date.now();
+    c.members = [actor.userId];
+    this.ws.channels.set(c.id, c);
+    // Private channels are announced to nobody: apps learn of them when invited.
+    if (!isPrivate)
+      this.publishToAll({
+        type: "channel_created",
+        channel: {
+          id: c.id,
+          is_channel: true,
+          name,
+          name_normalized: name,
+          created: c.created,
+          creator: c.creator,
+          is_shared: false,
+          is_org_shared: false,
+          context_team_id: this.ws.team.id,
+          is_archived: false,
+          is_frozen: false,
+          is_general: false,
+          is_group: false,
+          is_private: false,
+          is_ext_shared: false,
+          is_im: false,
+          is_mpim: false,
+          is_pending_ext_shared: false,
+        },
+        event_ts: this.ws.nextEventTs(),
+      });
+    return c;
+  }
+
+  /** conversations.invite: `actor` (a member) adds people; each gets member_joined_channel with the inviter. */
+  invite(actor: Actor, channel: Channel, userIds: string[]): void {
+    if (channel.kind === "im" || channel.kind === "mpim")
+      throw new SlackError("method_not_supported_for_channel_type");
+    if (channel.archived) throw new SlackError("is_archived");
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    if (!userIds.length) throw new SlackError("no_user");
+    const users = userIds.map((id) => {
+      const u = this.ws.users.get(id);
+      if (!u || u.deleted) throw new SlackError("user_not_found");
+      if (id === actor.userId) throw new SlackError("cant_invite_self");
+      return u;
+    });
+    if (users.every((u) => channel.members.includes(u.id))) throw new SlackError("already_in_channel");
+    for (const u of users) this.join(u, channel, actor.userId);
+  }
+
+  /**
+   * A member leaves, or with `by` is removed by another member (conversations.kick). The remaining
+   * members' apps get member_left_channel (and, on a leave, the channel_leave message); a removed
+   * bot's app gets channel_left / group_left naming who removed it.
+   */
+  removeMember(user: User, channel: Channel, by?: Actor): void {
+    if (channel.kind === "im") throw new SlackError("method_not_supported_for_channel_type");
+    if (by) {
+      if (by.userId === user.id) throw new SlackError("cant_kick_self");
+      if (channel.isGeneral) throw new SlackError("cant_kick_from_general");
+      if (!channel.members.includes(by.userId)) throw new SlackError("not_in_channel");
+    } else if (channel.isGeneral) throw new SlackError("cant_leave_general");
+    if (!channel.members.includes(user.id)) throw new SlackError("not_in_channel");
+    const farewell = by
+      ? undefined
+      : this.post(this.actorForUser(user.id), channel, {
+          text: `<@${user.id}> has left the channel`,
+          subtype: "channel_leave",
+          silent: true,
+        });
+    channel.members = channel.members.filter((m) => m !== user.id);
+    channel.updatedMs = Date.now();
+    this.publish(channel, {
+      type: "member_left_channel",
+      user: user.id,
+      channel: channel.id,
+      channel_type: channel.kind === "public" ? "C" : "G",
+      team: this.ws.team.id,
+      event_ts: this.ws.nextTs(channel),
+    });
+    if (farewell) this.publishMessage(channel, farewell);
+    const app = this.ws.appByBotUser(user.id);
+    if (app)
+      this.publishFn(app.id, {
+        type: channel.kind === "public" ? "channel_left" : "group_left",
+        channel: channel.id,
+        actor_id: by?.userId ?? user.id,
+        event_ts: this.ws.nextTs(channel),
+      });
+  }
+
+  setPurpose(actor: Actor, channel: Channel, purpose: string): void {
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    if (purpose.length > 250) throw new SlackError("too_long");
+    channel.purpose = { value: purpose, creator: actor.userId, last_set: Math.floor(Date.now() / 1000) };
+    const text = purpose ? `set the channel purpose: ${purpose}` : "cleared the channel purpose";
+    const msg = this.post(actor, channel, { text, subtype: "channel_purpose", silent: true });
+    msg.purpose = purpose;
+    this.publishMessage(channel, msg);
+  }
+
+  /** conversations.archive / unarchive: channel_archive (group_archive) and its channel_archive message. */
+  setArchived(actor: Actor, channel: Channel, archived: boolean): void {
+    if (channel.kind === "im" || channel.kind === "mpim")
+      throw new SlackError("method_not_supported_for_channel_type");
+    if (archived && channel.archived) throw new SlackError("already_archived");
+    if (!archived && !channel.archived) throw new SlackError("not_archived");
+    if (channel.isGeneral) throw new SlackError("cant_archive_general");
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    const isPublic = channel.kind === "public";
+    if (!archived) channel.archived = false;
+    const msg = this.post(actor, channel, {
+      text: `<@${actor.userId}> ${archived ? "archived" : "un-archived"} the channel`,
+      subtype: archived ? "channel_archive" : "channel_unarchive",
+      silent: true,
+    });
+    channel.archived = archived;
+    const eventTs = this.ws.nextTs(channel);
+    // Slack's shapes differ: group_unarchive names the actor as actor_id, the others as user.
+    const event: Json = archived
+      ? {
+          type: isPublic ? "channel_archive" : "group_archive",
+          channel: channel.id,
+          user: actor.userId,
+          is_moved: 0,
+        }
+      : isPublic
+        ? { type: "channel_unarchive", channel: channel.id, user: actor.userId }
+        : { type: "group_unarchive", channel: channel.id, actor_id: actor.userId };
+    this.publish(channel, { ...event, event_ts: eventTs });
+    this.publishMessage(channel, msg);
+  }
+
+  /**
+   * conversations.open: the IM (two members) or group DM (three to nine) of `opener` and `others`,
+   * found or created. A new IM is announced to its members' apps with im_created.
+   */
+  openConversation(opener: string, others: string[]): { channel: Channel; created: boolean } {
+    const ids = [...new Set(others.filter((u) => u && u !== opener))];
+    if (!ids.length) throw new SlackError("users_list_not_supplied");
+    if (ids.length > 8) throw new SlackError("too_many_users");
+    for (const id of ids) if (!this.ws.users.has(id)) throw new SlackError("user_not_found");
+    const members = [opener, ...ids];
+    const kind = members.length === 2 ? "im" : "mpim";
+    const key = [...members].sort().join(",");
+    for (const c of this.ws.channels.values())
+      if (c.kind === kind && [...c.members].sort().join(",") === key) return { channel: c, created: false };
+    const created = Math.floor(Date.now() / 1000);
+    const names = members.map((id) => this.ws.users.get(id)?.name ?? id);
+    const id = this.ws.ids.next(kind === "im" ? "D" : "C");
+    const c = emptyChannel(id, kind === "im" ? id : `mpdm-${names.join("--")}-1`, kind, opener, created);
+    c.updatedMs = Date.now();
+    c.members = members;
+    this.ws.channels.set(id, c);
+    if (kind === "im")
+      this.publish(c, {
+        type: "im_created",
+        user: opener,
+        channel: { id, created, is_im: true, user: ids[0], is_user_deleted: false },
+        event_ts: this.ws.nextTs(c),
+      });
+    return { channel: c, created: true };
+  }
+
+  /**
+   * A person changes their profile (display name, full name, photo) or is deactivated: user_change to
+   * every app, with the user as users.info shows it. A photo is served on avatars.slack-edge.com.
+   */
+  updateUser(
+    user: User,
+    change: {
+      displayName?: string;
+      realName?: string;
+      avatar?: { data: Uint8Array; mimetype: string };
+      deleted?: boolean;
+    },
+  ): void {
+    if (change.displayName !== undefined) user.displayName = change.displayName;
+    if (change.realName !== undefined) user.realName = change.realName;
+    if (change.deleted !== undefined) user.deleted = change.deleted;
+    if (change.avatar) {
+      const hash = hex(10);
+      const ext = change.avatar.mimetype === "image/jpeg" ? "jpg" : "png";
+      const path = `/${new Date().toISOString().slice(0, 10)}/${Date.now()}_${hash}_512.${ext}`;
+      // A copy: the caller keeps its buffer.
+      this.ws.avatars.set(path, {
+        data: new Uint8Array(change.avatar.data),
+        mimetype: change.avatar.mimetype,
+      });
+      user.image = `${AVATARS_ORIGIN}${path}`;
+      user.avatarHash = hash;
+    }
+    // `updated` is in seconds; the bridge skips updates that are not newer than the last it saw.
+    user.updated = Math.max(Math.floor(Date.now() / 1000), user.updated + 1);
+    this.publishToAll({
+      type: "user_change",
+      user: renderUser(this.ws, user),
+      cache_ts: Math.floor(Date.now() / 1000),
+      event_ts: this.ws.nextEventTs(),
+    });
   }
 
   /** Creates a file record awaiting bytes (files.getUploadURLExternal). */
@@ -416,6 +634,16 @@ export class Actions {
   renderFile(f: StoredFile): Json {
     return renderFile(this.ws, f, true);
   }
+}
+
+/** Where profile photos set through the control API are served (the bridge downloads them). */
+export const AVATARS_ORIGIN = "https://avatars.slack-edge.com";
+
+/** Slack's channel name rules (conversations.create / rename). */
+export function checkChannelName(name: string): void {
+  if (!name) throw new SlackError("invalid_name_required");
+  if (name.length > 80) throw new SlackError("invalid_name_maxlength");
+  if (!/^[a-z0-9_-]+$/.test(name)) throw new SlackError("invalid_name_specials");
 }
 
 const MENTION = /<(@[UW][A-Z0-9]+|#C[A-Z0-9]+|#G[A-Z0-9]+|https?:\/\/[^>|]+)(?:\|([^>]*))?>/g;

@@ -6,7 +6,7 @@ import { createWebApiHandlers } from "../web-api/index.ts";
 import { Actions, SlackError } from "./actions.ts";
 import { buildWorkspace } from "./build.ts";
 import { CallRecorder, Faults } from "./calls.ts";
-import type { Channel, Message, Workspace } from "./state.ts";
+import type { Channel, Message, User, Workspace } from "./state.ts";
 
 export { defaultSeed, loadSeed, parseSeedYaml, SeedError, validateSeed } from "../seed/index.ts";
 export { DEFAULT_BOT_SCOPES } from "./build.ts";
@@ -53,13 +53,16 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
         realName: u.realName,
         displayName: u.displayName,
         isBot: u.isBot,
+        deleted: u.deleted,
       }));
     },
     get channels() {
       return [...ws.channels.values()].map((c) => ({
         id: c.id,
         name: c.name,
+        kind: c.kind,
         isPrivate: c.kind !== "public",
+        archived: c.archived,
         members: [...c.members],
       }));
     },
@@ -110,6 +113,12 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
     const c = ws.channels.get(workspace.resolveChannel(ref));
     if (!c) throw new Error(`fake Slack: unknown channel "${ref}"`);
     return c;
+  };
+  const actor = (ref: string) => actions.actorForUser(workspace.resolveUser(ref));
+  const userOf = (ref: string): User => {
+    const u = ws.users.get(workspace.resolveUser(ref));
+    if (!u) throw new Error(`fake Slack: unknown user "${ref}"`);
+    return u;
   };
   const run = <T>(action: string, fn: () => T): Promise<T> => {
     try {
@@ -185,6 +194,51 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
             (channel.kind === "public" ? f.shares.public : f.shares.private)[channel.id]?.[0]?.ts ?? "";
           return { fileId: f.id, ts };
         }),
+      createChannel: (a) =>
+        run("createChannel", () => ({
+          channel: actions.createChannel(actor(a.user), a.name, a.private ?? false).id,
+        })),
+      renameChannel: (a) =>
+        run("renameChannel", () => actions.rename(actor(a.user), channelOf(a.channel), a.name)),
+      setTopic: (a) => run("setTopic", () => actions.setTopic(actor(a.user), channelOf(a.channel), a.topic)),
+      setPurpose: (a) =>
+        run("setPurpose", () => actions.setPurpose(actor(a.user), channelOf(a.channel), a.purpose)),
+      archiveChannel: (a) =>
+        run("archiveChannel", () => actions.setArchived(actor(a.user), channelOf(a.channel), true)),
+      unarchiveChannel: (a) =>
+        run("unarchiveChannel", () => actions.setArchived(actor(a.user), channelOf(a.channel), false)),
+      joinChannel: (a) =>
+        run("joinChannel", () => {
+          const c = channelOf(a.channel);
+          if (c.archived) throw new SlackError("is_archived");
+          if (!actions.join(userOf(a.user), c)) throw new SlackError("already_in_channel");
+        }),
+      leaveChannel: (a) =>
+        run("leaveChannel", () => actions.removeMember(userOf(a.user), channelOf(a.channel))),
+      inviteToChannel: (a) =>
+        run("inviteToChannel", () =>
+          actions.invite(actor(a.user), channelOf(a.channel), a.users.map(workspace.resolveUser)),
+        ),
+      kickFromChannel: (a) =>
+        run("kickFromChannel", () =>
+          actions.removeMember(userOf(a.target), channelOf(a.channel), actor(a.user)),
+        ),
+      openConversation: (a) =>
+        run("openConversation", () => {
+          const { channel, created } = actions.openConversation(
+            workspace.resolveUser(a.user),
+            a.with.map(workspace.resolveUser),
+          );
+          return { channel: channel.id, created };
+        }),
+      updateProfile: (a) =>
+        run("updateProfile", () => {
+          const u = userOf(a.user);
+          actions.updateUser(u, { displayName: a.displayName, realName: a.realName, avatar: a.avatar });
+          return a.avatar ? { avatarUrl: u.image } : {};
+        }),
+      deactivateUser: (a) =>
+        run("deactivateUser", () => actions.updateUser(userOf(a.user), { deleted: true })),
       calls: () => recorder.calls(),
       waitForCall: (predicate, o) => recorder.waitForCall(predicate, o),
       history: (channel) => channelOf(channel).messages.map((m) => stored(ws, m)),

@@ -86,6 +86,7 @@ export function renderMessage(ws: Workspace, channel: Channel, m: Message): Json
   if (m.clientMsgId) out.client_msg_id = m.clientMsgId;
   if (m.username) out.username = m.username;
   if (m.topic !== undefined) out.topic = m.topic;
+  if (m.purpose !== undefined) out.purpose = m.purpose;
   if (m.name !== undefined) out.name = m.name;
   if (m.oldName !== undefined) out.old_name = m.oldName;
   if (m.inviter) out.inviter = m.inviter;
@@ -154,6 +155,7 @@ export function renderUser(ws: Workspace, u: User, opts: { locale?: boolean } = 
     for (const size of [24, 32, 48, 72, 192, 512]) profile[`image_${size}`] = u.image;
     profile.image_original = u.image;
     profile.is_custom_image = true;
+    if (u.avatarHash) profile.avatar_hash = u.avatarHash;
   }
   if (u.isBot) {
     profile.bot_id = u.botId;

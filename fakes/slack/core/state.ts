@@ -22,6 +22,8 @@ export interface User {
   deleted: boolean;
   /** Profile image URL; omitted from users.info unless seeded so the bridge downloads nothing. */
   image?: string;
+  /** Slack's avatar_hash of a profile image the fake serves (see Workspace.avatars). */
+  avatarHash?: string;
   updated: number;
   /** Set for bot users. */
   botId?: string;
@@ -75,8 +77,9 @@ export interface Message {
   username?: string;
   iconUrl?: string;
   deleted?: boolean;
-  /** channel_topic / channel_name / channel_join details. */
+  /** channel_topic / channel_purpose / channel_name / channel_join details. */
   topic?: string;
+  purpose?: string;
   name?: string;
   oldName?: string;
   inviter?: string;
@@ -134,8 +137,12 @@ export class Workspace {
   readonly files = new Map<string, StoredFile>();
   readonly uploads = new Map<string, string>();
   readonly emoji = new Map<string, string>();
+  /** Profile images set through the control API, by URL path on avatars.slack-edge.com. */
+  readonly avatars = new Map<string, { data: Uint8Array; mimetype: string }>();
   readonly emojiCacheTs: number;
   readonly ids: IdFactory;
+  /** Last event_ts issued for events that belong to no conversation (user_change), microseconds. */
+  private lastEventMicros = 0;
 
   constructor(team: Team, ids: IdFactory) {
     this.team = team;
@@ -149,6 +156,13 @@ export class Workspace {
     const micros = candidate > channel.lastTsMicros ? candidate : channel.lastTsMicros + 1;
     channel.lastTsMicros = micros;
     return formatTs(micros);
+  }
+
+  /** event_ts for workspace events (user_change, channel_created): strictly increasing. */
+  nextEventTs(): string {
+    const candidate = Math.floor(Date.now() * 1000);
+    this.lastEventMicros = candidate > this.lastEventMicros ? candidate : this.lastEventMicros + 1;
+    return formatTs(this.lastEventMicros);
   }
 
   appByBotUser(userId: string): App | undefined {

@@ -298,10 +298,42 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
     },
   );
 
-  return [apiHandler, uploadHandler, downloadHandler];
+  // Profile photos on avatars.slack-edge.com: public, no token, as Slack's CDN serves them.
+  const avatarHandler = http.get(
+    ({ request }) => AVATAR_PATH.test(pathOf(request.url)),
+    ({ request }) => {
+      const receivedAt = arrivalOf(request);
+      const seq = recorder.nextSeq();
+      const path = pathOf(request.url);
+      const image = ws.avatars.get(path);
+      const status = image ? 200 : 404;
+      return record(
+        {
+          seq,
+          method: "avatars.download",
+          params: { path },
+          auth: { kind: "none" },
+          receivedAt,
+          response: image ? { ok: true, size: image.data.byteLength } : { ok: false, error: "not_found" },
+          status,
+        },
+        image
+          ? new Response(image.data as Uint8Array<ArrayBuffer>, {
+              status,
+              headers: { "content-type": image.mimetype, "content-length": String(image.data.byteLength) },
+            })
+          : new Response("Not Found", { status, headers: { "content-type": "text/plain" } }),
+      );
+    },
+  );
+
+  return [apiHandler, uploadHandler, downloadHandler, avatarHandler];
 }
 
 export const RECEIVED_AT_HEADER = "x-harness-received-at";
+
+/** Paths of profile photos (core/actions.ts updateUser): /<date>/<id>_<hash>_512.<ext>. */
+const AVATAR_PATH = /^\/\d{4}-\d{2}-\d{2}\/\d+_[0-9a-f]+_512\.(png|jpg)$/;
 
 /** The transport's arrival stamp when it gave one (it sees the headers first), else now(). */
 function arrivalOf(request: Request): number {

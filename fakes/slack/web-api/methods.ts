@@ -2,14 +2,7 @@
 
 import { type Actions, type Actor, SlackError, validBlocks } from "../core/actions.ts";
 import { type Json, renderBot, renderChannel, renderMessage, renderUser } from "../core/render.ts";
-import {
-  type App,
-  type Channel,
-  type ChannelKind,
-  emptyChannel,
-  type Message,
-  type Workspace,
-} from "../core/state.ts";
+import type { App, Channel, ChannelKind, Message, Workspace } from "../core/state.ts";
 import type { SocketModePort } from "../internal.ts";
 import { decodeCursor, encodeCursor, type ParsedRequest } from "./request.ts";
 
@@ -65,24 +58,13 @@ function parseJsonParam(raw: string | undefined, error: string): unknown {
 function channelParam(ctx: MethodContext, raw: string | undefined): Channel {
   if (!raw) throw new SlackError("channel_not_found");
   const viewer = ctx.actor.userId;
-  if (/^[UW][A-Z0-9]+$/.test(raw) && ctx.ws.users.has(raw)) return imWith(ctx, raw);
+  if (/^[UW][A-Z0-9]+$/.test(raw) && ctx.ws.users.has(raw))
+    return ctx.actions.openConversation(viewer, [raw]).channel;
   const byId = ctx.ws.channels.get(raw);
   if (byId) return ctx.actions.channelFor(raw, viewer);
   const byName = ctx.ws.channelByName(raw.replace(/^#/, ""));
   if (byName && byName.kind !== "im") return ctx.actions.channelFor(byName.id, viewer);
   throw new SlackError("channel_not_found");
-}
-
-function imWith(ctx: MethodContext, userId: string): Channel {
-  const me = ctx.actor.userId;
-  for (const c of ctx.ws.channels.values())
-    if (c.kind === "im" && c.members.includes(me) && c.members.includes(userId) && c.members.length === 2)
-      return c;
-  const id = ctx.ws.ids.next("D");
-  const c = emptyChannel(id, id, "im", me, Math.floor(Date.now() / 1000));
-  c.members = [me, userId];
-  ctx.ws.channels.set(id, c);
-  return c;
 }
 
 function paginate<T>(
@@ -113,6 +95,27 @@ function typesParam(raw: string | undefined): ChannelKind[] {
     kinds.push(kind);
   }
   return kinds;
+}
+
+function requireScope(ctx: MethodContext, scope: string): void {
+  if (!ctx.app.botScopes.includes(scope))
+    throw new SlackError("missing_scope", { needed: scope, provided: ctx.app.botScopes.join(",") });
+}
+
+/** Methods that manage a conversation need the write scope of its type (public: channels:manage). */
+const MANAGE = ["channels:manage", "groups:write", "im:write", "mpim:write"];
+function requireManageScope(ctx: MethodContext, c: Channel): void {
+  requireScope(
+    ctx,
+    c.kind === "public" ? "channels:manage" : c.kind === "private" ? "groups:write" : `${c.kind}:write`,
+  );
+}
+
+function commaList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
 }
 
 function requireMember(ctx: MethodContext, c: Channel): void {
@@ -427,11 +430,7 @@ export const METHODS: Record<string, MethodSpec> = {
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
       if (c.kind === "im" || c.kind === "mpim") throw new SlackError("method_not_supported_for_channel_type");
-      if (c.kind === "public" && !ctx.app.botScopes.includes("channels:manage"))
-        throw new SlackError("missing_scope", {
-          needed: "channels:manage",
-          provided: ctx.app.botScopes.join(","),
-        });
+      requireManageScope(ctx, c);
       ctx.actions.rename(ctx.actor, c, ctx.params.name ?? "");
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
@@ -442,22 +441,68 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.invites", "groups:write.invites", "mpim:write.invites"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
-      if (c.kind === "im" || c.kind === "mpim") throw new SlackError("method_not_supported_for_channel_type");
-      requireMember(ctx, c);
-      const ids = (ctx.params.users ?? "")
-        .split(",")
-        .map((u) => u.trim())
-        .filter(Boolean);
-      if (!ids.length) throw new SlackError("no_user");
-      const users = ids.map((id) => {
-        const u = ctx.ws.users.get(id);
-        if (!u || u.deleted) throw new SlackError("user_not_found");
-        if (id === ctx.actor.userId) throw new SlackError("cant_invite_self");
-        return u;
-      });
-      if (users.every((u) => c.members.includes(u.id))) throw new SlackError("already_in_channel");
-      for (const u of users) ctx.actions.join(u, c, ctx.actor.userId);
+      ctx.actions.invite(ctx.actor, c, commaList(ctx.params.users));
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId, { numMembers: true }) };
+    },
+  },
+
+  "conversations.kick": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      const target = ctx.params.user ? ctx.ws.users.get(ctx.params.user) : undefined;
+      if (!target) throw new SlackError("user_not_found");
+      ctx.actions.removeMember(target, c, ctx.actor);
+      return {};
+    },
+  },
+
+  "conversations.leave": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      const me = ctx.ws.users.get(ctx.actor.userId);
+      if (!me) throw new SlackError("user_not_found");
+      // Slack answers ok with not_in_channel when there is nothing to leave.
+      if (!c.members.includes(me.id) && !c.isGeneral) return { not_in_channel: true };
+      ctx.actions.removeMember(me, c);
+      return {};
+    },
+  },
+
+  "conversations.archive": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      ctx.actions.setArchived(ctx.actor, c, true);
+      return {};
+    },
+  },
+
+  "conversations.unarchive": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      ctx.actions.setArchived(ctx.actor, c, false);
+      return {};
+    },
+  },
+
+  "conversations.setPurpose": {
+    token: "bot",
+    scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      ctx.actions.setPurpose(ctx.actor, c, ctx.params.purpose ?? "");
+      return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
   },
 
@@ -465,27 +510,9 @@ export const METHODS: Record<string, MethodSpec> = {
     token: "bot",
     scopes: ["channels:manage", "groups:write"],
     run: (ctx) => {
-      const name = ctx.params.name ?? "";
       const isPrivate = truthy(ctx.params.is_private);
-      if (!isPrivate && !ctx.app.botScopes.includes("channels:manage"))
-        throw new SlackError("missing_scope", {
-          needed: "channels:manage",
-          provided: ctx.app.botScopes.join(","),
-        });
-      if (!name) throw new SlackError("invalid_name_required");
-      if (!/^[a-z0-9_-]{1,80}$/.test(name)) throw new SlackError("invalid_name_specials");
-      if (ctx.ws.channelByName(name)) throw new SlackError("name_taken");
-      const kind = isPrivate ? "private" : "public";
-      const c = emptyChannel(
-        ctx.ws.ids.next("C"),
-        name,
-        kind,
-        ctx.actor.userId,
-        Math.floor(Date.now() / 1000),
-      );
-      c.updatedMs = Date.now();
-      c.members = [ctx.actor.userId];
-      ctx.ws.channels.set(c.id, c);
+      if (!isPrivate) requireScope(ctx, "channels:manage");
+      const c = ctx.actions.createChannel(ctx.actor, ctx.params.name ?? "", isPrivate);
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
   },
@@ -496,31 +523,12 @@ export const METHODS: Record<string, MethodSpec> = {
     run: (ctx) => {
       const me = ctx.actor.userId;
       let c: Channel;
+      let created = false;
       if (ctx.params.channel) c = channelParam(ctx, ctx.params.channel);
-      else {
-        const raw = (ctx.params.users ?? "").split(",").map((u) => u.trim());
-        const ids = [...new Set(raw.filter((u) => u && u !== me))];
-        if (!ids.length) throw new SlackError("users_list_not_supplied");
-        if (ids.length > 8) throw new SlackError("too_many_users");
-        for (const id of ids) if (!ctx.ws.users.has(id)) throw new SlackError("user_not_found");
-        if (ids.length === 1) c = imWith(ctx, ids[0] as string);
-        else {
-          const want = [me, ...ids].sort().join(",");
-          const found = [...ctx.ws.channels.values()].find(
-            (x) => x.kind === "mpim" && [...x.members].sort().join(",") === want,
-          );
-          if (found) c = found;
-          else {
-            const names = [me, ...ids].map((id) => ctx.ws.users.get(id)?.name ?? id);
-            const created = Math.floor(Date.now() / 1000);
-            c = emptyChannel(ctx.ws.ids.next("C"), `mpdm-${names.join("--")}-1`, "mpim", me, created);
-            c.members = [me, ...ids];
-            ctx.ws.channels.set(c.id, c);
-          }
-        }
-      }
+      else ({ channel: c, created } = ctx.actions.openConversation(me, commaList(ctx.params.users)));
       const full = truthy(ctx.params.return_im) || c.kind !== "im";
-      return { no_op: true, already_open: true, channel: full ? renderChannel(ctx.ws, c, me) : { id: c.id } };
+      const channel = full ? renderChannel(ctx.ws, c, me) : { id: c.id };
+      return created ? { channel } : { no_op: true, already_open: true, channel };
     },
   },
 
