@@ -9,12 +9,31 @@ export interface EnvironmentSpec {
   /** Upstream image names; the image map turns them into local ones. */
   postgres: { image: string };
   homeserver: HomeserverSpec;
+  /** Behaviour of this deployment's parts that is known and stated (log lines set apart in reports). */
+  knownIssues?: KnownIssue[];
+  /**
+   * How the harness's Matrix clients sync, when an environment needs other than Element's defaults
+   * (a 30 s /sync long-poll), with the reason (shown in reports).
+   */
+  matrixClient?: { syncTimeoutMs: number; reason: string };
   bridge: {
     kind: "mautrix-slack";
     image: string;
     /** Absolute paths of YAML files deep-merged over the bridge's generated config, in order. */
     configOverlays: string[];
   };
+}
+
+/**
+ * A known behaviour of the software an environment runs (usually upstream, found by this harness):
+ * log lines matching `log` are not counted by log and health assertions, but reported with `reason`.
+ */
+export interface KnownIssue {
+  service: "bridge" | "homeserver";
+  /** Regular expression matched against each line. */
+  log: string;
+  /** Why, with where the evidence is. */
+  reason: string;
 }
 
 export interface StartOptions {

@@ -212,6 +212,7 @@ export async function startEnvironment(
             accessToken: reg.accessToken,
             deviceId: reg.deviceId,
             autoJoin: userOpts.autoJoin ?? true,
+            syncTimeoutMs: spec.matrixClient?.syncTimeoutMs,
           });
           teardown.add(`matrix user ${localpart}`, () => u.stop());
           return u;

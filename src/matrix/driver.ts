@@ -42,6 +42,8 @@ export interface MatrixUserOptions {
   autoJoin?: boolean | ((roomId: string, inviter: string | undefined) => boolean);
   /** How long the first sync may take. */
   initialSyncTimeoutMs?: number;
+  /** How long each /sync long-poll may wait on the server (default 30 s, as Element's). */
+  syncTimeoutMs?: number;
 }
 
 type RoomInfo = { roomId: string; name?: string; topic?: string; membership: string };
@@ -77,6 +79,7 @@ export class MatrixDriverUser implements MatrixUser {
   private readonly waiters = new Set<Waiter>();
   private readonly roomListeners = new Set<() => void>();
   private readonly autoJoin: MatrixUserOptions["autoJoin"];
+  private readonly syncTimeoutMs: number;
   private readonly joining = new Set<string>();
   /** This user's own membership changes, stamped when the sync delivered them (invites included). */
   private readonly memberships: { roomId: string; membership: string; seenAt: number }[] = [];
@@ -90,6 +93,7 @@ export class MatrixDriverUser implements MatrixUser {
     this.accessToken = opts.accessToken;
     registerSecret(opts.accessToken);
     this.autoJoin = opts.autoJoin;
+    this.syncTimeoutMs = opts.syncTimeoutMs ?? 30_000;
     this.client = createClient({
       baseUrl: this.baseUrl,
       userId: opts.userId,
@@ -141,7 +145,12 @@ export class MatrixDriverUser implements MatrixUser {
       };
       this.client.on(ClientEvent.Sync, onSync);
     });
-    await this.client.startClient({ initialSyncLimit: 20, lazyLoadMembers: false, disablePresence: true });
+    await this.client.startClient({
+      initialSyncLimit: 20,
+      lazyLoadMembers: false,
+      disablePresence: true,
+      pollTimeout: this.syncTimeoutMs,
+    });
     await ready;
     // Invites that were pending before the client started.
     for (const room of this.client.getRooms()) {

@@ -493,7 +493,6 @@ export async function postCreatingPortal(
   const channelId = state.channelId(a.channel);
   await noPortal(ctx, channelId, `${a.channel} before its first message`);
   const ghost = state.ghostMxid(state.slackUserId(a.user));
-  const mark = observer.mark();
   let ts = "";
   await slackChange(ctx, {
     observer,
@@ -509,16 +508,26 @@ export async function postCreatingPortal(
     what: () => `an invite to the portal the first message in ${a.channel} creates`,
   });
   const roomId = await state.portalRoom(a.channel, who, ctx.timeoutMs);
-  const message = await observer.waitForEvent(
-    (e) =>
-      e.roomId === roomId && e.type === "m.room.message" && e.sender === ghost && e.content.body === a.text,
+  // The message was sent before the observer joined: it is room history, which a homeserver may put
+  // in the join's /sync timeline (Synapse) or not (continuwuity); read it the way a client reads
+  // history, with /messages.
+  const message = await waitUntil(
+    async () => {
+      const page = (await observer.api(
+        "GET",
+        `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=50`,
+      )) as { chunk?: { event_id: string; type: string; sender: string; content: { body?: string } }[] };
+      return (page.chunk ?? []).find(
+        (e) => e.type === "m.room.message" && e.sender === ghost && e.content.body === a.text,
+      );
+    },
     {
-      since: mark,
       timeoutMs: ctx.timeoutMs,
-      describe: `the first message ${JSON.stringify(a.text)} in ${roomId}`,
+      intervalMs: 200,
+      describe: () => `the first message ${JSON.stringify(a.text)} in the history of ${roomId}`,
     },
   );
-  return { ts, roomId, eventId: message.eventId };
+  return { ts, roomId, eventId: message.event_id };
 }
 
 /** slack.post with bridged: false: the message must reach the bridge, and nothing the observer. */
@@ -733,7 +742,22 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
       describe: () => `a portal room for ${a.channel}`,
     });
     ctx.details.roomId = roomId;
-    if (a.membership === "leave") await user.waitForMembership(roomId, "leave", { timeoutMs: ctx.timeoutMs });
+    // The homeserver's word, not the client's view: continuwuity tells a user who left a room only
+    // with an empty left-room entry, which leaves matrix-js-sdk showing "join" (docs/homeservers.md).
+    if (a.membership === "leave")
+      await waitUntil(
+        async () => {
+          const { joined_rooms } = (await user.api("GET", "/_matrix/client/v3/joined_rooms")) as {
+            joined_rooms: string[];
+          };
+          return !joined_rooms.includes(roomId);
+        },
+        {
+          timeoutMs: ctx.timeoutMs,
+          intervalMs: 200,
+          describe: () => `${who} to have left the portal ${roomId} (the homeserver's joined_rooms)`,
+        },
+      );
     else if (user.membershipChanges().some((m) => m.roomId === roomId))
       fail(`${who} was invited to the portal ${roomId}, expected the bridge never to invite it`);
     return;
@@ -755,7 +779,7 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
       want("room type", rs.roomType, a.room_type);
       want("tombstoned", rs.tombstone !== undefined, a.tombstoned);
       if (a.direct !== undefined)
-        want("direct (the observer's invite is_direct)", directInvite(user, roomId), a.direct);
+        want("direct (the observer's invite is_direct)", await directInvite(user, roomId), a.direct);
       for (const name of new Set([
         ...(a.members ?? []),
         ...Object.keys({ ...a.ghosts, ...a.ghost_avatars }),
@@ -783,9 +807,24 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
   );
 };
 
-/** Whether the invite that brought the user into the room was marked is_direct (undefined: none seen). */
-function directInvite(user: MatrixUser, roomId: string): boolean | undefined {
-  const invite = user.events().find((e) => e.roomId === roomId && isMember(e, user.userId, ["invite"]));
+/**
+ * Whether the invite that brought the user into the room was marked is_direct (undefined: none
+ * found). Invites reach the client as stripped state without an event ID, so the invite event is
+ * looked up in the room's history once the user has joined (a homeserver need not repeat it in the
+ * join's /sync timeline; continuwuity does not).
+ */
+async function directInvite(user: MatrixUser, roomId: string): Promise<boolean | undefined> {
+  const seen = user.events().find((e) => e.roomId === roomId && isMember(e, user.userId, ["invite"]));
+  if (seen) return seen.content.is_direct === true;
+  const page = (await user.api(
+    "GET",
+    `/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/messages?dir=b&limit=100`,
+  )) as {
+    chunk?: { type: string; state_key?: string; content: { membership?: string; is_direct?: boolean } }[];
+  };
+  const invite = (page.chunk ?? []).find(
+    (e) => e.type === "m.room.member" && e.state_key === user.userId && e.content.membership === "invite",
+  );
   return invite ? invite.content.is_direct === true : undefined;
 }
 

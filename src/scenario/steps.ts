@@ -1078,7 +1078,7 @@ async function syncProbe(user: MatrixUser, roomId: string, timeoutMs: number): P
 const PROBE_TYPE = "org.bridge_harness.probe";
 
 async function bridgeErrorLines(ctx: StepContext): Promise<string[]> {
-  const lines = (await ctx.state.env.bridge.logLines()).slice(ctx.state.logMarks.get("bridge") ?? 0);
+  const lines = await serviceLog(ctx, "bridge");
   return lines.filter((l) => {
     const lv = lineLevel(l);
     return lv === "error" || lv === "fatal";
@@ -1133,14 +1133,31 @@ const expectHealth: Impl = async (ctx, a: ExpectHealthArgs) => {
   if (problems.length) fail(problems.join("; "));
 };
 
-/** The lines of a service's log: all of them, or (default) those logged since the scenario started. */
+/**
+ * The lines of a service's log: all of them, or (default) those logged since the scenario started.
+ * Lines of a known issue the environment declares (environments/*.yaml `known_issues`) are left out
+ * and counted in the step's details instead, with the issue's reason, so every report shows them.
+ */
 export async function serviceLog(
-  ctx: { state: ScenarioState },
+  ctx: { state: ScenarioState; details?: Record<string, unknown> },
   service: string,
   whole = false,
 ): Promise<string[]> {
-  const lines = await allServiceLines(ctx.state, service);
-  return whole ? lines : lines.slice(ctx.state.logMarks.get(service) ?? 0);
+  const all = await allServiceLines(ctx.state, service);
+  const lines = whole ? all : all.slice(ctx.state.logMarks.get(service) ?? 0);
+  const known = (ctx.state.env.spec.knownIssues ?? []).filter((k) => k.service === service);
+  if (!known.length) return lines;
+  const hits = known.map((k) => ({ reason: k.reason, pattern: new RegExp(k.log), lines: 0, first: "" }));
+  const rest = lines.filter((line) => {
+    const hit = hits.find((h) => h.pattern.test(line));
+    if (!hit) return true;
+    hit.lines++;
+    hit.first ||= line.trim().slice(0, 300);
+    return false;
+  });
+  const seen = hits.filter((h) => h.lines > 0).map(({ pattern: _p, ...h }) => h);
+  if (seen.length && ctx.details) ctx.details.knownIssues = seen;
+  return rest;
 }
 
 /** Remembers how long each service's log is, so log assertions see only this scenario's lines. */
