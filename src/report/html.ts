@@ -409,6 +409,7 @@ function scenarioSection(
 <div class="shead"><h2>${badge(scenario.outcome)} ${h(scenario.name)}</h2>
 <div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${scenario.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
 ${error}
+${(scenario.notes ?? []).map((n) => `<p class="note">${h(n)}</p>`).join("")}
 <h3>Timeline</h3>
 <div class="panel">${setupSvg(scenario, sIndex)}${timelineSvg(scenario, sIndex) || `<p class="muted small">No steps ran.</p>`}<div class="legend">${legend}</div></div>
 <h3>Latency</h3>
@@ -454,6 +455,7 @@ nav.toc .muted{margin-left:auto}
 .scenario.failed{border-top:4px solid var(--fail)}.scenario.passed{border-top:4px solid var(--pass)}
 .shead h2{margin:0;font-size:20px;display:flex;gap:10px;align-items:center}
 .shead .meta{color:var(--muted);margin-top:4px}
+.note{margin:8px 0;padding:6px 10px;border-left:3px solid var(--skip);background:var(--bg);font-size:13px}
 h3{font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:22px 0 8px;border-bottom:1px solid var(--border);padding-bottom:4px}
 .muted{color:var(--muted)}.small{font-size:12.5px;margin:0 0 6px}.failedtxt{color:var(--fail);font-weight:600}
 .panel{border:1px solid var(--border);border-radius:6px;padding:8px 10px 6px}

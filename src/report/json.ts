@@ -19,6 +19,7 @@ const SCENARIO_KEYS = [
   "latency",
   "runDir",
   "logs",
+  "notes",
 ];
 const STEP_KEYS = [
   "id",

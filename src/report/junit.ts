@@ -122,7 +122,7 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
     );
   }
   for (const step of scenario.steps) out.push(renderStep(step, scenario, cwd, "    "));
-  const suiteOut = [logsText(scenario, cwd)];
+  const suiteOut = [...(scenario.notes ?? []).map((n) => `Note: ${n}`), logsText(scenario, cwd)];
   if (scenario.error) suiteOut.unshift(`Error: ${scenario.error}`);
   out.push(`    <system-out>${xmlEscape(suiteOut.join("\n"))}</system-out>`);
   out.push("  </testsuite>");

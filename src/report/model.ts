@@ -61,6 +61,11 @@ export interface ScenarioResult {
   /** Service name -> log file path. */
   logs: Record<string, string>;
   error?: string;
+  /**
+   * What the environment states about itself: known issues of the software it runs and Matrix
+   * client settings other than Element's, each with its reason (environments/*.yaml).
+   */
+  notes?: string[];
 }
 
 export interface RunResult {

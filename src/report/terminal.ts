@@ -210,6 +210,7 @@ export function createProgressPrinter(
           ? result.latency
           : summarizeLatencies(result.steps.flatMap((s) => s.latencies));
       table(summaries);
+      for (const note of result.notes ?? []) write(`  ${paint("dim", `note: ${note}`)}\n`);
       if (result.outcome === "failed" && result.runDir) {
         write(`  ${paint("bold", "Run folder:")} ${displayPath(result.runDir, cwd)}\n`);
         const logs = scenarioLogs(result);

@@ -135,6 +135,7 @@ export class Scenario {
       latency: summarizeLatencies(samples),
       runDir: env.runDir,
       logs: serviceLogs(env),
+      ...environmentNotes(env.spec),
       ...(firstError ? { error: `step ${firstError.id} failed: ${firstError.error}` } : {}),
       ...extra,
     };
@@ -174,6 +175,19 @@ export const DEFAULT_SCENARIO_SET: readonly string[] = [
  * health with a homeserver restart). Kinds close to one already run in full get this set.
  */
 export const SMOKE_SCENARIO_SET: readonly string[] = ["login-and-portals", "messaging", "health"];
+
+/** The environment's stated known issues and client settings, for every report. */
+export function environmentNotes(spec: StartedEnvironment["spec"]): { notes?: string[] } {
+  const notes = [
+    ...(spec.matrixClient
+      ? [
+          `Matrix clients poll /sync for ${formatDuration(spec.matrixClient.syncTimeoutMs)}: ${spec.matrixClient.reason}`,
+        ]
+      : []),
+    ...(spec.knownIssues ?? []).map((k) => `known issue (${k.service} log /${k.log}/): ${k.reason}`),
+  ];
+  return notes.length ? { notes } : {};
+}
 
 export function serviceLogs(env: StartedEnvironment): Record<string, string> {
   const logs: Record<string, string> = {};
