@@ -39,6 +39,7 @@ export const ENVIRONMENT_CHANGING_STEPS = new Set([
  */
 export const HOMESERVER_MATRIX: { environment: string; scenarios: readonly string[] }[] = [
   { environment: "continuwuity", scenarios: DEFAULT_SCENARIO_SET },
+  { environment: "synapse-mas", scenarios: DEFAULT_SCENARIO_SET },
   { environment: "tuwunel", scenarios: SMOKE_SCENARIO_SET },
   { environment: "tuwunel-config-registration", scenarios: ["login-and-portals", "messaging"] },
 ];

@@ -272,6 +272,13 @@ export interface BridgeProxySettings {
   caPem: string;
 }
 
+/** Hosts the bridge reaches directly, not through the Slack proxy: the run's own services. */
+function noProxy(generated: GeneratedBridgeConfig): string {
+  const address = String((generated.config.homeserver as PlainObject | undefined)?.address ?? "");
+  const homeserver = URL.canParse(address) ? new URL(address).hostname : "homeserver";
+  return [...new Set([homeserver, "homeserver", "localhost", "127.0.0.1", "bridge", "postgres"])].join(",");
+}
+
 export class MautrixSlackContainer extends ServiceBuilder {
   private image: string;
   private generated?: GeneratedBridgeConfig;
@@ -411,8 +418,8 @@ export class StartedMautrixSlack implements StartedBridge {
         HTTP_PROXY: s.proxy.proxyUrl,
         https_proxy: s.proxy.proxyUrl,
         http_proxy: s.proxy.proxyUrl,
-        NO_PROXY: "homeserver,localhost,127.0.0.1,bridge,postgres",
-        no_proxy: "homeserver,localhost,127.0.0.1,bridge,postgres",
+        NO_PROXY: noProxy(s.generated),
+        no_proxy: noProxy(s.generated),
         SSL_CERT_FILE: BRIDGE_CA_PATH,
       });
     }

@@ -28,6 +28,7 @@ import {
   type RegisteredUser,
   type StartedHomeserver,
 } from "../api.ts";
+import { passwordLogin } from "../login.ts";
 import { readTomlOverlay } from "../overlays.ts";
 import { AdminRoom, registrationCodeBlock } from "./admin-room.ts";
 import { CONDUWUIT_PORT, conduwuitConfig, conduwuitConfigToml } from "./config.ts";
@@ -189,6 +190,10 @@ class ConduwuitHomeserver implements StartedHomeserver {
     const user = await registerWithToken(this.baseUrl, localpart, this.registrationToken);
     if (opts.admin) await this.room().command(`users make-user-admin ${user.userId}`, { expect: /admin/i });
     return user;
+  }
+
+  login(localpart: string, password: string): Promise<RegisteredUser> {
+    return passwordLogin(this.baseUrl, localpart, password);
   }
 
   async version(): Promise<string> {

@@ -73,6 +73,13 @@ export class SynapseContainer extends ServiceBuilder {
     return this;
   }
 
+  /** public_baseurl: where clients reach it (default its own published port; the proxy with MAS). */
+  withPublicBaseUrl(url: string): this {
+    this.publicBaseUrl = url;
+    return this;
+  }
+  private publicBaseUrl?: string;
+
   /** Overrides the command (default: the image's own entrypoint/cmd with our config path). */
   withCommand(command: string[]): this {
     this.command = command;
@@ -86,7 +93,7 @@ export class SynapseContainer extends ServiceBuilder {
     const config = synapseConfig(
       {
         serverName: this.serverName,
-        publicBaseUrl: `http://localhost:${hostPort}/`,
+        publicBaseUrl: this.publicBaseUrl ?? `http://localhost:${hostPort}/`,
         database: this.database,
         registrationSharedSecret: sharedSecret,
         macaroonSecretKey: randomToken(40),
@@ -246,23 +253,6 @@ export class StartedSynapse {
       deviceId: body.device_id,
       password,
     } satisfies RegisteredUser;
-  }
-
-  /** Logs in again with a password (new device, new access token). */
-  async login(localpart: string, password: string): Promise<RegisteredUser> {
-    const res = await fetchWithTimeout(`${this.baseUrl}/_matrix/client/v3/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        type: "m.login.password",
-        identifier: { type: "m.id.user", user: localpart },
-        password,
-      }),
-    });
-    const body = (await res.json()) as any;
-    if (!res.ok) throw new Error(`Login of ${localpart} failed: HTTP ${res.status} ${body?.errcode ?? ""}`);
-    registerSecret(body.access_token);
-    return { userId: body.user_id, accessToken: body.access_token, deviceId: body.device_id, password };
   }
 
   /** Restarts the container (same config, same host port) and waits for /health. */
