@@ -1,6 +1,7 @@
 // The scenario step vocabulary: every step type, its fields and an example. The validator, the
 // JSON Schema (schema/scenario.schema.json) and docs/scenarios.md are all derived from this table;
 // the implementations live in src/scenario/steps.ts.
+import { AUTH_STEP_TYPES } from "../auth/step-types.ts";
 import { CHECK_STEP_TYPES } from "../check/step-type.ts";
 import { PORTAL_STEP_TYPES } from "../portals/step-types.ts";
 import { UPGRADE_STEP_TYPES } from "../upgrade/step-types.ts";
@@ -316,6 +317,7 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
   ...UPGRADE_STEP_TYPES,
   // Static checks of the operator's config files (src/check/step-type.ts).
   ...CHECK_STEP_TYPES,
+  ...AUTH_STEP_TYPES,
 };
 
 /** Keys every step may carry next to its type key. */

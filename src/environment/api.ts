@@ -1,7 +1,7 @@
 // The Environment facade: what scenario steps, tests and the CLI use to drive a running deployment.
 // Implemented in src/environment/environment.ts on top of src/runtime and src/services.
 import type { FakeSlack } from "../../fakes/slack/api.ts";
-import type { HomeserverSpec, StartedHomeserver } from "../homeservers/api.ts";
+import type { HomeserverSpec, RegisteredUser, StartedHomeserver } from "../homeservers/api.ts";
 
 /** A resolved environment definition (from environments/*.yaml after validation and defaults). */
 export interface EnvironmentSpec {
@@ -212,6 +212,11 @@ export interface StartedEnvironment {
    * joined automatically unless `autoJoin: false` (only honoured on the first call per localpart).
    */
   user(localpart: string, opts?: { autoJoin?: boolean; admin?: boolean }): Promise<MatrixUser>;
+  /**
+   * A new password login of a user registered with user(), the way clients log in to this
+   * deployment (with MAS: through the proxy to MAS). A new device and access token each time.
+   */
+  login(localpart: string): Promise<RegisteredUser>;
   /** The run's Docker network (containers reach host servers at gatewayIp). */
   network?: { name: string; gatewayIp: string };
   /** Startup timings per phase, ms. */

@@ -199,6 +199,7 @@ export async function startEnvironment(
 
     // --- users -----------------------------------------------------------------------------------
     const users = new Map<string, Promise<MatrixDriverUser>>();
+    const passwords = new Map<string, string>();
     const user = (
       localpart: string,
       userOpts: { autoJoin?: boolean; admin?: boolean } = {},
@@ -207,6 +208,7 @@ export async function startEnvironment(
       if (!p) {
         p = (async () => {
           const reg = await homeserver.registerUser(localpart, { admin: userOpts.admin ?? false });
+          passwords.set(localpart, reg.password);
           const u = await createMatrixUser(homeserver.baseUrl, {
             userId: reg.userId,
             accessToken: reg.accessToken,
@@ -248,6 +250,11 @@ export async function startEnvironment(
         restore: (name) => pg.restore(name),
       },
       user,
+      async login(localpart: string) {
+        const password = passwords.get(localpart);
+        if (!password) throw new Error(`${localpart} is not a registered Matrix user of this environment`);
+        return homeserver.login(localpart, password);
+      },
       timings,
       stop() {
         stopping ??= (async () => {

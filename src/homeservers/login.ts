@@ -31,12 +31,16 @@ export async function passwordLogin(
   } catch {
     // an error page from a proxy: reported below
   }
-  if (!res.ok || !body.access_token)
-    throw new Error(
-      redact(
-        `Login of ${localpart} failed: HTTP ${res.status} ${body.errcode ?? ""} ${body.error ?? text.slice(0, 200)}`,
-      ),
-    );
+  if (!res.ok || !body.access_token) {
+    // A proxy's error page (e.g. 502 when the login service is down) says more in its title.
+    const page = /<title>([^<]*)<\/title>/i.exec(text)?.[1];
+    const answer = body.errcode
+      ? `${body.errcode} ${body.error ?? ""}`
+      : page
+        ? `an HTML page "${page}" instead of a Matrix answer (the login service behind the proxy is not answering)`
+        : text.slice(0, 200);
+    throw new Error(redact(`Login of ${localpart} failed: HTTP ${res.status} ${answer}`));
+  }
   registerSecret(body.access_token);
   return {
     userId: String(body.user_id),

@@ -3,6 +3,8 @@
 // Every observation is armed before the action it observes.
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { describeAuthStep } from "../auth/step-types.ts";
+import { AUTH_IMPLEMENTATIONS } from "../auth/steps.ts";
 import { CHECK_IMPLEMENTATIONS, checkTitle } from "../check/step.ts";
 import type { CountSpec } from "../config/fields.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
@@ -325,7 +327,7 @@ export function describeStep(type: string, a: Record<string, any>): string {
     case "check":
       return checkTitle(a);
     default:
-      return describePortalStep(type, a) ?? describeUpgradeStep(type, a) ?? type;
+      return describePortalStep(type, a) ?? describeUpgradeStep(type, a) ?? describeAuthStep(type, a) ?? type;
   }
 }
 
@@ -1266,4 +1268,5 @@ export const IMPLEMENTATIONS: Record<string, Impl> = {
   ...PORTAL_IMPLEMENTATIONS,
   ...UPGRADE_IMPLEMENTATIONS,
   ...CHECK_IMPLEMENTATIONS,
+  ...AUTH_IMPLEMENTATIONS,
 };
