@@ -79,7 +79,7 @@ export function buildBridgeConfig(
 
 const EXIT_CODES: Record<number, string> = {
   0: "exited normally (docker-run.sh generated a config or registration and stopped?)",
-  1: "command-line error, or -e target already exists",
+  1: "start-up failed (see the FTL line), or a command-line error",
   5: "--generate-registration used together with --no-update",
   10: "config file could not be read, upgraded or parsed",
   11: "config invalid (a required key is unset or still the example value)",
