@@ -48,7 +48,14 @@ export function formatLogTail(lines: string[]): string {
  */
 export async function startServiceContainer(
   container: WatchedContainer,
-  opts: { service: string; title: string; log?: ServiceLog; tailLines?: number },
+  opts: {
+    service: string;
+    title: string;
+    log?: ServiceLog;
+    tailLines?: number;
+    /** What the lines of a failed start mean and how to fix it, when the service's output is cryptic. */
+    explain?: (lines: string[]) => string | undefined;
+  },
 ): Promise<StartedTestContainer> {
   const mark = opts.log?.mark() ?? 0;
   opts.log?.note(`starting ${opts.title}`);
@@ -63,12 +70,16 @@ export async function startServiceContainer(
         ? `exited during start with code ${exitCode}`
         : `did not become ready: ${err instanceof Error ? err.message : String(err)}`;
     opts.log?.note(what);
-    throw new ServiceStartError(redact(`${opts.title} ${what}\n${formatLogTail(tail)}`), {
-      service: opts.service,
-      exitCode,
-      logTail: tail,
-      startLines,
-    });
+    const fix = opts.explain?.(startLines);
+    throw new ServiceStartError(
+      redact(`${opts.title} ${what}${fix ? `\n${fix}` : ""}\n${formatLogTail(tail)}`),
+      {
+        service: opts.service,
+        exitCode,
+        logTail: tail,
+        startLines,
+      },
+    );
   }
 }
 

@@ -135,7 +135,7 @@ export class Scenario {
       latency: summarizeLatencies(samples),
       runDir: env.runDir,
       logs: serviceLogs(env),
-      ...environmentNotes(env.spec),
+      ...environmentNotes(env),
       ...(firstError ? { error: `step ${firstError.id} failed: ${firstError.error}` } : {}),
       ...extra,
     };
@@ -176,9 +176,16 @@ export const DEFAULT_SCENARIO_SET: readonly string[] = [
  */
 export const SMOKE_SCENARIO_SET: readonly string[] = ["login-and-portals", "messaging", "health"];
 
-/** The environment's stated known issues and client settings, for every report. */
-export function environmentNotes(spec: StartedEnvironment["spec"]): { notes?: string[] } {
+/** The environment's stated known issues, client settings and where people log in, for every report. */
+export function environmentNotes(env: StartedEnvironment): { notes?: string[] } {
+  const spec = env.spec;
+  const auth = env.homeserver?.auth;
   const notes = [
+    ...(auth
+      ? [
+          `matrix-authentication-service at ${env.homeserver.links.mas} (${auth.image}); people sign in at ${auth.loginUrl}`,
+        ]
+      : []),
     ...(spec.matrixClient
       ? [
           `Matrix clients poll /sync for ${formatDuration(spec.matrixClient.syncTimeoutMs)}: ${spec.matrixClient.reason}`,
@@ -192,6 +199,7 @@ export function environmentNotes(spec: StartedEnvironment["spec"]): { notes?: st
 export function serviceLogs(env: StartedEnvironment): Record<string, string> {
   const logs: Record<string, string> = {};
   if (env.homeserver?.logFile) logs.homeserver = env.homeserver.logFile;
+  Object.assign(logs, env.homeserver?.extraLogs ?? {});
   if (env.bridge?.logFile) logs.bridge = env.bridge.logFile;
   return logs;
 }

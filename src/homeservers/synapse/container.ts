@@ -169,7 +169,24 @@ async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<S
   if (r.command) container = container.withCommand(r.command);
   if (r.network) container = container.withNetwork(r.network).withNetworkAliases(r.alias);
   if (r.log) container = container.withServiceLog(r.log);
-  return startServiceContainer(container, { service: "homeserver", title: `Synapse (${image})`, log: r.log });
+  return startServiceContainer(container, {
+    service: "homeserver",
+    title: `Synapse (${image})`,
+    log: r.log,
+    explain: explainSynapseStart,
+  });
+}
+
+/** Fixes for start failures operators meet often (the config error alone does not name them). */
+export function explainSynapseStart(lines: string[]): string | undefined {
+  if (lines.some((l) => /msc3861/.test(l)))
+    return (
+      "Fix: this Synapse no longer accepts experimental_features.msc3861; pair it with " +
+      "matrix-authentication-service through the stable block instead (Synapse >= 1.136): " +
+      "matrix_authentication_service: { enabled: true, endpoint: <MAS URL>, secret: <shared secret> } " +
+      "(the old admin_token becomes the secret)."
+    );
+  return undefined;
 }
 
 export class StartedSynapse {

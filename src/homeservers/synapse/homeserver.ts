@@ -3,6 +3,7 @@
 // in app_service_config_files (as Synapse operators do), users through the shared-secret admin API,
 // snapshots as database copies. with-mas.ts builds the MAS variant on it.
 import type { StartedPostgres } from "../../services/postgres.ts";
+import type { PlainObject } from "../../util/deep-merge.ts";
 import { fetchWithTimeout } from "../../util/net.ts";
 import type {
   HomeserverHealth,
@@ -116,11 +117,13 @@ function snapshotName(name: string): string {
   return `homeserver_${name}`;
 }
 
-/** Starts Synapse on its database with the bridge registration; `extraOverlays` come after the operator's. */
+/**
+ * Starts Synapse on its database with the bridge registration. A variant (MAS) adds overlays under
+ * the operator's (`before`) and over them (`after`), and may set where clients reach it.
+ */
 export async function startSynapse(
   ctx: HomeserverStartContext,
-  extraOverlays: Record<string, unknown>[] = [],
-  publicBaseUrl?: string,
+  variant: { before?: PlainObject[]; after?: PlainObject[]; publicBaseUrl?: string } = {},
 ): Promise<StartedSynapse> {
   const { spec } = ctx;
   const pg = ctx.postgres;
@@ -129,12 +132,16 @@ export async function startSynapse(
     .withNetwork(ctx.network)
     .withLabels(ctx.labels("homeserver"))
     .withLog(ctx.log("homeserver"))
-    .withConfigOverlays([...spec.configOverlays.map(readYamlOverlay), ...extraOverlays])
+    .withConfigOverlays([
+      ...(variant.before ?? []),
+      ...spec.configOverlays.map(readYamlOverlay),
+      ...(variant.after ?? []),
+    ])
     .withPostgres({ host: pg.alias, user: pg.user, password: pg.password, dbname: SYNAPSE_DATABASE })
     .withConfigDir(ctx.runDir);
   if (spec.appserviceRegistration === "config")
     builder = builder.withAppserviceRegistration(REGISTRATION_FILE, ctx.registration.yaml);
-  if (publicBaseUrl) builder = builder.withPublicBaseUrl(publicBaseUrl);
+  if (variant.publicBaseUrl) builder = builder.withPublicBaseUrl(variant.publicBaseUrl);
   const synapse = await builder.start();
   ctx.onTeardown("homeserver", () => synapse.stop());
   return synapse;

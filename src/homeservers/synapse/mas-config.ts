@@ -2,7 +2,9 @@
 // `config generate` lays them out (web on 8080, health on the internal listener 8081), its database
 // on the run's PostgreSQL under a role of its own, the Synapse pairing, per-run secrets and keys,
 // password login on. The operator's MAS overlays are merged over it; the keys the environment owns
-// (database, the Synapse pairing, listeners, public URL) are applied again afterwards.
+// (database, the Synapse pairing, listeners, public URL, and the secrets and signing keys, which a
+// production config usually reads from files the test environment does not have) are applied
+// again afterwards.
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { deepMergeAll, isPlainObject, type PlainObject } from "../../util/deep-merge.ts";
 import { randomToken } from "../../util/random.ts";
@@ -79,6 +81,7 @@ function owned(p: MasConfigParams): PlainObject {
       endpoint: p.synapseUrl,
       secret: p.secrets.matrixSecret,
     },
+    secrets: { encryption: p.secrets.encryption, keys: [{ kid: "rsa1", key: p.secrets.rsaKeyPem }] },
   };
 }
 
@@ -87,7 +90,6 @@ export function masTemplate(p: MasConfigParams): PlainObject {
   const lifted = { burst: 1000, per_second: 1000 };
   return {
     ...owned(p),
-    secrets: { encryption: p.secrets.encryption, keys: [{ kid: "rsa1", key: p.secrets.rsaKeyPem }] },
     passwords: { enabled: true, minimum_complexity: 0, schemes: [{ version: 1, algorithm: "argon2id" }] },
     account: { password_registration_enabled: false },
     policy: { data: { client_registration: { allow_insecure_uris: true } } },
@@ -105,15 +107,22 @@ export function masConfig(p: MasConfigParams, overlays: PlainObject[]): PlainObj
   const http = isPlainObject(merged.http) ? merged.http : {};
   merged.http = { ...http, ...(own.http as PlainObject) };
   merged.database = own.database;
+  merged.secrets = own.secrets;
   merged.matrix = { ...(isPlainObject(merged.matrix) ? merged.matrix : {}), ...(own.matrix as PlainObject) };
   return merged;
 }
 
-/** Synapse's side of the pairing (Synapse >= 1.136), with the options MAS replaces turned off. */
-export function synapseMasOverlay(masUrl: string, secret: string): PlainObject {
+/**
+ * Synapse's side of the pairing (Synapse >= 1.136). `defaults` go under the operator's overlays (the
+ * options MAS replaces, off: an operator config that turns one on shows what Synapse does with it);
+ * `pairing` goes over them (the harness owns MAS's address and the shared secret).
+ */
+export function synapseMasOverlays(
+  masUrl: string,
+  secret: string,
+): { defaults: PlainObject; pairing: PlainObject } {
   return {
-    matrix_authentication_service: { enabled: true, endpoint: masUrl, secret },
-    enable_registration: false,
-    password_config: { enabled: false },
+    defaults: { enable_registration: false, password_config: { enabled: false } },
+    pairing: { matrix_authentication_service: { enabled: true, endpoint: masUrl, secret } },
   };
 }

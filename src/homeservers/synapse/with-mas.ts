@@ -29,7 +29,7 @@ import {
   MAS_DATABASE,
   MAS_WEB_PORT,
   masConfig,
-  synapseMasOverlay,
+  synapseMasOverlays,
 } from "./mas-config.ts";
 import { type StartedProxy, startProxy } from "./proxy.ts";
 
@@ -142,11 +142,12 @@ export async function startSynapseWithMas(ctx: HomeserverStartContext) {
   });
   ctx.onTeardown("mas", () => mas.stop());
   const masUrl = `http://${MAS_ALIAS}:${MAS_WEB_PORT}/`;
-  const synapse = await startSynapse(
-    ctx,
-    [synapseMasOverlay(masUrl, secrets.matrixSecret)],
-    `http://127.0.0.1:${proxyHostPort}/`,
-  );
+  const { defaults, pairing } = synapseMasOverlays(masUrl, secrets.matrixSecret);
+  const synapse = await startSynapse(ctx, {
+    before: [defaults],
+    after: [pairing],
+    publicBaseUrl: `http://127.0.0.1:${proxyHostPort}/`,
+  });
   const proxy = await startProxy({
     image: ctx.authImages.proxy,
     synapseUrl: `http://${HOMESERVER_ALIAS}:${SYNAPSE_PORT}`,
