@@ -138,6 +138,8 @@ export interface StartedHomeserver {
   readonly extraLogs: Record<string, string>;
   /** URLs a person uses (homeserver, and with MAS the login page), for --keep and reports. */
   readonly links: Record<string, string>;
+  /** What the harness noticed about this server that an operator should know (shown in reports). */
+  readonly notices: readonly string[];
   /** How the bridge's registration was installed, and what verified it. */
   readonly appserviceRegistration: { method: AppserviceRegistrationMethod; verifiedBy?: string };
   /** With `auth`: the service clients log in through. */

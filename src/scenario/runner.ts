@@ -192,6 +192,7 @@ export function environmentNotes(env: StartedEnvironment): { notes?: string[] } 
         ]
       : []),
     ...(spec.knownIssues ?? []).map((k) => `known issue (${k.service} log /${k.log}/): ${k.reason}`),
+    ...(env.homeserver?.notices ?? []),
   ];
   return notes.length ? { notes } : {};
 }

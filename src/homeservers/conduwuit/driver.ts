@@ -16,7 +16,7 @@ import {
 } from "../../runtime/start-failure.ts";
 import { createVolume, removeVolumeQuietly, saveDirectory, tarStream } from "../../runtime/volumes.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
-import { fetchWithTimeout, freePort } from "../../util/net.ts";
+import { fetchWithTimeout, withFreePort } from "../../util/net.ts";
 import { randomToken } from "../../util/random.ts";
 import { registerSecret } from "../../util/redact.ts";
 import {
@@ -52,7 +52,7 @@ interface Recipe {
   network: HomeserverStartContext["network"];
   log: ServiceLog;
   /** The one-time token a release with a first-run mode printed (captured from its output). */
-  firstRunToken?: string;
+  firstRun: { token?: string };
 }
 
 async function startContainer(image: string, r: Recipe, restoreTar?: string): Promise<StartedTestContainer> {
@@ -92,6 +92,7 @@ class ConduwuitHomeserver implements StartedHomeserver {
   readonly baseUrl: string;
   readonly internalUrl = INTERNAL_URL;
   readonly extraLogs: Record<string, string> = {};
+  readonly notices: string[] = [];
   appserviceRegistration: StartedHomeserver["appserviceRegistration"];
   private container: StartedTestContainer;
   private readonly recipe: Recipe;
@@ -154,7 +155,7 @@ class ConduwuitHomeserver implements StartedHomeserver {
       since: 0,
     });
     return printed.promise.then(
-      () => this.recipe.firstRunToken,
+      () => this.recipe.firstRun.token,
       () => undefined,
     );
   }
@@ -190,6 +191,21 @@ class ConduwuitHomeserver implements StartedHomeserver {
     const user = await registerWithToken(this.baseUrl, localpart, this.registrationToken);
     if (opts.admin) await this.room().command(`users make-user-admin ${user.userId}`, { expect: /admin/i });
     return user;
+  }
+
+  /**
+   * Releases of continuwuity before v0.5.0-rc.6 read only CONDUIT_/CONDUWUIT_ variables: an
+   * operator's CONTINUWUITY_* settings then do nothing, silently. Say so.
+   */
+  async noticeIgnoredVariables(env: Record<string, string>): Promise<void> {
+    if (this.kind !== "continuwuity") return;
+    const names = Object.keys(env).filter((n) => n.toUpperCase().startsWith("CONTINUWUITY_"));
+    if (!names.length) return;
+    const reported = await this.version().catch(() => "");
+    if (!reported || readsContinuwuityPrefix(reported)) return;
+    const notice = `${reported} ignores ${names.join(", ")}: CONTINUWUITY_* variables are read from continuwuity v0.5.0-rc.6 on; this release reads CONDUWUIT_* (same names otherwise)`;
+    this.notices.push(notice);
+    this.recipe.log.note(notice);
   }
 
   login(localpart: string, password: string): Promise<RegisteredUser> {
@@ -295,23 +311,29 @@ export function conduwuitDriver(kind: ConduwuitKind): HomeserverDriver {
       writeFileSync(path.join(ctx.runDir, `${kind}.toml`), configToml, { mode: 0o600 });
       const labels = ctx.labels("homeserver");
       const volume = await createVolume(`${labels["bridge-harness.run"]}-homeserver`, labels);
-      const recipe: Recipe = {
-        flavour,
-        configToml,
-        env: spec.env,
-        volume,
-        hostPort: await freePort(),
-        labels,
-        network: ctx.network,
-        log: ctx.log("homeserver"),
-      };
-      // Registered before start: the token must never reach the log file in clear.
-      recipe.log.captureSecrets(FIRST_RUN_TOKEN, (token) => {
-        recipe.firstRunToken = token;
+      const log = ctx.log("homeserver");
+      // Registered before start: the one-time token of a first-run mode must never reach the log file in clear.
+      const firstRun: { token?: string } = {};
+      log.captureSecrets(FIRST_RUN_TOKEN, (token) => {
+        firstRun.token = token;
       });
+      let recipe!: Recipe;
       let container: StartedTestContainer;
       try {
-        container = await startContainer(ctx.image, recipe);
+        container = await withFreePort((hostPort) => {
+          recipe = {
+            flavour,
+            configToml,
+            env: spec.env,
+            volume,
+            hostPort,
+            labels,
+            network: ctx.network,
+            log,
+            firstRun,
+          };
+          return startContainer(ctx.image, recipe);
+        });
       } catch (err) {
         await removeVolumeQuietly(volume);
         throw err;
@@ -325,6 +347,7 @@ export function conduwuitDriver(kind: ConduwuitKind): HomeserverDriver {
         runId: labels["bridge-harness.run"],
       });
       ctx.onTeardown("homeserver", () => hs.stop());
+      await hs.noticeIgnoredVariables(spec.env);
       try {
         await hs.createAdmin();
         if (spec.appserviceRegistration === "admin_room") await hs.registerAppservice(ctx.registration.yaml);

@@ -13,7 +13,7 @@ import type { ServiceLog } from "../../runtime/logs.ts";
 import { restartServiceContainer, startServiceContainer } from "../../runtime/start-failure.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
 import type { PlainObject } from "../../util/deep-merge.ts";
-import { fetchWithTimeout, freePort } from "../../util/net.ts";
+import { fetchWithTimeout, withFreePort } from "../../util/net.ts";
 import { randomToken } from "../../util/random.ts";
 import { registerSecret } from "../../util/redact.ts";
 import {
@@ -87,8 +87,11 @@ export class SynapseContainer extends ServiceBuilder {
   }
 
   async start(): Promise<StartedSynapse> {
+    return withFreePort((hostPort) => this.startOn(hostPort));
+  }
+
+  private async startOn(hostPort: number): Promise<StartedSynapse> {
     if (!this.database) throw new Error("SynapseContainer: withPostgres() is required");
-    const hostPort = await freePort();
     const sharedSecret = randomToken(40);
     const config = synapseConfig(
       {

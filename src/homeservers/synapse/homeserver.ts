@@ -53,6 +53,7 @@ export class SynapseHomeserver implements StartedHomeserver {
   get extraLogs(): Record<string, string> {
     return {};
   }
+  readonly notices: readonly string[] = [];
   get links(): Record<string, string> {
     return { homeserver: this.baseUrl };
   }

@@ -5,7 +5,7 @@ import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontai
 import type { ServiceLog } from "../../runtime/logs.ts";
 import { startServiceContainer } from "../../runtime/start-failure.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
-import { freePort } from "../../util/net.ts";
+import { withFreePort } from "../../util/net.ts";
 
 export const PROXY_ALIAS = "matrix";
 export const PROXY_PORT = 80;
@@ -53,16 +53,22 @@ export interface StartedProxy {
   logFile: string;
 }
 
-export async function startProxy(opts: {
+/**
+ * Starts the proxy before what it fronts (Synapse names the proxy's address as its public URL, so
+ * that address must be bound first): ready when nginx answers at all (502 while nothing is behind it).
+ */
+export function startProxy(opts: {
   image: string;
   synapseUrl: string;
   masUrl: string;
   network: StartedNetwork;
   labels: Record<string, string>;
   log: ServiceLog;
-  hostPort?: number;
 }): Promise<StartedProxy> {
-  const hostPort = opts.hostPort ?? (await freePort());
+  return withFreePort((hostPort) => startProxyOn(hostPort, opts));
+}
+
+async function startProxyOn(hostPort: number, opts: Parameters<typeof startProxy>[0]): Promise<StartedProxy> {
   const container = new WatchedContainer(opts.image)
     .withCopyContentToContainer([
       {
@@ -76,7 +82,9 @@ export async function startProxy(opts: {
     .withNetworkAliases(PROXY_ALIAS)
     .withLabels(opts.labels)
     .withWaitStrategy(
-      Wait.forHttp("/_matrix/client/versions", PROXY_PORT, { abortOnContainerExit: true }).forStatusCode(200),
+      Wait.forHttp("/", PROXY_PORT, { abortOnContainerExit: true }).forStatusCodeMatching(
+        (status) => status > 0,
+      ),
     )
     .withStartupTimeout(60_000)
     .withServiceLog(opts.log);

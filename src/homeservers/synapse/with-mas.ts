@@ -6,7 +6,7 @@
 // The bridge is unaffected: Synapse checks appservice tokens itself before asking MAS.
 import type { StartedPostgres } from "../../services/postgres.ts";
 import { waitUntil } from "../../util/clock.ts";
-import { freePort } from "../../util/net.ts";
+import { fetchWithTimeout, withFreePort } from "../../util/net.ts";
 import { randomToken } from "../../util/random.ts";
 import { registerSecret } from "../../util/redact.ts";
 import type {
@@ -119,35 +119,28 @@ export async function startSynapseWithMas(ctx: HomeserverStartContext) {
   const owner = ctx.databases.find((d) => d.name === MAS_DATABASE)?.owner;
   if (!owner) throw new Error("matrix-authentication-service: its database was not created");
   const secrets = { ...generateMasSecrets(), databasePassword: owner.password };
-  const webHostPort = await freePort();
-  const proxyHostPort = await freePort();
-  const masLog = ctx.log("mas");
-  const mas = await StartedMas.start({
-    image: ctx.authImages.mas,
-    config: masConfig(
-      {
-        serverName: ctx.spec.serverName,
-        publicBaseUrl: `http://127.0.0.1:${webHostPort}/`,
-        synapseUrl: `http://${HOMESERVER_ALIAS}:${SYNAPSE_PORT}/`,
-        postgresHost: ctx.postgres.alias,
-        secrets,
-      },
-      auth.configOverlays.map(readYamlOverlay),
-    ),
-    webHostPort,
-    network: ctx.network,
-    labels: ctx.labels,
-    log: masLog,
-    runDir: ctx.runDir,
-  });
-  ctx.onTeardown("mas", () => mas.stop());
   const masUrl = `http://${MAS_ALIAS}:${MAS_WEB_PORT}/`;
-  const { defaults, pairing } = synapseMasOverlays(masUrl, secrets.matrixSecret);
-  const synapse = await startSynapse(ctx, {
-    before: [defaults],
-    after: [pairing],
-    publicBaseUrl: `http://127.0.0.1:${proxyHostPort}/`,
-  });
+  const mas = await withFreePort((webHostPort) =>
+    StartedMas.start({
+      image: ctx.authImages!.mas,
+      config: masConfig(
+        {
+          serverName: ctx.spec.serverName,
+          publicBaseUrl: `http://127.0.0.1:${webHostPort}/`,
+          synapseUrl: `http://${HOMESERVER_ALIAS}:${SYNAPSE_PORT}/`,
+          postgresHost: ctx.postgres.alias,
+          secrets,
+        },
+        auth.configOverlays.map(readYamlOverlay),
+      ),
+      webHostPort,
+      network: ctx.network,
+      labels: ctx.labels,
+      log: ctx.log("mas"),
+      runDir: ctx.runDir,
+    }),
+  );
+  ctx.onTeardown("mas", () => mas.stop());
   const proxy = await startProxy({
     image: ctx.authImages.proxy,
     synapseUrl: `http://${HOMESERVER_ALIAS}:${SYNAPSE_PORT}`,
@@ -155,10 +148,25 @@ export async function startSynapseWithMas(ctx: HomeserverStartContext) {
     network: ctx.network,
     labels: ctx.labels("proxy"),
     log: ctx.log("reverse-proxy"),
-    hostPort: proxyHostPort,
   });
   ctx.onTeardown("proxy", async () => {
     await proxy.container.stop({ timeout: 5_000, remove: true });
   });
+  const { defaults, pairing } = synapseMasOverlays(masUrl, secrets.matrixSecret);
+  const synapse = await startSynapse(ctx, {
+    before: [defaults],
+    after: [pairing],
+    publicBaseUrl: `${proxy.url}/`,
+  });
+  await waitUntil(
+    async () => {
+      const res = await fetchWithTimeout(`${proxy.url}/_matrix/client/versions`, { timeoutMs: 2_000 }).catch(
+        () => undefined,
+      );
+      await res?.arrayBuffer();
+      return res?.status === 200;
+    },
+    { timeoutMs: 30_000, intervalMs: 200, describe: () => "Synapse through the reverse proxy" },
+  );
   return new SynapseMasHomeserver(synapse, ctx.postgres, ctx.spec, mas, proxy);
 }
