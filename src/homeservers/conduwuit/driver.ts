@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type StartedTestContainer, Wait } from "testcontainers";
 import { parse as parseYaml } from "yaml";
+import { removeContainerQuietly } from "../../runtime/cleanup.ts";
 import type { ServiceLog } from "../../runtime/logs.ts";
 import {
   restartServiceContainer,
@@ -260,11 +261,13 @@ class ConduwuitHomeserver implements StartedHomeserver {
   /** Stops the server (RocksDB consistent on disk), copies its database directory, starts it again. */
   async snapshot(name: string): Promise<void> {
     mkdirSync(this.snapshotDir, { recursive: true, mode: 0o700 });
+    const stopped = this.container.getId();
     await this.container.stop({ timeout: 10_000, remove: false });
     try {
-      await saveDirectory(this.container.getId(), this.recipe.flavour.databasePath, this.snapshotFile(name));
+      await saveDirectory(stopped, this.recipe.flavour.databasePath, this.snapshotFile(name));
     } finally {
-      await this.container.stop({ timeout: 0, remove: true }).catch(() => undefined);
+      // Removed by id: the stopped container still holds the volume.
+      await removeContainerQuietly(stopped);
       this.container = await startContainer(this.image, this.recipe);
     }
   }
