@@ -26,6 +26,22 @@ export const AUTH_STEP_TYPES: Record<string, StepTypeSpec> = {
     fields: {},
     example: {},
   },
+  "auth.config_change": {
+    doc: "Restarts the authentication service on its config with `config` merged over the environment's own (stacking on earlier changes), after `config check` accepts it. Users, sessions and its database stay: later steps check what still works.",
+    fields: {
+      config: {
+        type: "any",
+        required: true,
+        doc: "a MAS config overlay, e.g. { passwords: { schemes: [...] } }",
+      },
+    },
+    example: { config: { passwords: { minimum_complexity: 2 } } },
+  },
+  "auth.config_revert": {
+    doc: "Restarts the authentication service on the environment's own config again (drops every auth.config_change).",
+    fields: {},
+    example: {},
+  },
   "matrix.login": {
     doc: "A new password login of a registered Matrix user, the way clients log in to this deployment (with MAS: through the reverse proxy to MAS's compatibility layer). `expect: fails` asserts it is refused, and reports the error clients see.",
     fields: {
@@ -59,6 +75,10 @@ export function describeAuthStep(type: string, a: Record<string, any>): string |
       return "stop the authentication service";
     case "auth.start":
       return "start the authentication service";
+    case "auth.config_change":
+      return `change the authentication service's config (${Object.keys(a.config ?? {}).join(", ")})`;
+    case "auth.config_revert":
+      return "return the authentication service to its own config";
     case "matrix.login":
       return `${a.user} logs in with a password${a.expect === "fails" ? " (must fail)" : ""}`;
     case "expect.session":

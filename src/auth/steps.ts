@@ -35,6 +35,9 @@ async function whoami(ctx: StepContext, localpart: string): Promise<{ ok: boolea
 
 const CHECK_EVERY_MS = 1_000;
 
+/** The config changes applied so far per environment (they stack until a revert). */
+const appliedChanges = new WeakMap<object, Record<string, unknown>[]>();
+
 export const AUTH_IMPLEMENTATIONS: Record<string, (ctx: StepContext, args: any) => Promise<void>> = {
   async "auth.stop"(ctx) {
     const auth = authService(ctx);
@@ -54,7 +57,28 @@ export const AUTH_IMPLEMENTATIONS: Record<string, (ctx: StepContext, args: any) 
     ctx.details.readyMs = Math.round(now() - t0);
   },
 
+  async "auth.config_change"(ctx, a: { config: Record<string, unknown> }) {
+    if (!a.config || typeof a.config !== "object" || Array.isArray(a.config))
+      throw new Error("auth.config_change: config must be a mapping (a MAS config overlay)");
+    const env = ctx.state.env;
+    const changes = [...(appliedChanges.get(env) ?? []), a.config];
+    const t0 = now();
+    const { configFile } = await authService(ctx).reconfigure(changes);
+    appliedChanges.set(env, changes);
+    ctx.details.configFile = configFile;
+    ctx.details.restartMs = Math.round(now() - t0);
+  },
+
+  async "auth.config_revert"(ctx) {
+    const t0 = now();
+    const { configFile } = await authService(ctx).reconfigure([]);
+    appliedChanges.set(ctx.state.env, []);
+    ctx.details.configFile = configFile;
+    ctx.details.restartMs = Math.round(now() - t0);
+  },
+
   async "matrix.login"(ctx, a: { user: string; expect?: "works" | "fails" }) {
+    await ctx.state.user(a.user); // registered (and logged in once) on first use, like every step's users
     const t0 = now();
     try {
       const session = await ctx.state.env.login(a.user);

@@ -68,7 +68,8 @@ const file: FieldSpec = {
 const strings = (doc: string): FieldSpec => ({ type: "list", items: { type: "string", doc: "text" }, doc });
 
 export const SERVICES = ["bridge", "homeserver"] as const;
-export const LOG_SERVICES = ["bridge", "homeserver", "postgres"] as const;
+/** Services whose logs steps can read; `mas` and `proxy` exist in environments with MAS in front. */
+export const LOG_SERVICES = ["bridge", "homeserver", "postgres", "mas", "proxy"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
 export const STEP_TYPES: Record<string, StepTypeSpec> = {

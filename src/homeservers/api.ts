@@ -122,6 +122,11 @@ export interface StartedAuthService {
   /** Stops it (its database stays): the homeserver keeps running without it. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /**
+   * Restarts it on its config with `overlays` merged over the environment's own (a config change);
+   * `[]` returns to the environment's config. Its database stays.
+   */
+  reconfigure(overlays: Record<string, unknown>[]): Promise<{ configFile: string }>;
 }
 
 export interface StartedHomeserver {

@@ -327,6 +327,15 @@ export interface ScenarioGroup {
   scenarios: ScenarioSpec[];
 }
 
+/** Steps that change the environment's versions or config: their scenarios run in an environment of their own. */
+export const ENVIRONMENT_CHANGING_STEPS: ReadonlySet<string> = new Set([
+  "bridge.upgrade",
+  "bridge.rollback",
+  "homeserver.upgrade",
+  "config.change",
+  "auth.config_change",
+]);
+
 /** Groups scenarios that can share one environment (same environment file and same Slack seed), in first-seen order. */
 export function groupScenarios(
   specs: readonly ScenarioSpec[],
@@ -334,11 +343,13 @@ export function groupScenarios(
 ): ScenarioGroup[] {
   const groups: ScenarioGroup[] = [];
   specs.forEach((spec, i) => {
-    // A scenario about the start itself (expect_start) always gets an environment of its own.
-    const key =
-      opts.share === false || spec.expectStart
-        ? `${i}:${spec.file}`
-        : `${spec.environmentFile}\n${canonical(spec.slackSeed)}`;
+    // A scenario about the start itself (expect_start), or one that changes versions or config for
+    // good, gets an environment of its own: the next scenario must not inherit its changes.
+    const alone =
+      opts.share === false ||
+      spec.expectStart !== undefined ||
+      spec.steps.some((s) => ENVIRONMENT_CHANGING_STEPS.has(s.type));
+    const key = alone ? `${i}:${spec.file}` : `${spec.environmentFile}\n${canonical(spec.slackSeed)}`;
     const g = groups.find((x) => x.key === key);
     if (g) g.scenarios.push(spec);
     else groups.push({ key, scenarios: [spec] });

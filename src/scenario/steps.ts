@@ -7,6 +7,7 @@ import { describeAuthStep } from "../auth/step-types.ts";
 import { AUTH_IMPLEMENTATIONS } from "../auth/steps.ts";
 import { CHECK_IMPLEMENTATIONS, checkTitle } from "../check/step.ts";
 import type { CountSpec } from "../config/fields.ts";
+import { LOG_SERVICES } from "../config/steps.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { MatrixUser, SeenEvent } from "../environment/api.ts";
 import { describePortalStep } from "../portals/step-types.ts";
@@ -1164,7 +1165,7 @@ export async function serviceLog(
 
 /** Remembers how long each service's log is, so log assertions see only this scenario's lines. */
 export async function markLogs(state: ScenarioState): Promise<void> {
-  for (const service of ["bridge", "homeserver", "postgres"]) {
+  for (const service of LOG_SERVICES) {
     try {
       state.logMarks.set(service, (await allServiceLines(state, service)).length);
     } catch {
@@ -1178,7 +1179,13 @@ async function allServiceLines(state: ScenarioState, service: string): Promise<s
   if (service === "bridge") return env.bridge.logLines();
   const { readFile } = await import("node:fs/promises");
   const { redact } = await import("../util/redact.ts");
-  const file = service === "homeserver" ? env.homeserver.logFile : path.join(env.runDir, "postgres.log");
+  const file =
+    service === "homeserver"
+      ? env.homeserver.logFile
+      : service === "postgres"
+        ? path.join(env.runDir, "postgres.log")
+        : env.homeserver.extraLogs[service];
+  if (!file) throw new Error(`environment ${env.spec.name} has no ${service} service`);
   return redact(await readFile(file, "utf8")).split("\n");
 }
 

@@ -7,9 +7,9 @@ import path from "node:path";
 import { expect, inject, it } from "vitest";
 import { formatProblems } from "../../src/config/errors.ts";
 import { checkScenarioFile, type ScenarioSpec } from "../../src/config/scenario.ts";
-import { DEFAULT_SCENARIO_SET } from "../../src/scenario/runner.ts";
+import { DEFAULT_SCENARIO_SET, ENVIRONMENT_CHANGING_STEPS } from "../../src/scenario/runner.ts";
 import { describeScenarioGroups, ROOT } from "./shared-environments.ts";
-import { ENVIRONMENT_CHANGING_STEPS, UPGRADE_SCENARIO_FILES } from "./spec.ts";
+import { UPGRADE_SCENARIO_FILES } from "./spec.ts";
 
 const skipReason = inject("e2eSkipReason");
 

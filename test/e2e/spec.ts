@@ -22,15 +22,8 @@ export const UPGRADE_SCENARIO_FILES = [
   "upgrade-rollback-without-restore",
   "synapse-upgrade",
   "config-change",
+  "mas-config-rollback",
 ];
-
-/** Steps that change the environment's versions or config: their scenarios belong in that list. */
-export const ENVIRONMENT_CHANGING_STEPS = new Set([
-  "bridge.upgrade",
-  "bridge.rollback",
-  "homeserver.upgrade",
-  "config.change",
-]);
 
 /**
  * Homeserver kinds beyond the default Synapse: which environment, and which scenarios run in it

@@ -25,6 +25,8 @@ const EXTRA_IMAGES = [
   "mautrix/slack:v0.1.0",
   "matrixdotorg/synapse:v1.162.0",
   "forgejo.ellis.link/continuwuation/continuwuity:v0.5.0-rc4",
+  "ghcr.io/element-hq/matrix-authentication-service:1.22.0",
+  "nginx:1.22",
 ];
 
 const globalSkip = inject("e2eSkipReason");
@@ -103,6 +105,13 @@ describe.skipIf(skipReason !== "")(
       const hs = r.steps.find((s) => s.type === "homeserver.upgrade")!.details as Record<string, any>;
       expect(hs.toImage).toMatch(/1\.163\.2/);
       expect(hs.timings.bridgeReadyMs).toBeGreaterThan(0);
+    });
+
+    it("matrix-authentication-service config change and rollback: the hashes written meanwhile stay", async () => {
+      const r = await runFile("mas-config-rollback");
+      expect(step(r, "registered-during-change").outcome).toBe("passed");
+      expect(step(r, "after-revert-registered").details.error).toMatch(/HTTP 500/);
+      expect(step(r, "after-revert-rehashed").details.error).toMatch(/HTTP 500/);
     });
 
     it("config change and revert: log level and permissions", async () => {

@@ -23,6 +23,8 @@ const MAS_CLI = "/usr/local/bin/mas-cli";
 
 export interface MasRecipe {
   image: string;
+  /** The config with extra overlays over the operator's (config changes); [] is the environment's own. */
+  buildConfig: (extra: PlainObject[]) => PlainObject;
   config: PlainObject;
   /** Host port MAS's web listener is published on (its public_base names it). */
   webHostPort: number;
@@ -81,7 +83,7 @@ async function startServer(recipe: MasRecipe): Promise<StartedTestContainer> {
 
 export class StartedMas {
   private container: StartedTestContainer | undefined;
-  private readonly recipe: MasRecipe;
+  private recipe: MasRecipe;
 
   private constructor(recipe: MasRecipe, container: StartedTestContainer) {
     this.recipe = recipe;
@@ -164,6 +166,24 @@ export class StartedMas {
     if (this.container) return;
     this.container = await startServer(this.recipe);
   }
+
+  /**
+   * Regenerates the config with `extra` overlays (after the environment's own; [] returns to it),
+   * checks it, and restarts the server on it. Users, sessions and the database stay.
+   */
+  async reconfigure(extra: PlainObject[]): Promise<{ configFile: string }> {
+    this.reconfigured++;
+    const config = this.recipe.buildConfig(extra);
+    const configFile = join(this.recipe.runDir, `mas-config.${this.reconfigured}.yaml`);
+    writeFileSync(configFile, stringify(config), { mode: 0o600 });
+    const next = { ...this.recipe, config };
+    await runStep(next, ["config", "check"], "config check");
+    await this.stop();
+    this.recipe = next;
+    await this.start();
+    return { configFile };
+  }
+  private reconfigured = 0;
 
   async restart(): Promise<void> {
     const c = this.requireRunning("restart");

@@ -6,6 +6,7 @@
 // The bridge is unaffected: Synapse checks appservice tokens itself before asking MAS.
 import type { StartedPostgres } from "../../services/postgres.ts";
 import { waitUntil } from "../../util/clock.ts";
+import type { PlainObject } from "../../util/deep-merge.ts";
 import { fetchWithTimeout, withFreePort } from "../../util/net.ts";
 import { randomToken } from "../../util/random.ts";
 import { registerSecret } from "../../util/redact.ts";
@@ -68,6 +69,7 @@ class SynapseMasHomeserver extends SynapseHomeserver {
       health: () => mas.health(),
       stop: () => mas.stop(),
       start: () => mas.start(),
+      reconfigure: (overlays) => mas.reconfigure(overlays as PlainObject[]),
     };
   }
 
@@ -120,10 +122,10 @@ export async function startSynapseWithMas(ctx: HomeserverStartContext) {
   if (!owner) throw new Error("matrix-authentication-service: its database was not created");
   const secrets = { ...generateMasSecrets(), databasePassword: owner.password };
   const masUrl = `http://${MAS_ALIAS}:${MAS_WEB_PORT}/`;
-  const mas = await withFreePort((webHostPort) =>
-    StartedMas.start({
-      image: ctx.authImages!.mas,
-      config: masConfig(
+  const operatorOverlays = auth.configOverlays.map(readYamlOverlay);
+  const mas = await withFreePort((webHostPort) => {
+    const buildConfig = (extra: PlainObject[]) =>
+      masConfig(
         {
           serverName: ctx.spec.serverName,
           publicBaseUrl: `http://127.0.0.1:${webHostPort}/`,
@@ -131,15 +133,19 @@ export async function startSynapseWithMas(ctx: HomeserverStartContext) {
           postgresHost: ctx.postgres.alias,
           secrets,
         },
-        auth.configOverlays.map(readYamlOverlay),
-      ),
+        [...operatorOverlays, ...extra],
+      );
+    return StartedMas.start({
+      image: ctx.authImages!.mas,
+      buildConfig,
+      config: buildConfig([]),
       webHostPort,
       network: ctx.network,
       labels: ctx.labels,
       log: ctx.log("mas"),
       runDir: ctx.runDir,
-    }),
-  );
+    });
+  });
   ctx.onTeardown("mas", () => mas.stop());
   const proxy = await startProxy({
     image: ctx.authImages.proxy,
