@@ -1,7 +1,8 @@
 // Every scenario file in scenarios/ runs for real, in the environment it names, next to the fake
 // Slack. One `it` per scenario, environments shared (shared-environments.ts); the ones that upgrade,
 // roll back or change config run in upgrade.test.ts instead (with assertions on their details), not
-// twice. Other homeserver kinds run the default set in homeserver-kinds.test.ts.
+// twice; the long ones (volume, soak) run in test/long/ (`npm run test:long`). Other homeserver kinds
+// run the default set in homeserver-kinds.test.ts.
 import { readdirSync } from "node:fs";
 import path from "node:path";
 import { expect, inject, it } from "vitest";
@@ -9,7 +10,7 @@ import { formatProblems } from "../../src/config/errors.ts";
 import { checkScenarioFile, type ScenarioSpec } from "../../src/config/scenario.ts";
 import { DEFAULT_SCENARIO_SET, ENVIRONMENT_CHANGING_STEPS } from "../../src/scenario/runner.ts";
 import { describeScenarioGroups, ROOT } from "./shared-environments.ts";
-import { UPGRADE_SCENARIO_FILES } from "./spec.ts";
+import { LONG_SCENARIO_FILES, UPGRADE_SCENARIO_FILES } from "./spec.ts";
 
 const skipReason = inject("e2eSkipReason");
 
@@ -28,7 +29,7 @@ const checked = await Promise.all(
 const changesEnvironment = (spec: ScenarioSpec) =>
   spec.steps.some((s) => ENVIRONMENT_CHANGING_STEPS.has(s.type));
 const specs: ScenarioSpec[] = checked.flatMap((c) =>
-  c.spec && !UPGRADE_SCENARIO_FILES.includes(c.f) ? [c.spec] : [],
+  c.spec && !UPGRADE_SCENARIO_FILES.includes(c.f) && !LONG_SCENARIO_FILES.includes(c.f) ? [c.spec] : [],
 );
 
 it("every scenario that changes the environment is one upgrade.test.ts runs, and only those", () => {

@@ -36,3 +36,6 @@ export const HOMESERVER_MATRIX: { environment: string; scenarios: readonly strin
   { environment: "tuwunel", scenarios: SMOKE_SCENARIO_SET },
   { environment: "tuwunel-config-registration", scenarios: ["login-and-portals", "messaging"] },
 ];
+
+/** Scenario files too long for `npm test` (volume and soak runs): test/long/ runs them (`npm run test:long`). */
+export const LONG_SCENARIO_FILES = ["daily-volume"];
