@@ -1,6 +1,7 @@
-// /sync wake-ups, homeserver kinds side by side: a Matrix user sends two messages back to back into
-// a room another user follows with Element's /sync (30 s long-polls, matrix-js-sdk). The first wakes
-// the follower's long-poll; the second is written while the next long-poll is being set up, which is
+// /sync wake-ups, homeserver kinds side by side: a Matrix user sends two messages at once (the
+// second a few milliseconds after the first, as a bridge or a bot answering a command does) into a
+// room another user follows with Element's /sync (30 s long-polls, matrix-js-sdk). The first wakes
+// the follower's long-poll; the second can land while the next long-poll is being set up, which is
 // where a server that loses wake-ups holds it back until the next event or the 30 s timeout.
 // Prints, per environment, how long each message took to reach the follower and how many were held
 // back (over 1 s).
@@ -39,7 +40,9 @@ for (const name of names) {
     const second: number[] = [];
     for (let i = 0; i < pairs; i++) {
       const mark = follower.mark();
-      const sent = [await sender.sendText(room, `first ${i}`), await sender.sendText(room, `second ${i}`)];
+      const firstSent = sender.sendText(room, `first ${i}`);
+      await new Promise((r) => setTimeout(r, (i % 20) * 2)); // 0-38 ms apart: sweeps the window
+      const sent = await Promise.all([firstSent, sender.sendText(room, `second ${i}`)]);
       for (const [k, s] of sent.entries()) {
         const seen = await follower.waitForEvent((e) => e.eventId === s.eventId, {
           since: mark,
