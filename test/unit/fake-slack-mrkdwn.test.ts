@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { blocksToText, textToBlocks } from "../../fakes/slack/core/actions.ts";
+import { blocksToText, mrkdwnToBlocks as textToBlocks } from "../../fakes/slack/core/richtext.ts";
 
 const section = (text: string) => (textToBlocks(text)[0] as any).elements[0].elements;
 
