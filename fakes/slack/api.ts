@@ -203,6 +203,8 @@ export interface WorkspaceInfo {
     displayName: string;
     isBot: boolean;
     deleted: boolean;
+    /** The profile photo's URL, when the user has one. */
+    image?: string;
   }[];
   /** Channels, IMs and group DMs (kind), as they are now. */
   channels: {
@@ -213,6 +215,8 @@ export interface WorkspaceInfo {
     archived: boolean;
     members: string[];
   }[];
+  /** Integrations (seeded under bots:): they post bot_message messages without a user. */
+  bots: { id: string; name: string }[];
   /** User groups (handles for @-mentions, members) and custom emoji (name -> URL or alias:). */
   usergroups: { id: string; handle: string; name: string; users: string[] }[];
   emoji: Record<string, string>;

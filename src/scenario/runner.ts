@@ -158,6 +158,7 @@ function skipped(id: string, type: string, title: string, why: string): StepResu
 export const DEFAULT_SCENARIO_SET: readonly string[] = [
   "login-and-portals",
   "messaging",
+  "rich-text",
   "reactions",
   "edits",
   "deletions",
@@ -165,6 +166,7 @@ export const DEFAULT_SCENARIO_SET: readonly string[] = [
   "files",
   "portals",
   "membership-and-profiles",
+  "current-release-surface",
   "health",
   "direct-messages",
 ];

@@ -49,6 +49,7 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         members: ["U0HUMAN001", "U0BOT00001"],
       },
     ],
+    bots: [],
     usergroups: [],
     emoji: {},
     resolveUser: (n) => {

@@ -55,6 +55,7 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
         displayName: u.displayName,
         isBot: u.isBot,
         deleted: u.deleted,
+        ...(u.image ? { image: u.image } : {}),
       }));
     },
     get channels() {
@@ -66,6 +67,9 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
         archived: c.archived,
         members: [...c.members],
       }));
+    },
+    get bots() {
+      return [...ws.bots.values()].filter((b) => !b.userId).map((b) => ({ id: b.id, name: b.name }));
     },
     get usergroups() {
       return [...ws.usergroups.values()].map((g) => ({
