@@ -135,6 +135,7 @@ export class Scenario {
       latency: summarizeLatencies(samples),
       runDir: env.runDir,
       logs: serviceLogs(env),
+      ...(env.services ? { services: env.services } : {}),
       ...(firstError ? { error: `step ${firstError.id} failed: ${firstError.error}` } : {}),
       ...extra,
     };
