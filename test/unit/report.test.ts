@@ -233,7 +233,12 @@ describe("services: the image asked for, the image that ran, the version it repo
       "dock.mau.dev/mautrix/slack:v0.2.0 → bridge-harness/mautrix-slack:v0.2.0 (version not reported)",
     );
     let out = "";
-    const stream = { write: (t: string) => ((out += t), true) } as unknown as NodeJS.WritableStream;
+    const stream = {
+      write(t: string) {
+        out += t;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     const p = createProgressPrinter(stream, { color: false });
     if (first) p.scenarioFinished(first);
     expect(out).toMatch(

@@ -189,7 +189,7 @@ export function renderUser(ws: Workspace, u: User, opts: { locale?: boolean } = 
   return out;
 }
 
-export function renderBot(ws: Workspace, b: Bot): Json {
+export function renderBot(b: Bot): Json {
   const out: Json = { id: b.id, deleted: b.deleted, name: b.name, updated: b.updated, app_id: b.appId };
   // Integrations (incoming webhooks) have no bot user.
   if (b.userId) out.user_id = b.userId;

@@ -379,7 +379,7 @@ export const METHODS: Record<string, MethodSpec> = {
     run: ({ ws, params }) => {
       const b = params.bot ? ws.bots.get(params.bot) : undefined;
       if (!b) throw new SlackError("bot_not_found");
-      return { bot: renderBot(ws, b) };
+      return { bot: renderBot(b) };
     },
   },
 
