@@ -469,6 +469,12 @@ describe("documented errors", () => {
     await expect(limited.conversations.history({ channel: ops })).rejects.toMatchObject(
       slackError("missing_scope", { needed: "groups:history" }),
     );
+    await expect(limited.conversations.setTopic({ channel: dev, topic: "x" })).rejects.toMatchObject(
+      slackError("missing_scope", { needed: "channels:write.topic" }),
+    );
+    await expect(limited.conversations.invite({ channel: dev, users: bob })).rejects.toMatchObject(
+      slackError("missing_scope", { needed: "channels:write.invites" }),
+    );
   });
 
   it("conversations.kick and .leave: Slack's errors for self, non-members and unknown users", async () => {

@@ -49,7 +49,11 @@ const SCOPE_PREFIX: Record<ChannelKind, string> = {
 };
 
 /** Methods with alternative scopes (one per conversation type) need the one of the conversation's type. */
-function requireKindScope(ctx: MethodContext, c: Channel, action: "read" | "history"): void {
+function requireKindScope(
+  ctx: MethodContext,
+  c: Channel,
+  action: "read" | "history" | "write.topic" | "write.invites",
+): void {
   requireScope(ctx, `${SCOPE_PREFIX[c.kind]}:${action}`);
 }
 
@@ -489,6 +493,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "write.topic");
       ctx.actions.setTopic(ctx.actor, c, ctx.params.topic ?? "");
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
@@ -511,6 +516,8 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.invites", "groups:write.invites", "mpim:write.invites"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      // IMs take no invites at all (method_not_supported_for_channel_type, below).
+      if (c.kind !== "im") requireKindScope(ctx, c, "write.invites");
       ctx.actions.invite(ctx.actor, c, commaList(ctx.params.users));
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId, { numMembers: true }) };
     },
@@ -571,6 +578,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "write.topic");
       ctx.actions.setPurpose(ctx.actor, c, ctx.params.purpose ?? "");
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
