@@ -6,7 +6,8 @@ export interface RecordedCall {
   /** Sequence number, starting at 1, in arrival order. */
   seq: number;
   /** Web API method ("chat.postMessage"), or "files.upload" for the upload URL, "files.download",
-   * "avatars.download" (a profile photo fetched from avatars.slack-edge.com). */
+   * "images.download" (a profile photo, team icon or custom emoji fetched from *.slack-edge.com),
+   * "edge.users.search" (the edge API's user search). */
   method: string;
   /** Form/query/JSON parameters, flattened to strings (JSON-string fields stay strings). */
   params: Record<string, string>;
@@ -54,12 +55,24 @@ export type DisconnectReason = "warning" | "refresh_requested" | "link_disabled"
 /** Acting as Slack users, observing what the bridge did, and injecting faults. */
 export interface SlackControl {
   // --- act as Slack users (each emits the events Slack would emit, to every app subscribed) ---
+  /**
+   * A person (`user`) or an integration (`bot`: a seeded bot, posting as bot_message) posts one of:
+   * `text`, mrkdwn as Slack stores it (entities and <...> forms; blocks derived from it); `typed`, what
+   * a person types into a Slack client (raw characters, @name, #channel, :emoji:, lists, quotes,
+   * ``` code; the client's rich_text and Slack's escaped text derived from it); or `blocks`, rich_text
+   * blocks given verbatim (the text fallback derived from them).
+   */
   postMessage(args: {
-    user: string;
+    user?: string;
+    bot?: string;
     channel: string;
-    text: string;
+    text?: string;
+    typed?: string;
+    blocks?: unknown[];
     threadTs?: string;
-  }): Promise<{ ts: string }>;
+    /** bot_message only: the name shown for the integration. */
+    username?: string;
+  }): Promise<{ ts: string; text: string; blocks?: unknown[] }>;
   editMessage(args: { user: string; channel: string; ts: string; text: string }): Promise<{ ts: string }>;
   deleteMessage(args: { user: string; channel: string; ts: string }): Promise<void>;
   addReaction(args: { user: string; channel: string; ts: string; name: string }): Promise<void>;
@@ -100,6 +113,20 @@ export interface SlackControl {
   }): Promise<{ avatarUrl?: string }>;
   /** An admin deactivates the account: deleted true, user_change to every app. */
   deactivateUser(args: { user: string }): Promise<void>;
+  /**
+   * An admin adds a custom emoji (a generated image unless `image` is given, or an `alias` of another),
+   * removes or renames one: emoji_changed to every app. Returns the emoji's value (URL or alias:).
+   */
+  changeEmoji(
+    args:
+      | { add: string; image?: { data: Uint8Array; mimetype: string }; alias?: string }
+      | { remove: string }
+      | { rename: string; to: string },
+  ): Promise<{ value?: string }>;
+  /** The image the fake serves at a URL on Slack's image hosts (photos, team icon, emoji), if any. */
+  image(url: string): { data: Uint8Array; mimetype: string } | undefined;
+  /** Slack unfurls `url` in a message: attachments added, message_changed without `edited`. */
+  unfurl(args: { channel: string; ts: string; url: string; title: string; text?: string }): Promise<void>;
 
   // --- observe ---
   calls(): RecordedCall[];
@@ -150,6 +177,8 @@ export interface StoredMessage {
   reactions: { name: string; users: string[]; count: number }[];
   files: { id: string; name: string; mimetype: string; size: number }[];
   blocks?: unknown[];
+  attachments?: Record<string, unknown>[];
+  subtype?: string;
   deleted?: boolean;
 }
 
@@ -174,6 +203,8 @@ export interface WorkspaceInfo {
     displayName: string;
     isBot: boolean;
     deleted: boolean;
+    /** The profile photo's URL, when the user has one. */
+    image?: string;
   }[];
   /** Channels, IMs and group DMs (kind), as they are now. */
   channels: {
@@ -184,6 +215,11 @@ export interface WorkspaceInfo {
     archived: boolean;
     members: string[];
   }[];
+  /** Integrations (seeded under bots:): they post bot_message messages without a user. */
+  bots: { id: string; name: string }[];
+  /** User groups (handles for @-mentions, members) and custom emoji (name -> URL or alias:). */
+  usergroups: { id: string; handle: string; name: string; users: string[] }[];
+  emoji: Record<string, string>;
   /** Resolves a seed name ("alice", "#dev-platform", "dev-platform") or an ID to an ID. */
   resolveUser(nameOrId: string): string;
   resolveChannel(nameOrId: string): string;

@@ -538,6 +538,8 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       const missing = Object.entries(spec.fields)
         .filter(([, f]) => f.required)
         .map(([k]) => k);
+      // Of fields given one of several ways (text, typed or blocks), the first names them.
+      for (const group of spec.exactlyOne ?? []) missing.push(group[0] as string);
       if (missing.length) {
         w.r.report(
           typeKeyNode,
@@ -549,6 +551,21 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       }
     } else if (isMap(valueNode)) {
       args = checkObject(sw, valueNode, spec.fields, stepField);
+      for (const group of spec.exactlyOne ?? []) {
+        // Keys written, valid or not (a wrong type is reported on its own).
+        const given = group.filter((k) => pairNode(valueNode, k) !== undefined);
+        if (given.length === 1) continue;
+        const node = given.length ? (pairNode(valueNode, given[1] as string)?.key as Node) : typeKeyNode;
+        w.r.report(
+          node,
+          given.length ? `${stepField}.${given[1]}` : stepField,
+          given.length
+            ? `${quoteList(given, "and")} cannot be combined`
+            : `missing one of ${quoteList(group, "or")}`,
+          `give exactly one of ${quoteList(group, "or")}`,
+        );
+        ok = false;
+      }
     } else {
       checkValue(sw, valueNode, { type: "object", fields: spec.fields, doc: "" }, stepField);
       ok = false;

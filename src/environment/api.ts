@@ -189,6 +189,14 @@ export interface BridgeStartFailure extends Error {
   fatalLines?: string[];
 }
 
+/** One service as it ran: the image asked for, the image run (after the image map), its own version. */
+export interface ServiceImage {
+  asked: string;
+  ran: string;
+  /** What the running service reports ("PostgreSQL 16.15", "Synapse 1.163.2", "mautrix-slack 0.2.0"). */
+  version?: string;
+}
+
 export interface StartedEnvironment {
   spec: EnvironmentSpec;
   /** Added for `bridge-harness down <run id>` and --keep output: the run id in the containers' bridge-harness.run label. */
@@ -221,6 +229,8 @@ export interface StartedEnvironment {
   network?: { name: string; gatewayIp: string };
   /** Startup timings per phase, ms. */
   timings: Record<string, number>;
+  /** Per service (postgres, homeserver, bridge): image asked for, image run, reported version. */
+  services?: Record<string, ServiceImage>;
   /** Stops everything and removes containers and the network. Idempotent. */
   stop(): Promise<void>;
 }

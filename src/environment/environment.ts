@@ -31,6 +31,7 @@ import { randomToken } from "../util/random.ts";
 import { redact } from "../util/redact.ts";
 import type { EnvironmentSpec, MatrixUser, StartedEnvironment, StartOptions } from "./api.ts";
 import { checkPrerequisites, resolveImages } from "./preflight.ts";
+import { describeServices } from "./services.ts";
 
 export type { EnvironmentSpec, StartedEnvironment, StartOptions } from "./api.ts";
 
@@ -256,6 +257,18 @@ export async function startEnvironment(
         return homeserver.login(localpart, password);
       },
       timings,
+      services: await describeServices({
+        asked: {
+          postgres: spec.postgres.image,
+          homeserver: spec.homeserver.image,
+          bridge: spec.bridge.image,
+        },
+        ran: images,
+        postgres: pg,
+        database: BRIDGE_DATABASE,
+        homeserver,
+        bridge,
+      }),
       stop() {
         stopping ??= (async () => {
           const errors = await teardown.run();

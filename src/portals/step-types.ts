@@ -190,6 +190,23 @@ export const PORTAL_STEP_TYPES: Record<string, StepTypeSpec> = {
     },
     example: { user: "bob", channel: "#incidents", purpose: "Coordinate incident response" },
   },
+  "slack.unfurl": {
+    doc: "Slack unfurls a link in an earlier message: the link preview is added as an attachment and announced as message_changed without `edited` (nobody edited the text).",
+    fields: {
+      message: {
+        type: "string",
+        ref: "message",
+        required: true,
+        doc: "id of an earlier step that posted the message",
+      },
+      url: { type: "string", required: true, doc: "the unfurled link" },
+      title: { type: "string", required: true, doc: "the preview's title" },
+      observer,
+      expect: expectSlackChange("the message is edited on Matrix (m.replace) with the link preview"),
+      window,
+    },
+    example: { message: "hello", url: "https://example.org/post", title: "A post", expect: "not_bridged" },
+  },
   "slack.archive_channel": {
     doc: "A Slack user archives a channel.",
     fields: {
@@ -405,6 +422,8 @@ export function describePortalStep(type: string, a: Record<string, any>): string
       return `${a.user} sets the topic of ${a.channel} to ${JSON.stringify(a.topic)}${not}`;
     case "slack.set_purpose":
       return `${a.user} sets the purpose of ${a.channel} to ${JSON.stringify(a.purpose)}${not}`;
+    case "slack.unfurl":
+      return `Slack unfurls ${a.url} in ${a.message}${not}`;
     case "slack.archive_channel":
     case "slack.unarchive_channel":
       return `${a.user} ${type === "slack.archive_channel" ? "archives" : "unarchives"} ${a.channel}${a.expect === "message" ? " (arrives as a message)" : not}`;

@@ -63,6 +63,11 @@ export interface SetPurposeArgs extends SlackChangeArgs {
   channel: string;
   purpose: string;
 }
+export interface UnfurlArgs extends Omit<SlackChangeArgs, "user"> {
+  message: string;
+  url: string;
+  title: string;
+}
 export interface ArchiveArgs extends Omit<SlackChangeArgs, "expect"> {
   channel: string;
   expect?: Expect | "message";
@@ -241,6 +246,32 @@ const setPurpose: Impl = async (ctx, a: SetPurposeArgs) => {
         channel: state.channelId(a.channel),
         purpose: a.purpose,
       }),
+  });
+};
+
+/** Slack adds a link preview to a message: message_changed without `edited`; bridged = an m.replace edit. */
+const unfurl: Impl = async (ctx, a: UnfurlArgs) => {
+  const { state } = ctx;
+  const m = state.message(a.message);
+  const { observer } = await watch(ctx, a);
+  await slackChange(ctx, {
+    observer,
+    roomId: m.roomId,
+    expect: a.expect ?? "bridged",
+    window: a.window,
+    kind: "edit",
+    act: () => state.control.unfurl({ channel: m.channelId, ts: m.ts, url: a.url, title: a.title }),
+    carries: (e) => e.subtype === "message_changed" && (e.event as any).message?.ts === m.ts,
+    outcome: (obs) =>
+      obs
+        .events()
+        .find(
+          (e) =>
+            e.type === "m.room.message" &&
+            e.content["m.relates_to"]?.rel_type === "m.replace" &&
+            e.content["m.relates_to"]?.event_id === m.eventId,
+        )?.seenAt,
+    what: () => `an edit of ${m.eventId} with the preview of ${a.url}`,
   });
 };
 
@@ -805,6 +836,20 @@ const expectPortal: Impl = async (ctx, a: ExpectPortalArgs) => {
       describe: () => `portal ${roomId} for ${a.channel}: ${problems.join("; ")}`,
     },
   );
+  // A ghost's avatar is the photo Slack serves, byte for byte (not, say, an error page stored as one).
+  const rs = await portalState(user, roomId);
+  for (const [name, has] of Object.entries(a.ghost_avatars ?? {})) {
+    const id = state.slackUserId(name);
+    const url = state.workspace.users.find((u) => u.id === id)?.image;
+    const served = has && url ? state.control.image(url) : undefined;
+    const avatar = rs.member(state.ghostMxid(id))?.avatar_url;
+    if (!served || typeof avatar !== "string") continue;
+    const got = await user.download(avatar);
+    if (sha256(got) !== sha256(served.data))
+      fail(
+        `${name}'s ghost avatar is ${got.length} bytes (sha256 ${sha256(got).slice(0, 12)}), not the photo Slack serves (${served.data.length} bytes, ${sha256(served.data).slice(0, 12)})`,
+      );
+  }
 };
 
 /**
@@ -874,6 +919,7 @@ export const PORTAL_IMPLEMENTATIONS: Record<string, Impl> = {
   "slack.rename_channel": renameChannel,
   "slack.set_topic": setTopic,
   "slack.set_purpose": setPurpose,
+  "slack.unfurl": unfurl,
   "slack.archive_channel": archive(true),
   "slack.unarchive_channel": archive(false),
   "slack.join": membership("join"),

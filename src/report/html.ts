@@ -4,13 +4,14 @@
 // every service log (relative to the report, so they open when the file is viewed locally).
 import { basename } from "node:path";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
-import type {
-  Direction,
-  LatencySample,
-  LatencySummary,
-  RunResult,
-  ScenarioResult,
-  StepResult,
+import {
+  type Direction,
+  describeService,
+  type LatencySample,
+  type LatencySummary,
+  type RunResult,
+  type ScenarioResult,
+  type StepResult,
 } from "./model.ts";
 import { displayPath, relativeHref, scenarioLogs } from "./paths.ts";
 import { detailText, redactDeep } from "./sanitize.ts";
@@ -93,6 +94,14 @@ const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : 0).to
 const TL = { LABEL: 190, WIDTH: 1000, RIGHT: 70, ROW: 24, TOP: 8 };
 
 /** Setup phases (without "total") and the total: the "total" entry when present, else the sum. */
+/** Per service: the image asked for, the image that ran and the version it reported. */
+function servicesList(scenario: ScenarioResult): string {
+  const rows = Object.entries(scenario.services ?? {}).map(
+    ([name, s]) => `<li><b>${h(name)}</b> <code>${h(describeService(s))}</code></li>`,
+  );
+  return rows.length ? `<ul class="services small">${rows.join("")}</ul>` : "";
+}
+
 function setupOf(scenario: ScenarioResult): { phases: [string, number][]; total: number } {
   const phases = Object.entries(scenario.setup).filter(([name]) => name !== "total");
   const total = scenario.setup.total ?? phases.reduce((a, [, ms]) => a + ms, 0);
@@ -408,7 +417,7 @@ function scenarioSection(
   return `<section class="scenario ${scenario.outcome}" id="${anchor("scenario", sIndex)}">
 <div class="shead"><h2>${badge(scenario.outcome)} ${h(scenario.name)}</h2>
 <div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${scenario.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
-${error}
+${servicesList(scenario)}${error}
 ${(scenario.notes ?? []).map((n) => `<p class="note">${h(n)}</p>`).join("")}
 <h3>Timeline</h3>
 <div class="panel">${setupSvg(scenario, sIndex)}${timelineSvg(scenario, sIndex) || `<p class="muted small">No steps ran.</p>`}<div class="legend">${legend}</div></div>

@@ -15,6 +15,7 @@ const SCENARIO_KEYS = [
   "durationMs",
   "error",
   "setup",
+  "services",
   "steps",
   "latency",
   "runDir",

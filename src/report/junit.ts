@@ -97,6 +97,10 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
   for (const phase of Object.keys(scenario.setup).sort()) {
     props.push([`setup.${phase}.ms`, String(Math.round(scenario.setup[phase]))]);
   }
+  for (const [name, service] of Object.entries(scenario.services ?? {})) {
+    props.push([`service.${name}.asked`, service.asked], [`service.${name}.ran`, service.ran]);
+    if (service.version) props.push([`service.${name}.version`, service.version]);
+  }
   for (const direction of DIRECTIONS) {
     const summary = scenario.latency.find((l) => l.direction === direction);
     if (!summary) continue;

@@ -54,6 +54,8 @@ export interface ScenarioResult {
   durationMs: number;
   /** Environment start-up phases, ms. */
   setup: Record<string, number>;
+  /** Per service: the image asked for, the image that ran, the version the service reports. */
+  services?: Record<string, { asked: string; ran: string; version?: string }>;
   steps: StepResult[];
   latency: LatencySummary[];
   /** Folder with this scenario's configs and service logs. */
@@ -76,4 +78,10 @@ export interface RunResult {
   durationMs: number;
   outcome: Outcome;
   scenarios: ScenarioResult[];
+}
+
+/** "postgres:16 → bridge-harness/postgres:16 (PostgreSQL 16.15)": one service as it ran. */
+export function describeService(s: { asked: string; ran: string; version?: string }): string {
+  const ran = s.ran === s.asked ? s.asked : `${s.asked} → ${s.ran}`;
+  return s.version ? `${ran} (${s.version})` : `${ran} (version not reported)`;
 }

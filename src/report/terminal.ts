@@ -4,7 +4,14 @@
 
 import { redact } from "../util/redact.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
-import type { LatencySample, LatencySummary, RunResult, ScenarioResult, StepResult } from "./model.ts";
+import {
+  describeService,
+  type LatencySample,
+  type LatencySummary,
+  type RunResult,
+  type ScenarioResult,
+  type StepResult,
+} from "./model.ts";
 import { displayPath, scenarioLogs } from "./paths.ts";
 
 export interface ProgressPrinterOptions {
@@ -198,6 +205,8 @@ export function createProgressPrinter(
         `${SYMBOL[result.outcome]} ${result.name} ${result.outcome}`,
       );
       write(`${mark} in ${formatMs(result.durationMs)} — ${counts}\n`);
+      for (const [name, service] of Object.entries(result.services ?? {}))
+        write(`  ${paint("dim", pad(name, 10))} ${describeService(service)}\n`);
       if (
         result.outcome === "failed" &&
         result.error &&

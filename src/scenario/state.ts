@@ -101,6 +101,14 @@ export class ScenarioState {
     return this.workspace.resolveUser(ref.replace(/^@/, ""));
   }
 
+  /** Who posts as `ref`: a person (or app bot user), or an integration seeded under bots: (its B… ID). */
+  slackAuthor(ref: string): { id: string; as: { user: string } | { bot: string } } {
+    const bot = this.workspace.bots.find((b) => b.name === ref || b.id === ref);
+    if (bot) return { id: bot.id, as: { bot: bot.id } };
+    const id = this.slackUserId(ref);
+    return { id, as: { user: id } };
+  }
+
   channelId(ref: string): string {
     return this.conversations.get(ref) ?? this.workspace.resolveChannel(ref.replace(/^#/, ""));
   }

@@ -30,6 +30,7 @@ import {
   type SetRoomTopicArgs,
   type SetTopicArgs,
   type StartDmArgs,
+  type UnfurlArgs,
   type UpdateProfileArgs,
 } from "../portals/steps.ts";
 import type { Direction } from "../report/model.ts";
@@ -47,10 +48,15 @@ import {
   lineLevel,
   lineMatcher,
   mimetypeFor,
+  parseJsonSafe,
+  plainFromBlocks,
+  plainFromHtml,
+  plainMatches,
   reactionKey,
   sameEmoji,
   sha256,
   slackNamesFor,
+  unescapeMrkdwn,
   unicodeForShortcode,
 } from "./content.ts";
 import { armed, checkSlackCall, fail, observed, waitCall } from "./observe.ts";
@@ -68,9 +74,13 @@ export interface LoginArgs {
   app?: string;
 }
 export interface SlackPostArgs {
+  /** A Slack user, or an integration seeded under bots: (posts as bot_message). */
   user: string;
   channel: string;
-  text: string;
+  /** Exactly one of text (Slack mrkdwn), typed (what a person types), blocks (rich_text, verbatim). */
+  text?: string;
+  typed?: string;
+  blocks?: unknown[];
   thread?: string;
   observer?: string;
   /** The conversation has no portal yet: this first message must create it. */
@@ -78,7 +88,14 @@ export interface SlackPostArgs {
   /** false: the message must not reach the observer within `window`. */
   bridged?: boolean;
   window?: number | string;
-  expect?: { body?: string; contains?: string[]; html?: string[]; mentions?: string[] };
+  expect?: {
+    body?: string;
+    contains?: string[];
+    html?: string[];
+    no_html?: string[];
+    mentions?: string[];
+    room_mention?: boolean;
+  };
 }
 export interface TrafficArgs {
   user: string;
@@ -208,6 +225,7 @@ export const steps = {
   slackPost: make<SlackPostArgs>("slack.post"),
   matrixSend: make<MatrixSendArgs>("matrix.send"),
   slackReact: make<SlackReactArgs>("slack.react"),
+  slackAddEmoji: make<{ name: string; alias?: string }>("slack.add_emoji"),
   slackUnreact: make<SlackReactArgs>("slack.unreact"),
   matrixReact: make<MatrixReactArgs>("matrix.react"),
   matrixUnreact: make<MatrixReactArgs>("matrix.unreact"),
@@ -233,6 +251,7 @@ export const steps = {
   slackRenameChannel: make<RenameChannelArgs>("slack.rename_channel"),
   slackSetTopic: make<SetTopicArgs>("slack.set_topic"),
   slackSetPurpose: make<SetPurposeArgs>("slack.set_purpose"),
+  slackUnfurl: make<UnfurlArgs>("slack.unfurl"),
   slackArchiveChannel: make<ArchiveArgs>("slack.archive_channel"),
   slackUnarchiveChannel: make<ArchiveArgs>("slack.unarchive_channel"),
   slackJoin: make<MembershipArgs>("slack.join"),
@@ -284,11 +303,13 @@ export function describeStep(type: string, a: Record<string, any>): string {
     case "login":
       return `${a.user} logs in with the Slack app (${a.via ?? "chat"})`;
     case "slack.post":
-      return `${a.user} posts ${q(a.text)} in ${a.channel}${thread}`;
+      return `${a.user} posts ${a.blocks ? "rich_text blocks" : q(a.text ?? a.typed)} in ${a.channel}${thread}`;
     case "matrix.send":
       return `${a.user} sends ${q(a.text)} to ${a.channel}${thread}`;
     case "slack.react":
       return `${a.user} reacts :${a.emoji}: to ${a.message} on Slack`;
+    case "slack.add_emoji":
+      return `a workspace admin adds the custom emoji :${a.name}:${a.alias ? ` (alias of :${a.alias}:)` : ""}`;
     case "slack.unreact":
       return `${a.user} removes :${a.emoji}: from ${a.message} on Slack`;
     case "matrix.react":
@@ -465,6 +486,8 @@ async function slackMessageSeen<P extends { ts: string }>(
   opts: {
     kind: "message" | "thread_reply" | "file";
     what: string;
+    /** The Slack ID the message comes from (default: the user's): an integration's B… ID. */
+    author?: string;
     match: (e: SeenEvent) => boolean;
     post: (to: { user: string; channel: string; threadTs?: string }) => Promise<P>;
   },
@@ -472,7 +495,7 @@ async function slackMessageSeen<P extends { ts: string }>(
   const { state } = ctx;
   const roomId = await state.portalRoom(a.channel, state.observer(a.observer), ctx.timeoutMs);
   const channelId = state.channelId(a.channel);
-  const slackUser = state.slackUserId(a.user);
+  const slackUser = opts.author ?? state.slackUserId(a.user);
   const ghost = state.ghostMxid(slackUser);
   const root = a.thread ? state.message(a.thread) : undefined;
   const { seen, result, observer } = await slackActionSeen(ctx, {
@@ -500,14 +523,16 @@ async function slackMessageSeen<P extends { ts: string }>(
 const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
   const { state } = ctx;
   const root = a.thread ? state.message(a.thread) : undefined;
-  const text = state.slackMentions(a.text);
-  if (a.bridged === false) {
-    if (root || a.new_portal || a.expect)
-      fail("bridged: false cannot be combined with thread, new_portal or expect");
-    await postNotBridged(ctx, { ...a, text });
-    return;
-  }
-  if (a.new_portal) {
+  const text = a.text === undefined ? undefined : state.slackMentions(a.text);
+  const what = a.text ?? a.typed ?? "rich_text blocks";
+  if (a.bridged === false || a.new_portal) {
+    if (text === undefined) fail("bridged: false and new_portal take a plain `text`, not typed or blocks");
+    if (a.bridged === false) {
+      if (root || a.new_portal || a.expect)
+        fail("bridged: false cannot be combined with thread, new_portal or expect");
+      await postNotBridged(ctx, { ...a, text });
+      return;
+    }
     if (root) fail("new_portal: the first message of a conversation cannot be a thread reply");
     const first = await postCreatingPortal(ctx, { ...a, text });
     const channelId = state.channelId(a.channel);
@@ -516,11 +541,21 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
     ctx.details.ts = first.ts;
     return;
   }
+  const author = state.slackAuthor(a.user);
   const { seen, posted } = await slackMessageSeen(ctx, a, {
     kind: root ? "thread_reply" : "message",
-    what: `message ${q(a.text)}`,
+    what: `message ${q(what)}`,
+    author: author.id,
     match: (e) => !root || relatesTo(e)?.event_id === root.eventId,
-    post: (to) => state.control.postMessage({ ...to, text }),
+    post: (to) =>
+      state.control.postMessage({
+        ...author.as,
+        channel: to.channel,
+        threadTs: to.threadTs,
+        text,
+        typed: a.typed,
+        blocks: a.blocks,
+      }),
   });
   const ts = posted.ts;
   ctx.details.eventId = seen.eventId;
@@ -533,21 +568,33 @@ const slackPost: Impl = async (ctx, a: SlackPostArgs) => {
       problems.push(`not a thread reply to ${root.eventId} (m.relates_to: ${JSON.stringify(rel)})`);
   }
   const ex = a.expect ?? {};
-  const plain = !/[*_~`<>]/.test(a.text);
+  const plain = a.text !== undefined && !/[*_~`<>&]/.test(a.text);
   const body = ex.body ?? (plain && !a.expect ? a.text : undefined);
   if (body !== undefined && c.body !== body)
     problems.push(`body is ${JSON.stringify(c.body)}, expected ${JSON.stringify(body)}`);
+  if (body === undefined) {
+    // By default the rendered text must be the message's: Slack markup and entities decoded, mentions,
+    // emoji and dates rendered however the bridge renders them (checked by `expect` where it matters).
+    const shown = c.formatted_body ? plainFromHtml(String(c.formatted_body)) : String(c.body ?? "");
+    const m = plainMatches(plainFromBlocks(posted.blocks, "pattern"), shown);
+    if (!m.ok)
+      problems.push(`the text shown is ${JSON.stringify(shown)}, expected ${JSON.stringify(m.expected)}`);
+  }
   for (const s of ex.contains ?? [])
     if (!String(c.body ?? "").includes(s))
       problems.push(`body ${JSON.stringify(c.body)} lacks ${JSON.stringify(s)}`);
   const html = String(c.formatted_body ?? "");
   for (const s of ex.html ?? [])
     if (!html.includes(s)) problems.push(`formatted_body ${JSON.stringify(html)} lacks ${JSON.stringify(s)}`);
+  for (const s of ex.no_html ?? [])
+    if (html.includes(s)) problems.push(`formatted_body ${JSON.stringify(html)} has ${JSON.stringify(s)}`);
   for (const m of ex.mentions ?? []) {
     const mxid = state.ghostMxid(state.slackUserId(m));
     if (!html.includes(mxid) && !html.includes(encodeURIComponent(mxid)))
       problems.push(`formatted_body does not mention ${m} (${mxid}): ${JSON.stringify(html)}`);
   }
+  if (ex.room_mention !== undefined && Boolean(c["m.mentions"]?.room) !== ex.room_mention)
+    problems.push(`m.mentions.room is ${Boolean(c["m.mentions"]?.room)}, expected ${ex.room_mention}`);
   if (problems.length) fail(`the Matrix event ${seen.eventId} does not match: ${problems.join("; ")}`);
 };
 
@@ -587,6 +634,15 @@ const matrixSend: Impl = async (ctx, a: MatrixSendArgs) => {
   const text = ex.text ?? (a.html === undefined && !a.expect ? a.text : undefined);
   if (text !== undefined && flat.text.trim() !== text)
     problems.push(`text is ${JSON.stringify(flat.text)}, expected ${JSON.stringify(text)}`);
+  if (text === undefined && a.html !== undefined) {
+    // By default the message Slack stored must read as the HTML sent: its text, mentions however the
+    // bridge encodes them.
+    const blocks = parseJsonSafe(call.params.blocks);
+    const stored = blocks ? plainFromBlocks(blocks, "text") : unescapeMrkdwn(call.params.text ?? "");
+    const m = plainMatches(plainFromHtml(html ?? "", { pillsAsAny: true }), stored);
+    if (!m.ok)
+      problems.push(`Slack stored ${JSON.stringify(stored)}, expected ${JSON.stringify(m.expected)}`);
+  }
   for (const s of ex.contains ?? [])
     if (!flat.text.includes(s)) problems.push(`text ${JSON.stringify(flat.text)} lacks ${JSON.stringify(s)}`);
   for (const s of ex.styles ?? [])
@@ -640,8 +696,46 @@ const slackReact =
       if (expectedKey && !sameEmoji(String(got), expectedKey))
         fail(`reaction key is ${JSON.stringify(got)}, expected ${expectedKey}`);
       ctx.details.key = got;
+      await checkCustomEmojiImage(ctx, a.emoji, seen);
     }
   };
+
+/** A custom emoji's reaction must carry its image, byte for byte what Slack's emoji host serves. */
+async function checkCustomEmojiImage(ctx: StepContext, name: string, seen: SeenEvent): Promise<void> {
+  const { state } = ctx;
+  let value = state.workspace.emoji[name];
+  for (let hops = 0; value?.startsWith("alias:") && hops < 2; hops++)
+    value = state.workspace.emoji[value.slice(6)];
+  const served = value ? state.control.image(value) : undefined;
+  if (!served) return;
+  const mxc = seen.content["fi.mau.slack.reaction"]?.mxc;
+  if (typeof mxc !== "string" || !mxc.startsWith("mxc://"))
+    fail(
+      `the reaction with custom emoji :${name}: carries no image (fi.mau.slack.reaction: ${JSON.stringify(seen.content["fi.mau.slack.reaction"])})`,
+    );
+  const got = await (await state.user(state.observer(undefined))).download(mxc);
+  if (sha256(got) !== sha256(served.data))
+    fail(
+      `the image of :${name}: on Matrix (${got.length} bytes, sha256 ${sha256(got).slice(0, 12)}) is not the one Slack serves (${served.data.length} bytes, ${sha256(served.data).slice(0, 12)})`,
+    );
+  ctx.details.emojiImage = mxc;
+}
+
+const slackAddEmoji: Impl = async (ctx, a: { name: string; alias?: string }) => {
+  const { state } = ctx;
+  const added = await state.control.changeEmoji({ add: a.name, alias: a.alias });
+  const env = await envelopeFor(
+    ctx,
+    (ev, t) => t === "emoji_changed" && ev.subtype === "add" && ev.name === a.name,
+    `the emoji_changed envelope for :${a.name}:`,
+  );
+  await waitUntil(() => state.control.envelopes().find((e) => e.eventId === env.eventId && e.ackedAt), {
+    timeoutMs: ctx.timeoutMs,
+    intervalMs: 20,
+    describe: () => `the bridge to acknowledge emoji_changed for :${a.name}:`,
+  });
+  ctx.details.value = added.value;
+};
 
 const matrixReact =
   (remove: boolean): Impl =>
@@ -1254,6 +1348,7 @@ const expectDb: Impl = async (ctx, a: ExpectDbArgs) => {
 export const IMPLEMENTATIONS: Record<string, Impl> = {
   login,
   "slack.post": slackPost,
+  "slack.add_emoji": slackAddEmoji,
   "slack.traffic": slackTraffic,
   "matrix.traffic": matrixTraffic,
   "matrix.send": matrixSend,

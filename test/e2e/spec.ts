@@ -13,7 +13,7 @@ export const DEFAULT_E2E_SPEC: EnvironmentSpec = {
     env: {},
     appserviceRegistration: "config",
   },
-  bridge: { kind: "mautrix-slack", image: "mautrix/slack:v0.2.0", configOverlays: [] },
+  bridge: { kind: "mautrix-slack", image: "dock.mau.dev/mautrix/slack:v0.2.0", configOverlays: [] },
 };
 
 /** Scenario files test/e2e/upgrade.test.ts runs, with assertions on their upgrade details. */

@@ -150,7 +150,7 @@ describe("channels", () => {
 });
 
 describe("people", () => {
-  it("a new display name and photo: user_change to the app, the photo served on avatars.slack-edge.com", async () => {
+  it("a new display name and photo: user_change and user_profile_changed to the app, the photo served on avatars.slack-edge.com", async () => {
     const photo = generatePng(20, 10);
     let avatarUrl = "";
     const events = await received(1, async () => {
@@ -163,7 +163,7 @@ describe("people", () => {
           })
         ).avatarUrl ?? "";
     });
-    expect(kinds(events)).toEqual(["user_change"]);
+    expect(kinds(events)).toEqual(["user_change", "user_profile_changed"]);
     const user = events[0]?.user;
     expect(user).toMatchObject({
       id: fake.workspace.resolveUser("bob"),

@@ -49,6 +49,9 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         members: ["U0HUMAN001", "U0BOT00001"],
       },
     ],
+    bots: [],
+    usergroups: [],
+    emoji: {},
     resolveUser: (n) => {
       if (n === "alice" || n === "U0HUMAN001") return "U0HUMAN001";
       throw new Error(`unknown user ${n}`);
@@ -117,7 +120,7 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         };
         if (threadTs) event.thread_ts = threadTs;
         publish(event);
-        return { ts };
+        return { ts, text: text ?? "" };
       },
       editMessage: async ({ user, channel, ts, text }) => {
         const ets = nextTs();
@@ -178,6 +181,9 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
       openConversation: unsupported,
       updateProfile: unsupported,
       deactivateUser: unsupported,
+      changeEmoji: unsupported,
+      image: unsupported,
+      unfurl: unsupported,
       calls: () => [],
       waitForCall: unsupported,
       history: () => [],

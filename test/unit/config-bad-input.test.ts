@@ -269,6 +269,18 @@ steps:
   });
 });
 
+describe("a message given more than one way", () => {
+  it("slack.post takes exactly one of text, typed or blocks, named at the second one", async () => {
+    expect(
+      await scenarioErrors(`steps:
+  - slack.post: { user: bob, channel: "#dev-platform", text: "a &lt; b", typed: "a < b" }
+`),
+    ).toBe(
+      '<dir>/scenarios/case.yaml:10:74: steps[0].slack.post.typed: "text" and "typed" cannot be combined (hint: give exactly one of "text", "typed" or "blocks")',
+    );
+  });
+});
+
 describe("references between steps", () => {
   it("message refers to a later or non-message step", async () => {
     expect(

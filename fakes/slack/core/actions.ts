@@ -1,12 +1,15 @@
 // State changes shared by the Web API (the bridge acting) and the control API (Slack users acting).
 // Each change emits the Events API events Slack would, to every app whose bot is in the channel.
 import { randomUUID } from "node:crypto";
-import { hex, opaque, unguessable } from "./ids.ts";
+import { unguessable } from "./ids.ts";
+import { hostEmoji, imageFor, setUserPhoto } from "./images.ts";
 import { channelType, type Json, renderFile, renderMessage, renderUser } from "./render.ts";
+import { blocksToText, mrkdwnToBlocks } from "./richtext.ts";
 import {
   type Channel,
   emptyChannel,
   fileTypeOf,
+  type HostedImage,
   type Message,
   type StoredFile,
   type User,
@@ -91,7 +94,9 @@ export class Actions {
     },
   ): Message {
     if (channel.archived) throw new SlackError("is_archived");
-    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    // An integration (incoming webhook) has no user: it posts to its channel as bot_message.
+    const integration = !actor.userId;
+    if (!integration && !channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
     let threadTs: string | undefined;
     let parent: Message | undefined;
     if (args.threadTs) {
@@ -105,12 +110,12 @@ export class Actions {
     }
     // Clients send rich_text blocks; system messages (joins, topics, renames) have none.
     const auto = (!args.subtype || args.subtype === "me_message") && !args.files?.length;
-    const blocks = args.blocks ?? (args.text !== undefined && auto ? textToBlocks(args.text) : undefined);
+    const blocks = args.blocks ?? (args.text !== undefined && auto ? mrkdwnToBlocks(args.text) : undefined);
     const text = args.text ?? (blocks ? blocksToText(blocks) : "");
     const msg: Message = {
       ts: this.ws.nextTs(channel, args.at),
       type: "message",
-      user: actor.userId,
+      user: integration ? undefined : actor.userId,
       text,
       reactions: [],
       files: args.files ?? [],
@@ -120,6 +125,7 @@ export class Actions {
       msg.appId = actor.appId;
     } else msg.clientMsgId = randomUUID();
     if (args.subtype) msg.subtype = args.subtype;
+    else if (integration) msg.subtype = "bot_message";
     if (args.broadcast && threadTs) msg.subtype = "thread_broadcast";
     if (blocks?.length) msg.blocks = blocks;
     if (args.username) msg.username = args.username;
@@ -158,7 +164,7 @@ export class Actions {
       msg.text = args.text ?? blocksToText(args.blocks);
     } else if (args.text !== undefined) {
       msg.text = args.text;
-      msg.blocks = msg.files.length ? undefined : textToBlocks(args.text);
+      msg.blocks = msg.files.length ? undefined : mrkdwnToBlocks(args.text);
     }
     // edited.ts has second precision in Slack; keep it increasing so every edit is newer than the last.
     const lastEdit = msg.edited ? Number(msg.edited.ts.split(".")[0]) : 0;
@@ -511,40 +517,107 @@ export class Actions {
 
   /**
    * A person changes their profile (display name, full name, photo) or is deactivated: user_change to
-   * every app, with the user as users.info shows it. A photo is served on avatars.slack-edge.com.
+   * every app, with the user as users.info shows it, and for a profile change user_profile_changed
+   * too. A photo is served on avatars.slack-edge.com.
    */
   updateUser(
     user: User,
     change: {
       displayName?: string;
       realName?: string;
-      avatar?: { data: Uint8Array; mimetype: string };
+      avatar?: HostedImage;
       deleted?: boolean;
     },
   ): void {
     if (change.displayName !== undefined) user.displayName = change.displayName;
     if (change.realName !== undefined) user.realName = change.realName;
     if (change.deleted !== undefined) user.deleted = change.deleted;
-    if (change.avatar) {
-      const hash = hex(10);
-      const ext = change.avatar.mimetype === "image/jpeg" ? "jpg" : "png";
-      const path = `/${new Date().toISOString().slice(0, 10)}/${Date.now()}_${hash}_512.${ext}`;
-      // A copy: the caller keeps its buffer.
-      this.ws.avatars.set(path, {
-        data: new Uint8Array(change.avatar.data),
-        mimetype: change.avatar.mimetype,
-      });
-      user.image = `${AVATARS_ORIGIN}${path}`;
-      user.avatarHash = hash;
-    }
+    if (change.avatar) setUserPhoto(this.ws, user, change.avatar);
     // `updated` is in seconds; the bridge skips updates that are not newer than the last it saw.
     user.updated = Math.max(Math.floor(Date.now() / 1000), user.updated + 1);
-    this.publishToAll({
-      type: "user_change",
-      user: renderUser(this.ws, user),
-      cache_ts: Math.floor(Date.now() / 1000),
-      event_ts: this.ws.nextEventTs(),
+    const types = change.deleted === undefined ? ["user_change", "user_profile_changed"] : ["user_change"];
+    for (const type of types)
+      this.publishToAll({
+        type,
+        user: renderUser(this.ws, user),
+        cache_ts: Math.floor(Date.now() / 1000),
+        event_ts: this.ws.nextEventTs(),
+      });
+  }
+
+  /**
+   * An admin adds (image or alias), removes or renames a custom emoji: emoji_changed to every app, in
+   * Slack's shapes (add: name + value; remove: names; rename: old_name, new_name, value).
+   */
+  changeEmoji(
+    change:
+      | { add: string; image?: HostedImage; alias?: string }
+      | { remove: string }
+      | { rename: string; to: string },
+  ): string | undefined {
+    const base = { type: "emoji_changed", event_ts: this.ws.nextEventTs() };
+    if ("add" in change) {
+      if (!/^[a-z0-9_+'-]+$/.test(change.add)) throw new SlackError("invalid_name");
+      if (this.ws.emoji.has(change.add)) throw new SlackError("error_name_taken");
+      const value = change.alias
+        ? `alias:${change.alias}`
+        : hostEmoji(this.ws, change.add, change.image ?? imageFor(change.add));
+      this.ws.emoji.set(change.add, value);
+      this.publishToAll({ ...base, subtype: "add", name: change.add, value });
+      return value;
+    }
+    if ("remove" in change) {
+      if (!this.ws.emoji.delete(change.remove)) throw new SlackError("emoji_not_found");
+      this.publishToAll({ ...base, subtype: "remove", names: [change.remove] });
+      return undefined;
+    }
+    const value = this.ws.emoji.get(change.rename);
+    if (value === undefined) throw new SlackError("emoji_not_found");
+    if (this.ws.emoji.has(change.to)) throw new SlackError("error_name_taken");
+    this.ws.emoji.delete(change.rename);
+    this.ws.emoji.set(change.to, value);
+    this.publishToAll({ ...base, subtype: "rename", old_name: change.rename, new_name: change.to, value });
+    return value;
+  }
+
+  /**
+   * Slack unfurls a link in a message: attachments are added and the change is announced as
+   * message_changed without `edited` (nobody edited the text).
+   */
+  unfurl(
+    channel: Channel,
+    ts: string | undefined,
+    link: { url: string; title: string; text?: string },
+  ): Message {
+    const msg = this.findMessage(channel, ts);
+    const previous = renderMessage(this.ws, channel, msg);
+    const host = new URL(link.url).hostname;
+    msg.attachments = [
+      ...(msg.attachments ?? []),
+      {
+        id: (msg.attachments?.length ?? 0) + 1,
+        from_url: link.url,
+        original_url: link.url,
+        title: link.title,
+        title_link: link.url,
+        text: link.text ?? "",
+        fallback: `${host}: ${link.title}`,
+        service_name: host,
+      },
+    ];
+    const eventTs = this.ws.nextTs(channel);
+    this.publish(channel, {
+      type: "message",
+      subtype: "message_changed",
+      message: renderMessage(this.ws, channel, msg),
+      previous_message: previous,
+      channel: channel.id,
+      hidden: true,
+      ts: eventTs,
+      event_ts: eventTs,
+      channel_type: channelType(channel),
     });
+    return msg;
   }
 
   /** Creates a file record awaiting bytes (files.getUploadURLExternal). */
@@ -587,7 +660,7 @@ export class Actions {
     if (!channel) return files;
     const msg = this.post(actor, channel, {
       text: opts.initialComment ?? "",
-      blocks: opts.blocks ?? (opts.initialComment ? textToBlocks(opts.initialComment) : undefined),
+      blocks: opts.blocks ?? (opts.initialComment ? mrkdwnToBlocks(opts.initialComment) : undefined),
       threadTs: opts.threadTs,
       subtype: "file_share",
       files: files.map((f) => f.id),
@@ -636,103 +709,9 @@ export class Actions {
   }
 }
 
-/** Where profile photos set through the control API are served (the bridge downloads them). */
-export const AVATARS_ORIGIN = "https://avatars.slack-edge.com";
-
 /** Slack's channel name rules (conversations.create / rename). */
 export function checkChannelName(name: string): void {
   if (!name) throw new SlackError("invalid_name_required");
   if (name.length > 80) throw new SlackError("invalid_name_maxlength");
   if (!/^[a-z0-9_-]+$/.test(name)) throw new SlackError("invalid_name_specials");
-}
-
-const MENTION = /<(@[UW][A-Z0-9]+|#C[A-Z0-9]+|#G[A-Z0-9]+|https?:\/\/[^>|]+)(?:\|([^>]*))?>/g;
-
-/** The rich_text block a Slack client sends for `text` (mentions and links as elements). */
-export function textToBlocks(text: string): unknown[] {
-  const elements: Json[] = [];
-  let last = 0;
-  for (const m of text.matchAll(MENTION)) {
-    if (m.index > last) elements.push(...styledText(text.slice(last, m.index)));
-    const target = m[1] as string;
-    if (target.startsWith("@")) elements.push({ type: "user", user_id: target.slice(1) });
-    else if (target.startsWith("#")) elements.push({ type: "channel", channel_id: target.slice(1) });
-    else elements.push(m[2] ? { type: "link", url: target, text: m[2] } : { type: "link", url: target });
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) elements.push(...styledText(text.slice(last)));
-  return [{ type: "rich_text", block_id: opaque(5), elements: [{ type: "rich_text_section", elements }] }];
-}
-
-/** mrkdwn markers a Slack client turns into rich_text styles when a person types them. */
-const STYLE_MARKERS: Record<string, string> = { "*": "bold", _: "italic", "`": "code", "~": "strike" };
-const STYLED = /(^|[\s(])([*_`~])([^*_`~\n]+)\2(?=$|[\s.,;:!?)])/g;
-
-/** Splits plain text into rich_text `text` elements, styling *bold*, _italic_, `code` and ~strike~. */
-function styledText(text: string): Json[] {
-  const out: Json[] = [];
-  let last = 0;
-  for (const m of text.matchAll(STYLED)) {
-    const start = m.index + (m[1] as string).length;
-    if (start > last) out.push({ type: "text", text: text.slice(last, start) });
-    out.push({ type: "text", text: m[3], style: { [STYLE_MARKERS[m[2] as string] as string]: true } });
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) out.push({ type: "text", text: text.slice(last) });
-  return out;
-}
-
-/** The fallback `text` Slack derives from rich_text blocks. */
-export function blocksToText(blocks: unknown[]): string {
-  const out: string[] = [];
-  const walk = (el: unknown): void => {
-    if (!el || typeof el !== "object") return;
-    const e = el as Json;
-    switch (e.type) {
-      case "text": {
-        // Slack's fallback text keeps the mrkdwn markers of styled runs.
-        const style = (e.style ?? {}) as Record<string, boolean>;
-        const markers = Object.entries(STYLE_MARKERS)
-          .filter(([, name]) => style[name])
-          .map(([marker]) => marker)
-          .join("");
-        out.push(`${markers}${String(e.text ?? "")}${[...markers].reverse().join("")}`);
-        return;
-      }
-      case "user":
-        out.push(`<@${String(e.user_id)}>`);
-        return;
-      case "channel":
-        out.push(`<#${String(e.channel_id)}>`);
-        return;
-      case "link":
-        out.push(e.text ? `<${String(e.url)}|${String(e.text)}>` : `<${String(e.url)}>`);
-        return;
-      case "emoji":
-        out.push(`:${String(e.name)}:`);
-        return;
-      case "section":
-      case "header":
-        if (e.text && typeof e.text === "object") out.push(String((e.text as Json).text ?? ""));
-        return;
-    }
-    if (Array.isArray(e.elements)) {
-      const before = out.length;
-      for (const child of e.elements) walk(child);
-      if (e.type === "rich_text_preformatted" || e.type === "rich_text_quote") {
-        if (out.length > before) out.push("\n");
-      }
-    }
-  };
-  for (const b of blocks) walk(b);
-  return out.join("").replace(/\n$/, "");
-}
-
-/** invalid_blocks unless every block is an object with a string type. */
-export function validBlocks(value: unknown): value is unknown[] {
-  return (
-    Array.isArray(value) &&
-    value.length <= 50 &&
-    value.every((b) => b && typeof b === "object" && typeof (b as Json).type === "string")
-  );
 }

@@ -6,6 +6,7 @@ import { createWebApiHandlers } from "../web-api/index.ts";
 import { Actions, SlackError } from "./actions.ts";
 import { buildWorkspace } from "./build.ts";
 import { CallRecorder, Faults } from "./calls.ts";
+import { type MentionResolver, typedToBlocks, validBlocks } from "./richtext.ts";
 import type { Channel, Message, User, Workspace } from "./state.ts";
 
 export { defaultSeed, loadSeed, parseSeedYaml, SeedError, validateSeed } from "../seed/index.ts";
@@ -54,6 +55,7 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
         displayName: u.displayName,
         isBot: u.isBot,
         deleted: u.deleted,
+        ...(u.image ? { image: u.image } : {}),
       }));
     },
     get channels() {
@@ -66,8 +68,31 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
         members: [...c.members],
       }));
     },
+    get bots() {
+      return [...ws.bots.values()].filter((b) => !b.userId).map((b) => ({ id: b.id, name: b.name }));
+    },
+    get usergroups() {
+      return [...ws.usergroups.values()].map((g) => ({
+        id: g.id,
+        handle: g.handle,
+        name: g.name,
+        users: [...g.users],
+      }));
+    },
+    get emoji() {
+      return Object.fromEntries(ws.emoji);
+    },
     resolveUser,
     resolveChannel,
+  };
+}
+
+/** Names in a typed message: users by name, channels by name, user groups by handle. */
+function mentionResolver(ws: Workspace): MentionResolver {
+  return {
+    user: (name) => ws.userByName(name)?.id,
+    channel: (name) => ws.channelByName(name)?.id,
+    usergroup: (handle) => [...ws.usergroups.values()].find((g) => g.handle === handle)?.id,
   };
 }
 
@@ -86,6 +111,8 @@ function stored(ws: Workspace, m: Message): StoredMessage {
   if (m.threadTs && m.threadTs !== m.ts) out.threadTs = m.threadTs;
   if (m.edited) out.edited = { ...m.edited };
   if (m.blocks) out.blocks = m.blocks;
+  if (m.attachments?.length) out.attachments = m.attachments.map((a) => ({ ...a }));
+  if (m.subtype) out.subtype = m.subtype;
   if (m.deleted || m.subtype === "tombstone") out.deleted = true;
   return out;
 }
@@ -115,6 +142,20 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
     return c;
   };
   const actor = (ref: string) => actions.actorForUser(workspace.resolveUser(ref));
+  /** An integration (seeded under bots:) posts without a user. */
+  const integrationActor = (ref: string) => {
+    const bot = ws.bots.get(ref) ?? [...ws.bots.values()].find((b) => b.name === ref && !b.userId);
+    if (!bot || bot.userId)
+      throw new Error(
+        `fake Slack: unknown integration "${ref}" (known: ${
+          [...ws.bots.values()]
+            .filter((b) => !b.userId)
+            .map((b) => b.name)
+            .join(", ") || "none; seed bots:"
+        })`,
+      );
+    return { userId: "", botId: bot.id };
+  };
   const userOf = (ref: string): User => {
     const u = ws.users.get(workspace.resolveUser(ref));
     if (!u) throw new Error(`fake Slack: unknown user "${ref}"`);
@@ -137,12 +178,18 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
     control: {
       postMessage: (a) =>
         run("postMessage", () => {
+          const forms = [a.text, a.typed, a.blocks].filter((f) => f !== undefined).length;
+          if (forms !== 1) throw new Error("postMessage: give exactly one of text, typed or blocks");
+          if ((a.user === undefined) === (a.bot === undefined))
+            throw new Error("postMessage: give exactly one of user or bot");
+          if (a.blocks !== undefined && !validBlocks(a.blocks)) throw new SlackError("invalid_blocks");
+          const blocks = a.typed !== undefined ? typedToBlocks(a.typed, mentionResolver(ws)) : a.blocks;
           const msg = actions.post(
-            actions.actorForUser(workspace.resolveUser(a.user)),
+            a.bot !== undefined ? integrationActor(a.bot) : actor(a.user as string),
             channelOf(a.channel),
-            { text: a.text, threadTs: a.threadTs },
+            { text: a.text, blocks, threadTs: a.threadTs, username: a.username },
           );
-          return { ts: msg.ts };
+          return { ts: msg.ts, text: msg.text, ...(msg.blocks ? { blocks: msg.blocks } : {}) };
         }),
       editMessage: (a) =>
         run("editMessage", () => {
@@ -239,6 +286,18 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
         }),
       deactivateUser: (a) =>
         run("deactivateUser", () => actions.updateUser(userOf(a.user), { deleted: true })),
+      changeEmoji: (a) => run("changeEmoji", () => ({ value: actions.changeEmoji(a) })),
+      image: (url) => {
+        try {
+          return ws.images.get(new URL(url).pathname);
+        } catch {
+          return undefined;
+        }
+      },
+      unfurl: (a) =>
+        run("unfurl", () => {
+          actions.unfurl(channelOf(a.channel), a.ts, { url: a.url, title: a.title, text: a.text });
+        }),
       calls: () => recorder.calls(),
       waitForCall: (predicate, o) => recorder.waitForCall(predicate, o),
       history: (channel) => channelOf(channel).messages.map((m) => stored(ws, m)),

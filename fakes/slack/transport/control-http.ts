@@ -120,13 +120,56 @@ export function createControlHandler(
     const user = () => workspace.resolveUser(str(body, "user"));
     const channel = () => workspace.resolveChannel(str(body, "channel"));
     switch (key) {
-      case "POST /messages":
+      case "POST /messages": {
+        const blocks = field(body, "blocks");
+        if (blocks !== undefined && !Array.isArray(blocks))
+          throw new BadRequest(`"blocks" must be a list of blocks`);
+        const bot = optStr(body, "bot");
+        const author = bot ? undefined : user();
+        const where = channel();
+        const forms = ["text", "typed", "blocks"].filter((k) => field(body, k) !== undefined);
+        if (forms.length !== 1)
+          throw new BadRequest(`"text" is required (or "typed", or "blocks"; exactly one)`);
         return control.postMessage({
-          user: user(),
-          channel: channel(),
-          text: str(body, "text"),
+          user: author,
+          bot,
+          channel: where,
+          text: forms[0] === "text" ? str(body, "text") : undefined,
+          typed: forms[0] === "typed" ? str(body, "typed") : undefined,
+          blocks: blocks as unknown[] | undefined,
           threadTs: optStr(body, "thread_ts", "threadTs"),
+          username: optStr(body, "username"),
         });
+      }
+      case "POST /messages/unfurl":
+        await control.unfurl({
+          channel: channel(),
+          ts: str(body, "ts"),
+          url: str(body, "url"),
+          title: str(body, "title"),
+          text: optStr(body, "text"),
+        });
+        return {};
+      case "POST /emoji": {
+        const image = optStr(body, "image");
+        if (image !== undefined && !/^[A-Za-z0-9+/=\s_-]*$/.test(image))
+          throw new BadRequest(`"image" must be base64 image bytes`);
+        return control.changeEmoji({
+          add: str(body, "name"),
+          alias: optStr(body, "alias"),
+          image:
+            image === undefined
+              ? undefined
+              : {
+                  data: new Uint8Array(Buffer.from(image, "base64")),
+                  mimetype: optStr(body, "mimetype") ?? "image/png",
+                },
+        });
+      }
+      case "DELETE /emoji":
+        return control.changeEmoji({ remove: str(body, "name") });
+      case "PUT /emoji/name":
+        return control.changeEmoji({ rename: str(body, "name"), to: str(body, "new_name", "newName") });
       case "PUT /messages":
       case "PATCH /messages":
         return control.editMessage({

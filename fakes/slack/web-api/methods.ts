@@ -1,8 +1,23 @@
 // The Web API methods: shapes and errors as Slack answers them (reference/slack-protocol.md §4).
 
-import { type Actions, type Actor, SlackError, validBlocks } from "../core/actions.ts";
-import { type Json, renderBot, renderChannel, renderMessage, renderUser } from "../core/render.ts";
-import type { App, Channel, ChannelKind, Message, Workspace } from "../core/state.ts";
+import { type Actions, type Actor, SlackError } from "../core/actions.ts";
+import {
+  type Json,
+  renderBot,
+  renderChannel,
+  renderMessage,
+  renderUser,
+  renderUsergroup,
+} from "../core/render.ts";
+import { validBlocks } from "../core/richtext.ts";
+import {
+  type App,
+  type Channel,
+  type ChannelKind,
+  type Message,
+  parseTs,
+  type Workspace,
+} from "../core/state.ts";
 import type { SocketModePort } from "../internal.ts";
 import { decodeCursor, encodeCursor, type ParsedRequest } from "./request.ts";
 
@@ -26,6 +41,29 @@ export interface MethodSpec {
 
 const READ = ["channels:read", "groups:read", "im:read", "mpim:read"];
 const HISTORY = ["channels:history", "groups:history", "im:history", "mpim:history"];
+const SCOPE_PREFIX: Record<ChannelKind, string> = {
+  public: "channels",
+  private: "groups",
+  im: "im",
+  mpim: "mpim",
+};
+
+/** Methods with alternative scopes (one per conversation type) need the one of the conversation's type. */
+function requireKindScope(
+  ctx: MethodContext,
+  c: Channel,
+  action: "read" | "history" | "write.topic" | "write.invites",
+): void {
+  requireScope(ctx, `${SCOPE_PREFIX[c.kind]}:${action}`);
+}
+
+/** A Slack timestamp argument ("1700000000.000100"; also whole seconds): `error` when malformed. */
+function tsParam(raw: string | undefined, error: string): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,12}(\.\d{1,6})?$/.test(raw)) throw new SlackError(error);
+  const [sec, frac = ""] = raw.split(".");
+  return `${sec}.${frac.padEnd(6, "0")}`;
+}
 const TYPE_OF: Record<ChannelKind, string> = {
   public: "public_channel",
   private: "private_channel",
@@ -154,12 +192,32 @@ function postMessage(ctx: MethodContext, subtype?: string): Json {
   return { channel: channel.id, ts: msg.ts, message: renderMessage(ctx.ws, channel, msg) };
 }
 
+/** The message a reactions.* call names: channel + timestamp (file and file_comment are not modelled). */
+function reactionTarget(ctx: MethodContext): { channel: Channel; ts: string } {
+  const p = ctx.params;
+  if (!p.channel || !p.timestamp) {
+    if (p.file || p.file_comment) throw new SlackError("file_not_found");
+    throw new SlackError("no_item_specified");
+  }
+  const ts = tsParam(p.timestamp, "bad_timestamp") as string;
+  return { channel: channelParam(ctx, p.channel), ts };
+}
+
+function react(ctx: MethodContext, add: boolean): Json {
+  const { channel, ts } = reactionTarget(ctx);
+  const name = ctx.params.name?.replace(/^:|:$/g, "");
+  if (!name) throw new SlackError("invalid_name");
+  ctx.actions.react(ctx.actor, channel, ts, name, add);
+  return {};
+}
+
 function historyPage(ctx: MethodContext, channel: Channel): Json {
   const p = ctx.params;
   const limit = limitOf(p, 100, 999);
   const inclusive = truthy(p.inclusive);
-  let latest = p.latest || undefined;
-  let oldest = p.oldest && p.oldest !== "0" ? p.oldest : undefined;
+  let latest = tsParam(p.latest, "invalid_ts_latest");
+  const from = tsParam(p.oldest, "invalid_ts_oldest");
+  let oldest = from && parseTs(from) !== 0 ? from : undefined;
   let latestIncl = inclusive;
   let oldestIncl = inclusive;
   let forward = !!oldest && !latest;
@@ -243,9 +301,13 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["team:read"],
     run: ({ ws, params }) => {
       if (params.team && params.team !== ws.team.id) throw new SlackError("team_not_found");
-      const icon: Json = { image_default: true };
-      for (const s of [34, 44, 68, 88, 102, 132, 230])
-        icon[`image_${s}`] = `https://a.slack-edge.com/80588/img/avatars-teams/ava_0001-${s}.png`;
+      // Without an icon Slack lists its default one, flagged image_default (the bridge downloads nothing).
+      let icon: Json = { ...ws.teamIcon, image_default: false };
+      if (!ws.teamIcon) {
+        icon = { image_default: true };
+        for (const s of [34, 44, 68, 88, 102, 132, 230])
+          icon[`image_${s}`] = `https://a.slack-edge.com/80588/img/avatars-teams/ava_0001-${s}.png`;
+      }
       return {
         team: {
           id: ws.team.id,
@@ -291,8 +353,18 @@ export const METHODS: Record<string, MethodSpec> = {
     },
   },
 
-  // The seed has no user groups; mautrix-slack's manifest lacks usergroups:read anyway.
-  "usergroups.list": { token: "bot", scopes: ["usergroups:read"], run: () => ({ usergroups: [] }) },
+  "usergroups.list": {
+    token: "bot",
+    scopes: ["usergroups:read"],
+    run: ({ ws, params }) => {
+      if (params.team_id && params.team_id !== ws.team.id) throw new SlackError("invalid_team_id");
+      const groups = [...ws.usergroups.values()].filter(
+        (g) => truthy(params.include_disabled) || !g.disabled,
+      );
+      const opts = { users: truthy(params.include_users), count: truthy(params.include_count) };
+      return { usergroups: groups.map((g) => renderUsergroup(ws, g, opts)) };
+    },
+  },
 
   "users.lookupByEmail": {
     token: "bot",
@@ -311,7 +383,7 @@ export const METHODS: Record<string, MethodSpec> = {
     run: ({ ws, params }) => {
       const b = params.bot ? ws.bots.get(params.bot) : undefined;
       if (!b) throw new SlackError("bot_not_found");
-      return { bot: renderBot(ws, b) };
+      return { bot: renderBot(b) };
     },
   },
 
@@ -369,6 +441,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: READ,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "read");
       return {
         channel: renderChannel(ctx.ws, c, ctx.actor.userId, {
           latest: true,
@@ -384,6 +457,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: READ,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "read");
       const { page, next } = paginate(
         c.members,
         ctx.params.cursor,
@@ -419,6 +493,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "write.topic");
       ctx.actions.setTopic(ctx.actor, c, ctx.params.topic ?? "");
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
@@ -441,6 +516,8 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.invites", "groups:write.invites", "mpim:write.invites"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      // IMs take no invites at all (method_not_supported_for_channel_type, below).
+      if (c.kind !== "im") requireKindScope(ctx, c, "write.invites");
       ctx.actions.invite(ctx.actor, c, commaList(ctx.params.users));
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId, { numMembers: true }) };
     },
@@ -501,6 +578,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "write.topic");
       ctx.actions.setPurpose(ctx.actor, c, ctx.params.purpose ?? "");
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
@@ -537,6 +615,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: HISTORY,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "history");
       requireMember(ctx, c);
       return historyPage(ctx, c);
     },
@@ -547,8 +626,9 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: HISTORY,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "history");
       requireMember(ctx, c);
-      const ts = ctx.params.ts;
+      const ts = tsParam(ctx.params.ts, "thread_not_found");
       if (!ts) throw new SlackError("invalid_arguments");
       let root = c.byTs.get(ts);
       if (!root || root.deleted) throw new SlackError("thread_not_found");
@@ -558,10 +638,13 @@ export const METHODS: Record<string, MethodSpec> = {
         .filter((m): m is Message => !!m && !m.deleted);
       const p = ctx.params;
       const inclusive = truthy(p.inclusive);
+      const latest = tsParam(p.latest, "invalid_ts_latest");
+      const from = tsParam(p.oldest, "invalid_ts_oldest");
+      const oldest = from && parseTs(from) !== 0 ? from : undefined;
       const inRange = replies.filter(
         (m) =>
-          !(p.latest && (inclusive ? m.ts > p.latest : m.ts >= p.latest)) &&
-          !(p.oldest && p.oldest !== "0" && (inclusive ? m.ts < p.oldest : m.ts <= p.oldest)),
+          !(latest && (inclusive ? m.ts > latest : m.ts >= latest)) &&
+          !(oldest && (inclusive ? m.ts < oldest : m.ts <= oldest)),
       );
       const { page, next } = paginate(inRange, p.cursor, "reply", (m) => m.ts, limitOf(p, 1000, 1000));
       return {
@@ -610,32 +693,15 @@ export const METHODS: Record<string, MethodSpec> = {
     },
   },
 
-  "reactions.add": {
-    token: "bot",
-    scopes: ["reactions:write"],
-    run: (ctx) => {
-      const c = channelParam(ctx, ctx.params.channel);
-      ctx.actions.react(ctx.actor, c, ctx.params.timestamp, ctx.params.name?.replace(/^:|:$/g, ""), true);
-      return {};
-    },
-  },
-
-  "reactions.remove": {
-    token: "bot",
-    scopes: ["reactions:write"],
-    run: (ctx) => {
-      const c = channelParam(ctx, ctx.params.channel);
-      ctx.actions.react(ctx.actor, c, ctx.params.timestamp, ctx.params.name?.replace(/^:|:$/g, ""), false);
-      return {};
-    },
-  },
+  "reactions.add": { token: "bot", scopes: ["reactions:write"], run: (ctx) => react(ctx, true) },
+  "reactions.remove": { token: "bot", scopes: ["reactions:write"], run: (ctx) => react(ctx, false) },
 
   "reactions.get": {
     token: "bot",
     scopes: ["reactions:read"],
     run: (ctx) => {
-      const c = channelParam(ctx, ctx.params.channel);
-      const msg = ctx.actions.findMessage(c, ctx.params.timestamp);
+      const { channel: c, ts } = reactionTarget(ctx);
+      const msg = ctx.actions.findMessage(c, ts);
       return { type: "message", channel: c.id, message: renderMessage(ctx.ws, c, msg) };
     },
   },

@@ -34,6 +34,7 @@ import {
   type BridgeOverrideParams,
   buildBridgeConfig,
   explainExitCode,
+  provisioningPrefix,
 } from "./config.ts";
 
 export { BRIDGE_ALIAS, BRIDGE_PORT, explainExitCode };
@@ -570,7 +571,7 @@ export class StartedMautrixSlack implements StartedBridge {
 
   private async provisioning(method: string, path: string, user: MatrixUser, body?: unknown): Promise<any> {
     const sep = path.includes("?") ? "&" : "?";
-    const url = `${this.url}/_matrix/provision${path}${sep}user_id=${encodeURIComponent(user.userId)}`;
+    const url = `${this.url}${provisioningPrefix(this.settings.generated.config)}${path}${sep}user_id=${encodeURIComponent(user.userId)}`;
     const res = await fetchWithTimeout(url, {
       method,
       headers: {
@@ -590,7 +591,7 @@ export class StartedMautrixSlack implements StartedBridge {
     if (!res.ok) {
       throw new Error(
         redact(
-          `${method} /_matrix/provision${path}: HTTP ${res.status} ${json?.errcode ?? ""} ${json?.error ?? text.slice(0, 300)}`,
+          `${method} ${provisioningPrefix(this.settings.generated.config)}${path}: HTTP ${res.status} ${json?.errcode ?? ""} ${json?.error ?? text.slice(0, 300)}`,
         ),
       );
     }
