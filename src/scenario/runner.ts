@@ -157,12 +157,10 @@ function skipped(id: string, type: string, title: string, why: string): StepResu
 }
 
 /**
- * The shipped default scenario set (scenarios/<name>.yaml). Two facts of the deployment order it:
+ * The shipped default scenario set (scenarios/<name>.yaml). One fact of the deployment orders it:
  * every scenario logs in again, and mautrix-slack (v0.2.0, and by its code the current release too)
  * leaves the previous login's Socket Mode connection open, while Slack allows an app 10; so at most
- * 10 scenarios of one shared environment run before `health`, whose restart closes them. And after
- * `health` restarts the homeserver, Synapse's media uploads fail (its media store is no longer
- * writable), so the scenarios that upload media (files, avatars, custom emoji) come before it.
+ * 10 scenarios of one shared environment run before `health`, whose bridge restart closes them.
  */
 export const DEFAULT_SCENARIO_SET: readonly string[] = [
   "login-and-portals",

@@ -10,7 +10,9 @@ import { join } from "node:path";
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { stringify } from "yaml";
 import type { ServiceLog } from "../../runtime/logs.ts";
+import { runOneShot } from "../../runtime/one-shot.ts";
 import { restartServiceContainer, startServiceContainer } from "../../runtime/start-failure.ts";
+import { createVolume, removeVolumeQuietly } from "../../runtime/volumes.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
 import type { PlainObject } from "../../util/deep-merge.ts";
 import { fetchWithTimeout, withFreePort } from "../../util/net.ts";
@@ -87,10 +89,16 @@ export class SynapseContainer extends ServiceBuilder {
   }
 
   async start(): Promise<StartedSynapse> {
-    return withFreePort((hostPort) => this.startOn(hostPort));
+    const mediaVolume = await createMediaVolume(this.image, this.labels);
+    try {
+      return await withFreePort((hostPort) => this.startOn(hostPort, mediaVolume));
+    } catch (err) {
+      await removeVolumeQuietly(mediaVolume);
+      throw err;
+    }
   }
 
-  private async startOn(hostPort: number): Promise<StartedSynapse> {
+  private async startOn(hostPort: number, mediaVolume: string): Promise<StartedSynapse> {
     if (!this.database) throw new Error("SynapseContainer: withPostgres() is required");
     const sharedSecret = randomToken(40);
     const config = synapseConfig(
@@ -124,6 +132,7 @@ export class SynapseContainer extends ServiceBuilder {
       serverName: this.serverName,
       files,
       hostPort,
+      mediaVolume,
       labels: this.labels,
       network: this.network,
       alias: this.alias,
@@ -150,6 +159,8 @@ interface SynapseRecipe {
   serverName: string;
   files: { content: string; target: string; mode: number }[];
   hostPort: number;
+  /** The media store: a volume, so uploads survive restarts and image swaps. */
+  mediaVolume: string;
   labels: Record<string, string>;
   network?: StartedNetwork;
   alias: string;
@@ -163,7 +174,7 @@ async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<S
     .withExposedPorts({ container: SYNAPSE_PORT, host: r.hostPort })
     .withEnvironment({ SYNAPSE_CONFIG_PATH, SYNAPSE_SERVER_NAME: r.serverName, SYNAPSE_REPORT_STATS: "no" })
     .withCopyContentToContainer(r.files)
-    .withTmpFs({ [SYNAPSE_MEDIA_DIR]: "rw,mode=1777" })
+    .withBindMounts([{ source: r.mediaVolume, target: SYNAPSE_MEDIA_DIR }])
     .withLabels(r.labels)
     .withWaitStrategy(
       Wait.forHttp("/health", SYNAPSE_PORT, { abortOnContainerExit: true }).forStatusCode(200),
@@ -315,5 +326,32 @@ export class StartedSynapse {
     if (this.stopped) return;
     this.stopped = true;
     await this.container.stop({ timeout: 5_000, remove: true });
+    await removeVolumeQuietly(this.recipe.mediaVolume);
   }
+}
+
+/** The uid Synapse's image drops to (its `UID`, default 991): the media store must be its own. */
+const SYNAPSE_UID = "991:991";
+
+/**
+ * A volume for the media store, owned by Synapse's user. (A tmpfs would do until the first `docker
+ * restart`, which re-mounts it root-owned and empty.) The chown runs in the Synapse image itself.
+ */
+async function createMediaVolume(image: string, labels: Record<string, string>): Promise<string> {
+  const run = labels["bridge-harness.run"] ?? `standalone-${randomBytes(4).toString("hex")}`;
+  const volume = await createVolume(`${run}-synapse-media`, labels);
+  const chown = await runOneShot({
+    image,
+    entrypoint: ["chown"],
+    command: [SYNAPSE_UID, SYNAPSE_MEDIA_DIR],
+    mounts: [{ source: volume, target: SYNAPSE_MEDIA_DIR }],
+    labels: { ...labels, "bridge-harness.service": "synapse-media-setup" },
+  });
+  if (chown.exitCode !== 0) {
+    await removeVolumeQuietly(volume);
+    throw new Error(
+      `Preparing Synapse's media store in ${image} failed (exit ${chown.exitCode}): ${chown.output.slice(-500)}`,
+    );
+  }
+  return volume;
 }
