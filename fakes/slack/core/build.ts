@@ -1,4 +1,5 @@
 // Seed -> Workspace: IDs, per-run tokens (registered as secrets), memberships and history.
+import { CURRENT_APP_MANIFEST } from "../../../src/bridges/mautrix-slack/manifest.ts";
 import { registerSecret } from "../../../src/util/redact.ts";
 import type { Seed, SeedUser } from "../seed/validate.ts";
 import type { Actions } from "./actions.ts";
@@ -7,40 +8,7 @@ import { hostEmoji, imageFor, setTeamIcon, setUserPhoto } from "./images.ts";
 import { type App, type Channel, type ChannelKind, emptyChannel, Workspace } from "./state.ts";
 
 /** mautrix-slack's app manifest bot scopes (app-manifest.yaml of the current release, v0.2608.0). */
-export const DEFAULT_BOT_SCOPES = [
-  "channels:history",
-  "channels:read",
-  "channels:write.invites",
-  "channels:write.topic",
-  "chat:write",
-  "chat:write.customize",
-  "conversations.connect:write",
-  "emoji:read",
-  "files:read",
-  "files:write",
-  "groups:history",
-  "groups:read",
-  "groups:write",
-  "groups:write.invites",
-  "groups:write.topic",
-  "im:history",
-  "im:read",
-  "im:write",
-  "im:write.topic",
-  "mpim:history",
-  "mpim:read",
-  "mpim:write",
-  "mpim:write.topic",
-  "pins:read",
-  "pins:write",
-  "reactions:read",
-  "reactions:write",
-  "team:read",
-  "usergroups:read",
-  "users:read",
-  "users.profile:read",
-  "users:read.email",
-];
+export const DEFAULT_BOT_SCOPES: readonly string[] = CURRENT_APP_MANIFEST.scopes;
 
 export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Actions) => void } {
   const ids = new IdFactory();
@@ -100,7 +68,7 @@ export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Ac
       botUserId: userId,
       botToken: botToken(),
       appToken: appToken(appId),
-      botScopes: a.scopes ?? DEFAULT_BOT_SCOPES,
+      botScopes: a.scopes ?? [...DEFAULT_BOT_SCOPES],
       appScopes: ["connections:write"],
     };
     registerSecret(app.botToken);
