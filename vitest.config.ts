@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Three projects: fast unit tests, fake-Slack contract tests over real sockets, and end-to-end
-// tests that bring up real containers. `npm test` runs all three.
+// Four projects: fast unit tests, fake-Slack contract tests over real sockets, end-to-end tests
+// that bring up real containers (`npm test` runs these three), and long runs — volume and soak
+// scenarios that take many minutes — which `npm run test:long` runs on their own.
 export default defineConfig({
   test: {
     reporters: ["default", "./test/summary-reporter.ts"],
@@ -13,6 +14,16 @@ export default defineConfig({
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],
           testTimeout: 600_000,
+          hookTimeout: 600_000,
+          fileParallelism: false,
+          globalSetup: ["test/e2e/global-setup.ts"],
+        },
+      },
+      {
+        test: {
+          name: "long",
+          include: ["test/long/**/*.test.ts"],
+          testTimeout: 3_600_000,
           hookTimeout: 600_000,
           fileParallelism: false,
           globalSetup: ["test/e2e/global-setup.ts"],

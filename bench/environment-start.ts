@@ -1,17 +1,25 @@
-// Start-time benchmark: brings the environment up N times (default 3) with login and portal, and
-// prints the median time per phase and in total, plus Slack->Matrix and Matrix->Slack latencies
-// (median over a few messages each way). Target: < 20 s to ready.
-//   node bench/environment-start.ts [iterations] [messages]
+// Start-time benchmark, homeserver kinds side by side: brings each environment up N times (default
+// 3; in rounds, one start of each per round, so machine load hits them alike) with login and portal,
+// and prints per environment the median time per phase and to ready, plus Slack->Matrix and
+// Matrix->Slack latencies (median over a few messages each way). Target: < 20 s to ready.
+//   node bench/environment-start.ts [iterations] [messages] [environment...]
+// Environments are names under environments/ (default: default continuwuity tuwunel synapse-mas).
 import { join } from "node:path";
+import { loadEnvironment } from "../src/config/environment.ts";
 import type { StartedEnvironment } from "../src/environment/api.ts";
 import { startEnvironment } from "../src/environment/environment.ts";
 import { timestampForPath } from "../src/runtime/run.ts";
 import { now } from "../src/util/clock.ts";
-import { DEFAULT_E2E_SPEC } from "../test/e2e/spec.ts";
 import { median } from "./stats.ts";
 
 const iterations = Number(process.argv[2] ?? 3);
 const messages = Number(process.argv[3] ?? 5);
+const names = process.argv.slice(4).length
+  ? process.argv.slice(4)
+  : ["default", "continuwuity", "tuwunel", "synapse-mas"];
+const environments = names.map(
+  (name) => loadEnvironment(join(process.cwd(), "environments", `${name}.yaml`)).spec,
+);
 
 async function measure(env: StartedEnvironment, slackToMatrix: number[], matrixToSlack: number[]) {
   const t0 = now();
@@ -59,49 +67,51 @@ async function measure(env: StartedEnvironment, slackToMatrix: number[], matrixT
   }
 }
 
-const all: Record<string, number>[] = [];
-const s2m: number[] = [];
-const m2s: number[] = [];
+const results = new Map<string, { timings: Record<string, number>[]; s2m: number[]; m2s: number[] }>(
+  names.map((n) => [n, { timings: [], s2m: [], m2s: [] }]),
+);
 for (let i = 0; i < iterations; i++) {
-  const env = await startEnvironment(DEFAULT_E2E_SPEC, {
-    runDir: join(process.cwd(), "runs", `${timestampForPath()}-bench-${i + 1}`),
-  });
-  try {
-    await measure(env, s2m, m2s);
-    all.push({ ...env.timings });
-    const t = env.timings;
-    console.log(
-      `run ${i + 1}: ready ${(t.total / 1000).toFixed(1)} s, login ${(t.login / 1000).toFixed(1)} s, portal ${(t.portal / 1000).toFixed(1)} s`,
-    );
-  } finally {
-    await env.stop();
+  for (const [k, spec] of environments.entries()) {
+    const r = results.get(names[k])!;
+    const env = await startEnvironment(spec, {
+      runDir: join(process.cwd(), "runs", `${timestampForPath()}-bench-${names[k]}-${i + 1}`),
+    });
+    try {
+      await measure(env, r.s2m, r.m2s);
+      r.timings.push({ ...env.timings });
+      const t = env.timings;
+      console.log(
+        `round ${i + 1} ${names[k].padEnd(14)} ready ${(t.total / 1000).toFixed(1)} s, login ${(t.login / 1000).toFixed(1)} s, portal ${(t.portal / 1000).toFixed(1)} s`,
+      );
+    } finally {
+      await env.stop();
+    }
   }
 }
 
-const phases = [
-  "preflight",
-  "network",
-  "fake-slack",
-  "bridge-config",
-  "postgres",
-  "homeserver",
-  "bridge",
-  "total",
-  "login",
-  "portal",
-];
-console.log(`\nmedian over ${iterations} start(s) (ms):`);
-for (const p of phases)
+const phases = ["postgres", "bridge-config", "homeserver", "bridge", "total", "login", "portal"];
+const col = (s: string) => s.padStart(Math.max(13, ...names.map((n) => n.length + 1)));
+const row = (label: string, values: (number | undefined)[]) =>
   console.log(
-    `  ${p.padEnd(14)} ${median(all.map((t) => t[p]))
-      .toFixed(0)
-      .padStart(7)}`,
+    `  ${label.padEnd(20)}${values.map((v) => col(v === undefined ? "-" : v.toFixed(0))).join("")}`,
   );
-console.log(
-  `  ${"ready+login+portal".padEnd(14)} ${median(all.map((t) => t.total + t.login + t.portal))
-    .toFixed(0)
-    .padStart(7)}`,
+console.log(`\nmedian over ${iterations} start(s), ms${" ".repeat(2)}`);
+console.log(`  ${"".padEnd(20)}${names.map(col).join("")}`);
+for (const p of phases)
+  row(
+    p === "total" ? "ready (total)" : p,
+    names.map((n) => median(results.get(n)!.timings.map((t) => t[p]))),
+  );
+row(
+  "ready+login+portal",
+  names.map((n) => median(results.get(n)!.timings.map((t) => t.total + t.login + t.portal))),
 );
-console.log(`\nlatency, median over ${s2m.length} message(s) each way (ms):`);
-console.log(`  Slack->Matrix  ${median(s2m).toFixed(0).padStart(7)}   (max ${Math.max(...s2m).toFixed(0)})`);
-console.log(`  Matrix->Slack  ${median(m2s).toFixed(0).padStart(7)}   (max ${Math.max(...m2s).toFixed(0)})`);
+console.log(`\nlatency, median over ${messages * iterations} message(s) each way, ms`);
+row(
+  "Slack -> Matrix",
+  names.map((n) => median(results.get(n)!.s2m)),
+);
+row(
+  "Matrix -> Slack",
+  names.map((n) => median(results.get(n)!.m2s)),
+);

@@ -1,4 +1,4 @@
-// Runs the default scenario set (one shared environment, as `npm test` does) and prints the total
+// Runs the default scenario set (environments shared as `npm test` shares them) and prints the total
 // time, the latencies per direction, and the harness's measurement overhead: how long after the
 // observed side recorded the outcome the step itself saw it. For Slack -> Matrix the end stamp is
 // the Matrix driver's SeenEvent.seenAt and the waiter is tested right after it; for Matrix -> Slack

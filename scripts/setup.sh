@@ -89,6 +89,15 @@ else
 fi
 step_done
 
+# --- Go modules of the slack-go contract tests ---------------------------------------------------
+# The tests build their Go clients offline (GOPROXY=off); the current-release replay needs upstream
+# slack-go v0.35, which no image build downloads.
+if command -v go >/dev/null; then
+  step "Go modules for the slack-go contract tests"
+  (cd test/fake-slack/slackgo-current && GOFLAGS=-mod=mod go mod download)
+  step_done
+fi
+
 # --- Images -------------------------------------------------------------------------------------
 if [ "${SKIP_IMAGES:-}" = 1 ]; then
   echo; echo "==> Images: skipped (SKIP_IMAGES=1)"

@@ -5,7 +5,9 @@
 export interface RecordedCall {
   /** Sequence number, starting at 1, in arrival order. */
   seq: number;
-  /** Web API method ("chat.postMessage"), or "files.upload" for the upload URL, "files.download". */
+  /** Web API method ("chat.postMessage"), or "files.upload" for the upload URL, "files.download",
+   * "images.download" (a profile photo, team icon or custom emoji fetched from *.slack-edge.com),
+   * "edge.users.search" (the edge API's user search). */
   method: string;
   /** Form/query/JSON parameters, flattened to strings (JSON-string fields stay strings). */
   params: Record<string, string>;
@@ -53,12 +55,24 @@ export type DisconnectReason = "warning" | "refresh_requested" | "link_disabled"
 /** Acting as Slack users, observing what the bridge did, and injecting faults. */
 export interface SlackControl {
   // --- act as Slack users (each emits the events Slack would emit, to every app subscribed) ---
+  /**
+   * A person (`user`) or an integration (`bot`: a seeded bot, posting as bot_message) posts one of:
+   * `text`, mrkdwn as Slack stores it (entities and <...> forms; blocks derived from it); `typed`, what
+   * a person types into a Slack client (raw characters, @name, #channel, :emoji:, lists, quotes,
+   * ``` code; the client's rich_text and Slack's escaped text derived from it); or `blocks`, rich_text
+   * blocks given verbatim (the text fallback derived from them).
+   */
   postMessage(args: {
-    user: string;
+    user?: string;
+    bot?: string;
     channel: string;
-    text: string;
+    text?: string;
+    typed?: string;
+    blocks?: unknown[];
     threadTs?: string;
-  }): Promise<{ ts: string }>;
+    /** bot_message only: the name shown for the integration. */
+    username?: string;
+  }): Promise<{ ts: string; text: string; blocks?: unknown[] }>;
   editMessage(args: { user: string; channel: string; ts: string; text: string }): Promise<{ ts: string }>;
   deleteMessage(args: { user: string; channel: string; ts: string }): Promise<void>;
   addReaction(args: { user: string; channel: string; ts: string; name: string }): Promise<void>;
@@ -72,6 +86,47 @@ export interface SlackControl {
     threadTs?: string;
     initialComment?: string;
   }): Promise<{ fileId: string; ts: string }>;
+
+  // --- conversations and people (each emits what Slack would; README "Conversations and people") ---
+  /** A person creates a channel (public ones: channel_created to every app). Returns its ID. */
+  createChannel(args: { user: string; name: string; private?: boolean }): Promise<{ channel: string }>;
+  renameChannel(args: { user: string; channel: string; name: string }): Promise<void>;
+  setTopic(args: { user: string; channel: string; topic: string }): Promise<void>;
+  setPurpose(args: { user: string; channel: string; purpose: string }): Promise<void>;
+  archiveChannel(args: { user: string; channel: string }): Promise<void>;
+  unarchiveChannel(args: { user: string; channel: string }): Promise<void>;
+  /** `user` joins by themselves (a bot user too, as conversations.join). */
+  joinChannel(args: { user: string; channel: string }): Promise<void>;
+  leaveChannel(args: { user: string; channel: string }): Promise<void>;
+  /** `user` (a member) adds `users`; the bot user ("@bot") included, that is how an app is added. */
+  inviteToChannel(args: { user: string; channel: string; users: string[] }): Promise<void>;
+  /** `user` removes `target` (conversations.kick); a removed bot's app gets channel_left. */
+  kickFromChannel(args: { user: string; channel: string; target: string }): Promise<void>;
+  /** `user` opens the IM (one other) or group DM (several) with `with`, found or created. */
+  openConversation(args: { user: string; with: string[] }): Promise<{ channel: string; created: boolean }>;
+  /** A person edits their profile; a new photo is served on avatars.slack-edge.com. user_change to every app. */
+  updateProfile(args: {
+    user: string;
+    displayName?: string;
+    realName?: string;
+    avatar?: { data: Uint8Array; mimetype: string };
+  }): Promise<{ avatarUrl?: string }>;
+  /** An admin deactivates the account: deleted true, user_change to every app. */
+  deactivateUser(args: { user: string }): Promise<void>;
+  /**
+   * An admin adds a custom emoji (a generated image unless `image` is given, or an `alias` of another),
+   * removes or renames one: emoji_changed to every app. Returns the emoji's value (URL or alias:).
+   */
+  changeEmoji(
+    args:
+      | { add: string; image?: { data: Uint8Array; mimetype: string }; alias?: string }
+      | { remove: string }
+      | { rename: string; to: string },
+  ): Promise<{ value?: string }>;
+  /** The image the fake serves at a URL on Slack's image hosts (photos, team icon, emoji), if any. */
+  image(url: string): { data: Uint8Array; mimetype: string } | undefined;
+  /** Slack unfurls `url` in a message: attachments added, message_changed without `edited`. */
+  unfurl(args: { channel: string; ts: string; url: string; title: string; text?: string }): Promise<void>;
 
   // --- observe ---
   calls(): RecordedCall[];
@@ -139,6 +194,8 @@ export interface StoredMessage {
   reactions: { name: string; users: string[]; count: number }[];
   files: { id: string; name: string; mimetype: string; size: number }[];
   blocks?: unknown[];
+  attachments?: Record<string, unknown>[];
+  subtype?: string;
   deleted?: boolean;
 }
 
@@ -156,8 +213,30 @@ export interface WorkspaceInfo {
     appToken: string;
     name: string;
   }[];
-  users: { id: string; name: string; realName: string; displayName: string; isBot: boolean }[];
-  channels: { id: string; name: string; isPrivate: boolean; members: string[] }[];
+  users: {
+    id: string;
+    name: string;
+    realName: string;
+    displayName: string;
+    isBot: boolean;
+    deleted: boolean;
+    /** The profile photo's URL, when the user has one. */
+    image?: string;
+  }[];
+  /** Channels, IMs and group DMs (kind), as they are now. */
+  channels: {
+    id: string;
+    name: string;
+    kind: "public" | "private" | "im" | "mpim";
+    isPrivate: boolean;
+    archived: boolean;
+    members: string[];
+  }[];
+  /** Integrations (seeded under bots:): they post bot_message messages without a user. */
+  bots: { id: string; name: string }[];
+  /** User groups (handles for @-mentions, members) and custom emoji (name -> URL or alias:). */
+  usergroups: { id: string; handle: string; name: string; users: string[] }[];
+  emoji: Record<string, string>;
   /** Resolves a seed name ("alice", "#dev-platform", "dev-platform") or an ID to an ID. */
   resolveUser(nameOrId: string): string;
   resolveChannel(nameOrId: string): string;

@@ -192,7 +192,13 @@ async function keptInfo(env: StartedEnvironment, spec: ScenarioSpec): Promise<st
   return [
     "",
     `Environment kept running — run ${runId}`,
-    `  homeserver       ${env.homeserver.baseUrl}   (server name ${env.homeserver.serverName})`,
+    `  homeserver       ${env.homeserver.baseUrl}   (${env.homeserver.kind}, server name ${env.homeserver.serverName})`,
+    ...(env.homeserver.auth
+      ? [
+          `  MAS              ${env.homeserver.links.mas}   (matrix-authentication-service)`,
+          `  login page       ${env.homeserver.auth.loginUrl}   (sign in with a browser)`,
+        ]
+      : []),
     `  Matrix user      ${user.userId}`,
     `  access token     ${user.accessToken}`,
     "                   (Element: sign in with this homeserver URL, or use the token with curl/any client)",

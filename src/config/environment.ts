@@ -87,6 +87,31 @@ export const ENVIRONMENT_FIELDS: Record<string, FieldSpec> = {
       },
     },
   },
+  known_issues: {
+    type: "list",
+    doc: "known behaviour of the software this environment runs (usually upstream): matching log lines are not counted by expect.logs / expect.health but reported with the reason in every report",
+    items: {
+      type: "object",
+      doc: "one known issue",
+      fields: {
+        service: { type: "string", enum: ["bridge", "homeserver"], required: true, doc: "whose log" },
+        log: { type: "string", required: true, doc: "regular expression matching the issue's log lines" },
+        reason: { type: "string", required: true, doc: "what it is and where the evidence is" },
+      },
+    },
+  },
+  matrix_client: {
+    type: "object",
+    doc: "how the harness's Matrix users sync, when this homeserver needs other than Element's defaults",
+    fields: {
+      sync_timeout: {
+        type: "duration",
+        required: true,
+        doc: "the /sync long-poll timeout (Element and the default: 30s)",
+      },
+      reason: { type: "string", required: true, doc: "why this environment needs it (shown in reports)" },
+    },
+  },
   postgres: {
     type: "object",
     required: true,
@@ -146,6 +171,20 @@ export function checkEnvironmentFile(file: string, problems: ConfigProblem[]): L
     for (const list of overlayLists)
       overlayProblems.push(...checkOverlayFiles(r, list.node, list.field, list.format, path.dirname(abs)));
     checkHomeserverKind(r, hs, raw.homeserver, kind);
+    const issues = pairNode(root, "known_issues")?.value;
+    (raw.known_issues ?? []).forEach((issue: { log?: string }, i: number) => {
+      try {
+        new RegExp(issue.log ?? "");
+      } catch (err) {
+        const item = isSeq(issues) ? issues.items[i] : undefined;
+        r.report(
+          (isMap(item) ? pairNode(item, "log")?.value : item) as Node,
+          `known_issues[${i}].log`,
+          `not a valid regular expression: ${(err as Error).message}`,
+          "escape ( ) [ ] . * + ? with a backslash to match them literally",
+        );
+      }
+    });
   }
   const local = [...src.problems, ...overlayProblems];
   problems.push(...local);
@@ -159,6 +198,12 @@ export function checkEnvironmentFile(file: string, problems: ConfigProblem[]): L
     spec: {
       name: raw.name ?? path.basename(abs).replace(/\.ya?ml$/, ""),
       postgres: { image: raw.postgres.image },
+      ...(raw.known_issues ? { knownIssues: raw.known_issues } : {}),
+      ...(raw.matrix_client
+        ? {
+            matrixClient: { syncTimeoutMs: raw.matrix_client.sync_timeout, reason: raw.matrix_client.reason },
+          }
+        : {}),
       homeserver: {
         kind,
         image: raw.homeserver.image,

@@ -21,6 +21,9 @@ import { COMMON_STEP_FIELDS, STEP_TYPES } from "./steps.ts";
 export const DEFAULT_BUDGET_MS = 5000;
 export const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** Services whose failed start a scenario can expect (the names ServiceStartError carries). */
+export const START_FAILING_SERVICES = ["homeserver", "bridge", "postgres", "mas", "proxy"] as const;
+
 export const SCENARIO_FIELDS: Record<string, FieldSpec> = {
   name: { type: "string", doc: "scenario name (default: the file name)" },
   description: { type: "string", doc: "what the scenario shows" },
@@ -69,7 +72,38 @@ export const SCENARIO_FIELDS: Record<string, FieldSpec> = {
       },
     },
   },
-  steps: { type: "any", required: true, doc: "the steps, in order" },
+  expect_start: {
+    type: "list",
+    minItems: 1,
+    doc: "the environment must NOT come up: how its start fails (any one of these outcomes); for reproducing configurations that break a deployment. The scenario has no steps then",
+    items: {
+      type: "object",
+      doc: "one acceptable way for the start to fail",
+      fields: {
+        service: {
+          type: "string",
+          required: true,
+          enum: START_FAILING_SERVICES,
+          doc: "the service that fails to start",
+        },
+        exit_code: {
+          type: "integer",
+          min: 0,
+          doc: "its exit code (default: any, or none when it stays up but is not ready)",
+        },
+        log: {
+          type: "string",
+          doc: "a regular expression one of the lines it logged during that start must match",
+        },
+        because: {
+          type: "string",
+          required: true,
+          doc: "why, in one line: shown in the report next to the outcome",
+        },
+      },
+    },
+  },
+  steps: { type: "any", doc: "the steps, in order (required unless expect_start is given)" },
 };
 
 /** A step's `expected_failure:` (a known upstream problem; src/scenario/runner.ts applies it). */
@@ -77,6 +111,14 @@ export interface ExpectedFailureMark {
   reason: string;
   upstream: string;
   matches?: string;
+}
+
+/** One acceptable way for an environment's start to fail (scenario `expect_start`). */
+export interface StartExpectation {
+  service: (typeof START_FAILING_SERVICES)[number];
+  exitCode?: number;
+  log?: string;
+  because: string;
 }
 
 export interface StepSpec {
@@ -106,6 +148,8 @@ export interface ScenarioSpec {
   budgets: { slackToMatrixMs: number; matrixToSlackMs: number };
   continueOnFailure: boolean;
   steps: StepSpec[];
+  /** Set when the environment must fail to start (then there are no steps). */
+  expectStart?: StartExpectation[];
 }
 
 /** Finds the environment a scenario names. */
@@ -195,7 +239,10 @@ export async function checkScenarioFile(
   }
 
   const matrixUsers: string[] = (top.matrix?.users ?? []).filter((u: unknown) => typeof u === "string");
-  const steps = checkSteps(w, root, { names, matrixUsers, seedGiven: seed.seed !== undefined });
+  const expectStart = checkExpectStart(r, root, top.expect_start);
+  const steps = expectStart
+    ? checkNoSteps(r, root)
+    : checkSteps(w, root, { names, matrixUsers, seedGiven: seed.seed !== undefined });
 
   const budgets = top.budgets ?? {};
   const def = budgets.default ?? DEFAULT_BUDGET_MS;
@@ -218,8 +265,44 @@ export async function checkScenarioFile(
       },
       continueOnFailure: top.options?.continue_on_failure ?? false,
       steps,
+      ...(expectStart ? { expectStart } : {}),
     },
   };
+}
+
+/** expect_start: each `log` must be a valid regular expression. */
+function checkExpectStart(r: Reporter, root: YAMLMap, raw: unknown): StartExpectation[] | undefined {
+  if (!Array.isArray(raw)) return undefined;
+  const list = pairNode(root, "expect_start")?.value;
+  return raw.map((x: Record<string, any>, i) => {
+    if (typeof x?.log === "string") {
+      try {
+        new RegExp(x.log);
+      } catch (err) {
+        const item = isSeq(list) ? (list.items[i] as Node) : undefined;
+        r.report(
+          isMap(item) ? (pairNode(item, "log")?.value as Node) : (item ?? root),
+          `expect_start[${i}].log`,
+          `not a valid regular expression: ${(err as Error).message}`,
+          "escape ( ) [ ] . * + ? with a backslash to match them literally",
+        );
+      }
+    }
+    return { service: x?.service, exitCode: x?.exit_code, log: x?.log, because: x?.because };
+  });
+}
+
+/** A scenario whose start must fail has nothing to run afterwards. */
+function checkNoSteps(r: Reporter, root: YAMLMap): StepSpec[] {
+  const stepsNode = pairNode(root, "steps")?.value as Node | undefined;
+  if (isSeq(stepsNode) && stepsNode.items.length > 0)
+    r.report(
+      stepsNode,
+      "steps",
+      "a scenario with expect_start has no steps (they would never run: the environment must not come up)",
+      "move the steps to a scenario of their own, or drop expect_start",
+    );
+  return [];
 }
 
 export async function loadScenario(file: string): Promise<ScenarioSpec> {
@@ -293,7 +376,15 @@ interface StepContext {
 
 function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | undefined {
   const stepsNode = pairNode(root, "steps")?.value as Node | undefined;
-  if (!pairNode(root, "steps")) return undefined;
+  if (!pairNode(root, "steps")) {
+    w.r.report(
+      root,
+      "steps",
+      "required field missing",
+      'add "steps:" (the steps to run), or "expect_start:" when the environment must fail to start',
+    );
+    return undefined;
+  }
   if (!isSeq(stepsNode)) {
     w.r.report(
       stepsNode ?? root,
@@ -306,6 +397,8 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
   const out: StepSpec[] = [];
   const ids = new Map<string, { index: number; line: number }>();
   const messageSteps: string[] = [];
+  /** Conversations earlier steps create (channels, DMs) -> where: they are valid `channel:` values. */
+  const createdChannels = new Map<string, string>();
   const allTypes = Object.keys(STEP_TYPES);
   let ok = true;
   stepsNode.items.forEach((item, index) => {
@@ -410,15 +503,20 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
           }
           break;
         case "channel":
-          if (ctx.seedGiven && !matchesChannel(ctx.names, value)) {
-            const near = closest(value.replace(/^#/, ""), ctx.names.channels);
+          if (
+            ctx.seedGiven &&
+            !matchesChannel(ctx.names, value) &&
+            !createdChannels.has(value.replace(/^#/, ""))
+          ) {
+            const known = [...ctx.names.channels, ...createdChannels.keys()];
+            const near = closest(value.replace(/^#/, ""), known);
             w.r.report(
               node,
               f,
               `unknown Slack channel "${value}"`,
               near
                 ? `did you mean "#${near}"?`
-                : `channels in the slack: seed: ${ctx.names.channels.map((c) => `#${c}`).join(", ") || "(none)"}`,
+                : `channels in the slack: seed${createdChannels.size ? " and created by earlier steps" : ""}: ${known.map((c) => `#${c}`).join(", ") || "(none)"}`,
             );
           }
           break;
@@ -450,6 +548,8 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       const missing = Object.entries(spec.fields)
         .filter(([, f]) => f.required)
         .map(([k]) => k);
+      // Of fields given one of several ways (text, typed or blocks), the first names them.
+      for (const group of spec.exactlyOne ?? []) missing.push(group[0] as string);
       if (missing.length) {
         w.r.report(
           typeKeyNode,
@@ -461,11 +561,43 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       }
     } else if (isMap(valueNode)) {
       args = checkObject(sw, valueNode, spec.fields, stepField);
+      for (const group of spec.exactlyOne ?? []) {
+        // Keys written, valid or not (a wrong type is reported on its own).
+        const given = group.filter((k) => pairNode(valueNode, k) !== undefined);
+        if (given.length === 1) continue;
+        const node = given.length ? (pairNode(valueNode, given[1] as string)?.key as Node) : typeKeyNode;
+        w.r.report(
+          node,
+          given.length ? `${stepField}.${given[1]}` : stepField,
+          given.length
+            ? `${quoteList(given, "and")} cannot be combined`
+            : `missing one of ${quoteList(group, "or")}`,
+          `give exactly one of ${quoteList(group, "or")}`,
+        );
+        ok = false;
+      }
     } else {
       checkValue(sw, valueNode, { type: "object", fields: spec.fields, doc: "" }, stepField);
       ok = false;
     }
     if (spec.producesMessage) messageSteps.push(id);
+    const produced = spec.producesChannel ? args[spec.producesChannel] : undefined;
+    if (typeof produced === "string") {
+      const where =
+        createdChannels.get(produced) ??
+        (matchesChannel(ctx.names, produced) ? "the slack: seed" : undefined);
+      const node = isMap(valueNode)
+        ? (pairNode(valueNode, spec.producesChannel as string)?.value as Node)
+        : itemNode;
+      if (where)
+        w.r.report(
+          node,
+          `${stepField}.${spec.producesChannel}`,
+          `"${produced}" already names a conversation (in ${where})`,
+          "choose a name no channel or DM of the scenario has",
+        );
+      else createdChannels.set(produced, `steps[${index}] on line ${line}`);
+    }
     out.push({
       id,
       type,

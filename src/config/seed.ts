@@ -40,7 +40,9 @@ export function seedNames(seed: unknown): SeedNames {
 }
 
 export function matchesUser(names: SeedNames, ref: string): boolean {
-  return names.users.includes(ref.replace(/^@/, ""));
+  const bare = ref.replace(/^@/, "");
+  // "@bot" is the first app's bot user; "@<app name>" any app's (the fake adds an app when none is seeded).
+  return names.users.includes(bare) || (ref.startsWith("@") && (bare === "bot" || names.apps.includes(bare)));
 }
 
 export function matchesChannel(names: SeedNames, ref: string): boolean {

@@ -1,8 +1,10 @@
 // The scenario step vocabulary: every step type, its fields and an example. The validator, the
 // JSON Schema (schema/scenario.schema.json) and docs/scenarios.md are all derived from this table;
 // the implementations live in src/scenario/steps.ts.
+import { AUTH_STEP_TYPES } from "../auth/step-types.ts";
 import { CHECK_STEP_TYPES } from "../check/step-type.ts";
 import { faultStepTypes } from "../faults/step-types.ts";
+import { PORTAL_STEP_TYPES } from "../portals/step-types.ts";
 import { UPGRADE_STEP_TYPES } from "../upgrade/step-types.ts";
 import type { FieldSpec } from "./fields.ts";
 
@@ -11,6 +13,10 @@ export interface StepTypeSpec {
   fields: Record<string, FieldSpec>;
   /** The step posts a message other steps can refer to with `message: <step id>`. */
   producesMessage?: boolean;
+  /** This field's value names a conversation (a new channel, a DM) later steps may use as `channel:`. */
+  producesChannel?: string;
+  /** Groups of fields of which exactly one must be given (e.g. a message's text, typed or blocks). */
+  exactlyOne?: string[][];
   /** Example (the value under the step key) for the docs. */
   example: Record<string, unknown> | null;
 }
@@ -79,7 +85,8 @@ const TRAFFIC_STEP_TYPES: Record<string, StepTypeSpec> = {
 };
 
 export const SERVICES = ["bridge", "homeserver"] as const;
-export const LOG_SERVICES = ["bridge", "homeserver", "postgres"] as const;
+/** Services whose logs steps can read; `mas` and `proxy` exist in environments with MAS in front. */
+export const LOG_SERVICES = ["bridge", "homeserver", "postgres", "mas", "proxy"] as const;
 export const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
 
 export const STEP_TYPES: Record<string, StepTypeSpec> = {
@@ -92,62 +99,58 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     },
     example: { user: "alice", via: "chat" },
   },
-  "expect.portal": {
-    doc: "Waits for the portal room of a Slack channel, joins it as the Matrix user, and checks its name, topic, members and ghost display names.",
-    fields: {
-      channel,
-      user: observer,
-      name: { type: "string", doc: 'expected room name ("#dev-platform")' },
-      topic: { type: "string", doc: "expected room topic" },
-      members: {
-        type: "list",
-        items: { type: "string", ref: "slackUser", doc: "Slack user" },
-        doc: "Slack users whose ghosts must be in the room",
-      },
-      ghosts: {
-        type: "map",
-        keyRef: "slackUser",
-        values: { type: "string", doc: "display name" },
-        doc: "Slack user -> expected ghost display name",
-      },
-    },
-    example: {
-      channel: "#dev-platform",
-      user: "alice",
-      name: "#dev-platform",
-      members: ["bob"],
-      ghosts: { bob: "Bob Builder" },
-    },
-  },
+  // Portal lifecycle: channels, DMs, membership and profiles (src/portals/step-types.ts).
+  "expect.portal": PORTAL_STEP_TYPES["expect.portal"] as StepTypeSpec,
   "slack.post": {
-    doc: "A Slack user posts a message (Slack mrkdwn: *bold*, _italic_, `code`, <https://x|links>, <@U…> mentions); the Matrix user must see it in the portal. With `thread:` it is a thread reply.",
+    doc: "A Slack user (or an integration seeded under bots:, posting as bot_message) posts a message, given as `text` (Slack mrkdwn as Slack stores it: *bold*, _italic_, `code`, <https://x|links>, <@name> mentions, &lt; &gt; &amp; for < > &), `typed` (what a person types into a Slack client: raw characters, @name for people and user groups, @here, #channel, :emoji:, URLs, lists, > quotes, ``` code) or `blocks` (rich_text blocks, verbatim); the Matrix user must see it in the portal, and unless expect.body says otherwise its rendered text must be the message's (markup and entities decoded). With `thread:` it is a thread reply.",
     producesMessage: true,
+    exactlyOne: [["text", "typed", "blocks"]],
     fields: {
-      user: slackUser,
+      user: { ...slackUser, doc: "Slack user or integration (from the slack: seed)" },
       channel,
-      text: { type: "string", required: true, doc: "message text in Slack mrkdwn" },
+      text: { type: "string", doc: "message text in Slack mrkdwn" },
+      typed: {
+        type: "string",
+        doc: "what a person types into a Slack client (becomes rich_text as the client sends it)",
+      },
+      blocks: {
+        type: "list",
+        items: { type: "any", doc: "a Slack block" },
+        doc: "rich_text blocks, sent verbatim",
+      },
       thread,
       observer,
+      new_portal: {
+        type: "boolean",
+        doc: "the conversation has no portal yet and this first message must create it (latency: to the observer's invite; the message, plain text, must be in the new room)",
+      },
+      bridged: {
+        type: "boolean",
+        doc: "false: the bridge must receive the message but nothing may reach the observer within `window` (what a bridge version does not relay)",
+      },
+      window: { type: "duration", doc: "with bridged: false, how long nothing may arrive (default 2s)" },
       expect: {
         type: "object",
-        doc: "what the Matrix event must contain (default: body equals text for plain text)",
+        doc: "what the Matrix event must contain (default: body equals text for plain text, else the rendered text is the message's)",
         fields: {
-          body: { type: "string", doc: "exact plain-text body" },
+          body: { type: "string", doc: "exact plain-text body (replaces the default check)" },
           contains: strings("substrings of the plain-text body"),
           html: strings('substrings of formatted_body ("<strong>bold</strong>")'),
+          no_html: strings("substrings formatted_body must not have"),
           mentions: {
             type: "list",
             items: { type: "string", ref: "slackUser", doc: "Slack user" },
             doc: "Slack users mentioned as Matrix pills",
           },
+          room_mention: { type: "boolean", doc: "the event mentions the whole room (m.mentions.room)" },
         },
       },
     },
     example: {
       user: "bob",
       channel: "#dev-platform",
-      text: "hello *team*",
-      expect: { html: ["<strong>team</strong>"] },
+      typed: "hello *team*, a < b",
+      expect: { html: ["<strong>team</strong>", "a &lt; b"] },
     },
   },
   "matrix.send": {
@@ -161,7 +164,7 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
       thread,
       expect: {
         type: "object",
-        doc: "what the Slack message must contain (default: text equals the body for plain text)",
+        doc: "what the Slack message must contain (default: text equals the body for plain text; with html, the stored message reads as the HTML's text)",
         fields: {
           text: { type: "string", doc: "exact text of the message (rich-text blocks flattened)" },
           contains: strings("substrings of the text"),
@@ -188,7 +191,7 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     },
   },
   "slack.react": {
-    doc: "A Slack user adds a reaction (Slack shortcode, no colons) to a message; the Matrix user must see the m.reaction.",
+    doc: "A Slack user adds a reaction (Slack shortcode, no colons) to a message; the Matrix user must see the m.reaction. For a custom emoji of the workspace, the reaction must carry its image (fi.mau.slack.reaction.mxc), byte for byte the one Slack serves.",
     fields: {
       user: slackUser,
       message,
@@ -196,6 +199,20 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
       observer,
     },
     example: { user: "bob", message: "hello", emoji: "thumbsup" },
+  },
+  "slack.add_emoji": {
+    doc: "A workspace admin adds a custom emoji (a generated image served on emoji.slack-edge.com, or an alias of another): Slack sends emoji_changed to the app, which the bridge must acknowledge. Later reactions with it show its image.",
+    fields: {
+      name: {
+        type: "string",
+        required: true,
+        pattern: /^[a-z0-9_+'-]+$/,
+        patternHint: "lowercase letters, digits, _ + ' -",
+        doc: "the emoji's name (its shortcode)",
+      },
+      alias: { type: "string", doc: "make it an alias of this existing emoji instead of an image" },
+    },
+    example: { name: "shipit" },
   },
   "slack.unreact": {
     doc: "A Slack user removes a reaction added by an earlier slack.react; the Matrix user must see the reaction redacted.",
@@ -330,10 +347,12 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     },
     example: { portals: { min: 1 }, ghosts: { min: 2 } },
   },
+  ...PORTAL_STEP_TYPES,
   // Upgrades, rollbacks and config changes (src/upgrade/step-types.ts).
   ...UPGRADE_STEP_TYPES,
   // Static checks of the operator's config files (src/check/step-type.ts).
   ...CHECK_STEP_TYPES,
+  ...AUTH_STEP_TYPES,
   // Faults and availability probes (src/faults/step-types.ts).
   ...faultStepTypes(TRAFFIC_STEP_TYPES),
 };

@@ -1,7 +1,7 @@
 // The Environment facade: what scenario steps, tests and the CLI use to drive a running deployment.
 // Implemented in src/environment/environment.ts on top of src/runtime and src/services.
 import type { FakeSlack } from "../../fakes/slack/api.ts";
-import type { HomeserverSpec, StartedHomeserver } from "../homeservers/api.ts";
+import type { HomeserverSpec, RegisteredUser, StartedHomeserver } from "../homeservers/api.ts";
 
 /** A resolved environment definition (from environments/*.yaml after validation and defaults). */
 export interface EnvironmentSpec {
@@ -9,12 +9,31 @@ export interface EnvironmentSpec {
   /** Upstream image names; the image map turns them into local ones. */
   postgres: { image: string };
   homeserver: HomeserverSpec;
+  /** Behaviour of this deployment's parts that is known and stated (log lines set apart in reports). */
+  knownIssues?: KnownIssue[];
+  /**
+   * How the harness's Matrix clients sync, when an environment needs other than Element's defaults
+   * (a 30 s /sync long-poll), with the reason (shown in reports).
+   */
+  matrixClient?: { syncTimeoutMs: number; reason: string };
   bridge: {
     kind: "mautrix-slack";
     image: string;
     /** Absolute paths of YAML files deep-merged over the bridge's generated config, in order. */
     configOverlays: string[];
   };
+}
+
+/**
+ * A known behaviour of the software an environment runs (usually upstream, found by this harness):
+ * log lines matching `log` are not counted by log and health assertions, but reported with `reason`.
+ */
+export interface KnownIssue {
+  service: "bridge" | "homeserver";
+  /** Regular expression matched against each line. */
+  log: string;
+  /** Why, with where the evidence is. */
+  reason: string;
 }
 
 export interface StartOptions {
@@ -102,6 +121,8 @@ export interface MatrixUser {
   readonly syncLags: readonly { eventId: string; roomId: string; describe: string }[];
   /** Events seen so far, optionally since a mark. */
   events(since?: number): SeenEvent[];
+  /** This user's own membership changes (invite, join, leave, ban) with when its sync delivered them. */
+  membershipChanges(): { roomId: string; membership: string; seenAt: number }[];
   /** Creates a room; with isDirect a DM (trusted_private_chat, is_direct). Returns the room ID. */
   createRoom(opts?: {
     invite?: string[];
@@ -182,6 +203,14 @@ export interface BridgeStartFailure extends Error {
   fatalLines?: string[];
 }
 
+/** One service as it ran: the image asked for, the image run (after the image map), its own version. */
+export interface ServiceImage {
+  asked: string;
+  ran: string;
+  /** What the running service reports ("PostgreSQL 16.15", "Synapse 1.163.2", "mautrix-slack 0.2.0"). */
+  version?: string;
+}
+
 export interface StartedEnvironment {
   spec: EnvironmentSpec;
   /** Added for `bridge-harness down <run id>` and --keep output: the run id in the containers' bridge-harness.run label. */
@@ -208,10 +237,17 @@ export interface StartedEnvironment {
    * joined automatically unless `autoJoin: false` (only honoured on the first call per localpart).
    */
   user(localpart: string, opts?: { autoJoin?: boolean; admin?: boolean }): Promise<MatrixUser>;
+  /**
+   * A new password login of a user registered with user(), the way clients log in to this
+   * deployment (with MAS: through the proxy to MAS). A new device and access token each time.
+   */
+  login(localpart: string): Promise<RegisteredUser>;
   /** The run's Docker network (containers reach host servers at gatewayIp). */
   network?: { name: string; gatewayIp: string };
   /** Startup timings per phase, ms. */
   timings: Record<string, number>;
+  /** Per service (postgres, homeserver, bridge): image asked for, image run, reported version. */
+  services?: Record<string, ServiceImage>;
   /** Stops everything and removes containers and the network. Idempotent. */
   stop(): Promise<void>;
 }

@@ -31,6 +31,7 @@ import { randomToken } from "../util/random.ts";
 import { redact } from "../util/redact.ts";
 import type { EnvironmentSpec, MatrixUser, StartedEnvironment, StartOptions } from "./api.ts";
 import { checkPrerequisites, resolveImages } from "./preflight.ts";
+import { describeServices } from "./services.ts";
 
 export type { EnvironmentSpec, StartedEnvironment, StartOptions } from "./api.ts";
 
@@ -209,6 +210,7 @@ async function startServices(
 
     // --- users -----------------------------------------------------------------------------------
     const users = new Map<string, Promise<MatrixDriverUser>>();
+    const passwords = new Map<string, string>();
     const user = (
       localpart: string,
       userOpts: { autoJoin?: boolean; admin?: boolean } = {},
@@ -217,11 +219,13 @@ async function startServices(
       if (!p) {
         p = (async () => {
           const reg = await homeserver.registerUser(localpart, { admin: userOpts.admin ?? false });
+          passwords.set(localpart, reg.password);
           const u = await createMatrixUser(homeserver.baseUrl, {
             userId: reg.userId,
             accessToken: reg.accessToken,
             deviceId: reg.deviceId,
             autoJoin: userOpts.autoJoin ?? true,
+            syncTimeoutMs: spec.matrixClient?.syncTimeoutMs,
           });
           teardown.add(`matrix user ${localpart}`, () => u.stop());
           return u;
@@ -259,7 +263,24 @@ async function startServices(
         containerIds: () => pg.containerIds(),
       },
       user,
+      async login(localpart: string) {
+        const password = passwords.get(localpart);
+        if (!password) throw new Error(`${localpart} is not a registered Matrix user of this environment`);
+        return homeserver.login(localpart, password);
+      },
       timings,
+      services: await describeServices({
+        asked: {
+          postgres: spec.postgres.image,
+          homeserver: spec.homeserver.image,
+          bridge: spec.bridge.image,
+        },
+        ran: images,
+        postgres: pg,
+        database: BRIDGE_DATABASE,
+        homeserver,
+        bridge,
+      }),
       stop() {
         stopping ??= (async () => {
           const errors = await teardown.run();

@@ -23,7 +23,8 @@ export function defaultLocalImage(upstream: string): string {
   if (repo === "continuwuity" || repo === "tuwunel" || repo === "matrix-authentication-service")
     return `bridge-harness/${repo}:${tag}`;
   if (base === "nginx") return `bridge-harness/nginx:${tag}`;
-  if (base === "postgres") return "bridge-harness/postgres:15";
+  // Each major only from its own: postgres:16 is bridge-harness/postgres:16 (see images/versions.json).
+  if (base === "postgres") return `bridge-harness/postgres:${tag.split(/[.-]/)[0]}`;
   if (base === "matrixdotorg/synapse" || base === "element-hq/synapse")
     return `bridge-harness/synapse:${tag.replace(/^v/, "")}`;
   if (base === "mautrix/slack" || base === "dock.mau.dev/mautrix/slack")

@@ -110,6 +110,25 @@ export interface HomeserverHealth {
   detail: string;
 }
 
+/** The authentication service in front of the homeserver (matrix-authentication-service). */
+export interface StartedAuthService {
+  readonly kind: "mas";
+  readonly image: string;
+  /** Where a person signs in with a browser. */
+  readonly loginUrl: string;
+  readonly logFile: string;
+  readonly running: boolean;
+  health(): Promise<boolean>;
+  /** Stops it (its database stays): the homeserver keeps running without it. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  /**
+   * Restarts it on its config with `overlays` merged over the environment's own (a config change);
+   * `[]` returns to the environment's config. Its database stays.
+   */
+  reconfigure(overlays: Record<string, unknown>[]): Promise<{ configFile: string }>;
+}
+
 export interface StartedHomeserver {
   readonly kind: HomeserverKind;
   readonly serverName: string;
@@ -124,10 +143,16 @@ export interface StartedHomeserver {
   readonly extraLogs: Record<string, string>;
   /** URLs a person uses (homeserver, and with MAS the login page), for --keep and reports. */
   readonly links: Record<string, string>;
+  /** What the harness noticed about this server that an operator should know (shown in reports). */
+  readonly notices: readonly string[];
   /** How the bridge's registration was installed, and what verified it. */
   readonly appserviceRegistration: { method: AppserviceRegistrationMethod; verifiedBy?: string };
+  /** With `auth`: the service clients log in through. */
+  readonly auth?: StartedAuthService;
   /** Registers a user the way this kind creates accounts; `admin` makes it a server admin. */
   registerUser(localpart: string, opts?: { admin?: boolean }): Promise<RegisteredUser>;
+  /** A new login with a user's password, the way clients log in to this deployment. */
+  login(localpart: string, password: string): Promise<RegisteredUser>;
   /** Name and version as the running server reports them ("Synapse 1.163.2", "conduwuit 0.5.0"). */
   version(): Promise<string>;
   health(): Promise<HomeserverHealth>;

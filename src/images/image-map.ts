@@ -1,10 +1,10 @@
 // The image map: which local image stands in for an upstream image name (`postgres:16` ->
-// `bridge-harness/postgres:15`). Machines without a registry run every environment through it.
+// `bridge-harness/postgres:16`). Machines without a registry run every environment through it.
 //
 // Sources, first found wins: `--image-map <file>`, then $BRIDGE_HARNESS_IMAGE_MAP (a file path),
 // then .cache/image-map.json, which `images build` writes after a successful build.
 // File format (JSON or YAML): a flat object of `upstream: local` pairs, e.g.
-//   postgres:16: bridge-harness/postgres:15
+//   postgres:16: bridge-harness/postgres:16
 //   matrixdotorg/synapse:v1.163.2: bridge-harness/synapse:1.163.2
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";

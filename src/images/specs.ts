@@ -73,18 +73,23 @@ export function imageSpecs(v: PinnedVersions): ImageSpec[] {
     upstream: [],
     recipe: { suite: v.debian.suite, variant: "minbase" },
   };
-  const pg = String(v.postgres.major);
-  const postgres: ImageSpec = {
-    name: `postgres:${pg}`,
-    kind: "postgres",
-    ref: `${REPOSITORY_PREFIX}postgres:${pg}`,
-    folder: "postgres",
-    parent: debianRef,
-    version: pg,
-    // Upstream's default tag is 16; Debian's suite carries only this major, which suits the tests.
-    upstream: [...new Set([`postgres:${pg}`, "postgres:16"])],
-    recipe: { major: v.postgres.major },
-  };
+  // One image per major, each named only for its own major (postgres:16 is PostgreSQL 16).
+  const pgMajors = [
+    v.postgres.default,
+    ...Object.keys(v.postgres.majors).filter((m) => m !== v.postgres.default),
+  ];
+  const postgres = pgMajors.map(
+    (major): ImageSpec => ({
+      name: `postgres:${major}`,
+      kind: "postgres",
+      ref: `${REPOSITORY_PREFIX}postgres:${major}`,
+      folder: "postgres",
+      parent: debianRef,
+      version: major,
+      upstream: [`postgres:${major}`],
+      recipe: { major, ...v.postgres.majors[major] },
+    }),
+  );
   const synapse = (ver: string): ImageSpec => ({
     name: `synapse:${ver}`,
     kind: "synapse",
@@ -103,7 +108,8 @@ export function imageSpecs(v: PinnedVersions): ImageSpec[] {
     folder: "mautrix-slack",
     parent: debianRef,
     version: tag,
-    upstream: [`mautrix/slack:${tag}`],
+    // Upstream's own registry reference, and the short name older environments use.
+    upstream: [`dock.mau.dev/mautrix/slack:${tag}`, `mautrix/slack:${tag}`],
     recipe: { module: slack.module, tag, sum: slack.versions[tag].sum, go: goBuildArgs(tag), cgo: true },
   });
   const nginx: ImageSpec = {
@@ -138,7 +144,40 @@ export function imageSpecs(v: PinnedVersions): ImageSpec[] {
   // Priority: postgres, default bridge, default Synapse, then the other versions.
   const [synDefault, ...synOthers] = synapseVersions.map(synapse);
   const [slackDefault, ...slackOthers] = slackTags.map(bridge);
-  return [debian, postgres, slackDefault, synDefault, ...slackOthers, ...synOthers, ...fromArtifacts, nginx];
+  const all = [
+    debian,
+    ...postgres.slice(0, 1),
+    slackDefault,
+    synDefault,
+    ...postgres.slice(1),
+    ...slackOthers,
+    ...synOthers,
+    ...fromArtifacts,
+    nginx,
+  ];
+  for (const spec of all) assertSameVersion(spec);
+  return all;
+}
+
+/** The version an upstream image reference names (its tag without a leading v), if any. */
+export function tagVersion(ref: string): string | undefined {
+  const at = ref.lastIndexOf(":");
+  return at > ref.lastIndexOf("/") ? ref.slice(at + 1).replace(/^v/, "") : undefined;
+}
+
+/**
+ * Refuses an image that would stand in for an upstream name of another version (postgres:16 served
+ * by PostgreSQL 15): every upstream tag must name the image's own version (for PostgreSQL, major).
+ */
+export function assertSameVersion(spec: ImageSpec): void {
+  const own = spec.version.replace(/^v/, "");
+  for (const up of spec.upstream) {
+    const tag = tagVersion(up);
+    if (tag !== undefined && tag !== own)
+      throw new Error(
+        `${spec.ref} is ${spec.kind} ${spec.version} and cannot stand in for ${up}: an image map entry maps a version only to the same version (build ${up.split(":")[0]} ${tag} instead)`,
+      );
+  }
 }
 
 /** Selects images by `--only` names: `synapse` (every version), `synapse:1.163.2`, or a full ref. */

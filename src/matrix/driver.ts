@@ -42,6 +42,8 @@ export interface MatrixUserOptions {
   autoJoin?: boolean | ((roomId: string, inviter: string | undefined) => boolean);
   /** How long the first sync may take. */
   initialSyncTimeoutMs?: number;
+  /** How long each /sync long-poll may wait on the server (default 30 s, as Element's). */
+  syncTimeoutMs?: number;
 }
 
 type RoomInfo = { roomId: string; name?: string; topic?: string; membership: string };
@@ -77,7 +79,10 @@ export class MatrixDriverUser implements MatrixUser {
   private readonly waiters = new Set<Waiter>();
   private readonly roomListeners = new Set<() => void>();
   private readonly autoJoin: MatrixUserOptions["autoJoin"];
+  private readonly syncTimeoutMs: number;
   private readonly joining = new Set<string>();
+  /** This user's own membership changes, stamped when the sync delivered them (invites included). */
+  private readonly memberships: { roomId: string; membership: string; seenAt: number }[] = [];
   private stopped = false;
   /** Errors of automatic joins (reported by waiters that time out). */
   readonly backgroundErrors: string[] = [];
@@ -88,6 +93,7 @@ export class MatrixDriverUser implements MatrixUser {
     this.accessToken = opts.accessToken;
     registerSecret(opts.accessToken);
     this.autoJoin = opts.autoJoin;
+    this.syncTimeoutMs = opts.syncTimeoutMs ?? 30_000;
     this.client = createClient({
       baseUrl: this.baseUrl,
       userId: opts.userId,
@@ -111,7 +117,11 @@ export class MatrixDriverUser implements MatrixUser {
       }
       this.notifyRooms();
     });
-    this.client.on(RoomEvent.MyMembership, () => this.notifyRooms());
+    this.client.on(RoomEvent.MyMembership, (room: Room, membership: string) => {
+      // Invites carry no event ID (stripped state), so the timeline buffer cannot time them.
+      this.memberships.push({ roomId: room.roomId, membership, seenAt: now() });
+      this.notifyRooms();
+    });
     this.client.on(RoomEvent.Name, () => this.notifyRooms());
     this.client.on(RoomStateEvent.Events, () => this.notifyRooms());
     this.client.on(ClientEvent.Room, () => this.notifyRooms());
@@ -135,7 +145,12 @@ export class MatrixDriverUser implements MatrixUser {
       };
       this.client.on(ClientEvent.Sync, onSync);
     });
-    await this.client.startClient({ initialSyncLimit: 20, lazyLoadMembers: false, disablePresence: true });
+    await this.client.startClient({
+      initialSyncLimit: 20,
+      lazyLoadMembers: false,
+      disablePresence: true,
+      pollTimeout: this.syncTimeoutMs,
+    });
     await ready;
     // Invites that were pending before the client started.
     for (const room of this.client.getRooms()) {
@@ -192,6 +207,10 @@ export class MatrixDriverUser implements MatrixUser {
   /** Events seen so far (optionally since a mark). */
   events(since = 0): SeenEvent[] {
     return this.seen.slice(since);
+  }
+
+  membershipChanges(): { roomId: string; membership: string; seenAt: number }[] {
+    return [...this.memberships];
   }
 
   rooms(): string[] {

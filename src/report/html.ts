@@ -5,14 +5,15 @@
 import { basename } from "node:path";
 import { expectedFailureLine, faultLine, formatShare } from "./faults.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
-import type {
-  Direction,
-  FaultWindow,
-  LatencySample,
-  LatencySummary,
-  RunResult,
-  ScenarioResult,
-  StepResult,
+import {
+  type Direction,
+  describeService,
+  type FaultWindow,
+  type LatencySample,
+  type LatencySummary,
+  type RunResult,
+  type ScenarioResult,
+  type StepResult,
 } from "./model.ts";
 import { displayPath, relativeHref, scenarioLogs } from "./paths.ts";
 import { detailText, redactDeep } from "./sanitize.ts";
@@ -102,6 +103,14 @@ const fmt = (n: number) => (Number.isFinite(n) ? Math.round(n * 10) / 10 : 0).to
 const TL = { LABEL: 190, WIDTH: 1000, RIGHT: 70, ROW: 24, TOP: 8 };
 
 /** Setup phases (without "total") and the total: the "total" entry when present, else the sum. */
+/** Per service: the image asked for, the image that ran and the version it reported. */
+function servicesList(scenario: ScenarioResult): string {
+  const rows = Object.entries(scenario.services ?? {}).map(
+    ([name, s]) => `<li><b>${h(name)}</b> <code>${h(describeService(s))}</code></li>`,
+  );
+  return rows.length ? `<ul class="services small">${rows.join("")}</ul>` : "";
+}
+
 function setupOf(scenario: ScenarioResult): { phases: [string, number][]; total: number } {
   const phases = Object.entries(scenario.setup).filter(([name]) => name !== "total");
   const total = scenario.setup.total ?? phases.reduce((a, [, ms]) => a + ms, 0);
@@ -510,7 +519,8 @@ function scenarioSection(
   return `<section class="scenario ${scenario.outcome}" id="${anchor("scenario", sIndex)}">
 <div class="shead"><h2>${badge(scenario.outcome)} ${h(scenario.name)}</h2>
 <div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${scenario.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.expected_failure ? `, <span class="knowntxt">${c.expected_failure} expected failure(s)</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
-${error}
+${servicesList(scenario)}${error}
+${(scenario.notes ?? []).map((n) => `<p class="note">${h(n)}</p>`).join("")}
 <h3>Timeline</h3>
 <div class="panel">${setupSvg(scenario, sIndex)}${timelineSvg(scenario, sIndex) || `<p class="muted small">No steps ran.</p>`}<div class="legend">${legend}</div></div>
 ${faultsSection(scenario)}
@@ -557,6 +567,7 @@ nav.toc .muted{margin-left:auto}
 .scenario.failed{border-top:4px solid var(--fail)}.scenario.passed{border-top:4px solid var(--pass)}
 .shead h2{margin:0;font-size:20px;display:flex;gap:10px;align-items:center}
 .shead .meta{color:var(--muted);margin-top:4px}
+.note{margin:8px 0;padding:6px 10px;border-left:3px solid var(--skip);background:var(--bg);font-size:13px}
 h3{font-size:13px;text-transform:uppercase;letter-spacing:.06em;color:var(--muted);margin:22px 0 8px;border-bottom:1px solid var(--border);padding-bottom:4px}
 .muted{color:var(--muted)}.small{font-size:12.5px;margin:0 0 6px}.failedtxt{color:var(--fail);font-weight:600}
 .panel{border:1px solid var(--border);border-radius:6px;padding:8px 10px 6px}

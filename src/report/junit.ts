@@ -108,6 +108,10 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
   for (const phase of Object.keys(scenario.setup).sort()) {
     props.push([`setup.${phase}.ms`, String(Math.round(scenario.setup[phase]))]);
   }
+  for (const [name, service] of Object.entries(scenario.services ?? {})) {
+    props.push([`service.${name}.asked`, service.asked], [`service.${name}.ran`, service.ran]);
+    if (service.version) props.push([`service.${name}.version`, service.version]);
+  }
   for (const direction of DIRECTIONS) {
     const summary = scenario.latency.find((l) => l.direction === direction);
     if (!summary) continue;
@@ -150,7 +154,11 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
     );
   }
   for (const step of scenario.steps) out.push(renderStep(step, scenario, cwd, "    "));
-  const suiteOut = [...scenarioFaultLines(scenario, true), logsText(scenario, cwd)];
+  const suiteOut = [
+    ...(scenario.notes ?? []).map((n) => `Note: ${n}`),
+    ...scenarioFaultLines(scenario, true),
+    logsText(scenario, cwd),
+  ];
   if (scenario.error) suiteOut.unshift(`Error: ${scenario.error}`);
   out.push(`    <system-out>${xmlEscape(suiteOut.join("\n"))}</system-out>`);
   out.push("  </testsuite>");

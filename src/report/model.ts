@@ -75,6 +75,8 @@ export interface ScenarioResult {
   durationMs: number;
   /** Environment start-up phases, ms. */
   setup: Record<string, number>;
+  /** Per service: the image asked for, the image that ran, the version the service reports. */
+  services?: Record<string, { asked: string; ran: string; version?: string }>;
   steps: StepResult[];
   latency: LatencySummary[];
   /** Folder with this scenario's configs and service logs. */
@@ -88,6 +90,11 @@ export interface ScenarioResult {
   faults?: FaultWindow[];
   /** What the availability probes measured (probe.start ... expect.availability). */
   availability?: AvailabilityResult;
+  /**
+   * What the environment states about itself: known issues of the software it runs and Matrix
+   * client settings other than Element's, each with its reason (environments/*.yaml).
+   */
+  notes?: string[];
 }
 
 /** A fault a fault step injected, as the timeline shows it. Times are now() epoch ms. */
@@ -166,4 +173,10 @@ export interface RunResult {
   durationMs: number;
   outcome: Outcome;
   scenarios: ScenarioResult[];
+}
+
+/** "postgres:16 → bridge-harness/postgres:16 (PostgreSQL 16.15)": one service as it ran. */
+export function describeService(s: { asked: string; ran: string; version?: string }): string {
+  const ran = s.ran === s.asked ? s.asked : `${s.asked} → ${s.ran}`;
+  return s.version ? `${ran} (${s.version})` : `${ran} (version not reported)`;
 }

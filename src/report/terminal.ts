@@ -5,7 +5,14 @@
 import { redact } from "../util/redact.ts";
 import { expectedFailureLine, scenarioFaultLines } from "./faults.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
-import type { LatencySample, LatencySummary, RunResult, ScenarioResult, StepResult } from "./model.ts";
+import {
+  describeService,
+  type LatencySample,
+  type LatencySummary,
+  type RunResult,
+  type ScenarioResult,
+  type StepResult,
+} from "./model.ts";
 import { displayPath, scenarioLogs } from "./paths.ts";
 
 export interface ProgressPrinterOptions {
@@ -206,6 +213,8 @@ export function createProgressPrinter(
         `${SYMBOL[result.outcome]} ${result.name} ${result.outcome}`,
       );
       write(`${mark} in ${formatMs(result.durationMs)} — ${counts}\n`);
+      for (const [name, service] of Object.entries(result.services ?? {}))
+        write(`  ${paint("dim", pad(name, 10))} ${describeService(service)}\n`);
       if (
         result.outcome === "failed" &&
         result.error &&
@@ -218,6 +227,7 @@ export function createProgressPrinter(
           ? result.latency
           : summarizeLatencies(result.steps.flatMap((s) => s.latencies));
       table(summaries);
+      for (const note of result.notes ?? []) write(`  ${paint("dim", `note: ${note}`)}\n`);
       for (const line of scenarioFaultLines(result)) write(`  ${line}\n`);
       if (result.outcome === "failed" && result.runDir) {
         write(`  ${paint("bold", "Run folder:")} ${displayPath(result.runDir, cwd)}\n`);

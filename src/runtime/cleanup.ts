@@ -139,34 +139,33 @@ function syncCleanupAll(): void {
     // A teardown under way when the process is forced out may not have reached every container.
     if (t.keep || t.done) continue;
     activeTeardowns.delete(t);
-    try {
-      const filter = `label=${LABEL_RUN}=${t.runId}`;
-      const ids = execFileSync("docker", ["ps", "-aq", "--filter", filter], {
-        encoding: "utf8",
-        timeout: 10_000,
-      })
-        .split("\n")
-        .filter(Boolean);
-      if (ids.length)
-        execFileSync("docker", ["rm", "-f", "-v", ...ids], { stdio: "ignore", timeout: 30_000 });
-      const nets = execFileSync("docker", ["network", "ls", "-q", "--filter", filter], {
-        encoding: "utf8",
-        timeout: 10_000,
-      })
-        .split("\n")
-        .filter(Boolean);
-      if (nets.length)
-        execFileSync("docker", ["network", "rm", ...nets], { stdio: "ignore", timeout: 30_000 });
-      const volumes = execFileSync("docker", ["volume", "ls", "-q", "--filter", filter], {
-        encoding: "utf8",
-        timeout: 10_000,
-      })
-        .split("\n")
-        .filter(Boolean);
-      if (volumes.length)
-        execFileSync("docker", ["volume", "rm", "-f", ...volumes], { stdio: "ignore", timeout: 30_000 });
-    } catch {
-      // Best effort: the next run's sweep removes what is left.
+    const filter = `label=${LABEL_RUN}=${t.runId}`;
+    // Containers first: networks and volumes cannot go while a container uses them.
+    for (const [list, remove] of [
+      [
+        ["ps", "-aq"],
+        ["rm", "-f", "-v"],
+      ],
+      [
+        ["network", "ls", "-q"],
+        ["network", "rm"],
+      ],
+      [
+        ["volume", "ls", "-q"],
+        ["volume", "rm", "-f"],
+      ],
+    ]) {
+      try {
+        const ids = execFileSync("docker", [...list, "--filter", filter], {
+          encoding: "utf8",
+          timeout: 10_000,
+        })
+          .split("\n")
+          .filter(Boolean);
+        if (ids.length) execFileSync("docker", [...remove, ...ids], { stdio: "ignore", timeout: 30_000 });
+      } catch {
+        // Best effort: the next run's sweep removes what is left.
+      }
     }
   }
 }

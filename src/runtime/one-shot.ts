@@ -19,6 +19,8 @@ export async function runOneShot(opts: {
   network?: StartedNetwork;
   env?: Record<string, string>;
   user?: string;
+  /** Named volumes (or host paths) to mount: source -> target. */
+  mounts?: { source: string; target: string }[];
   /** Lines also go (redacted) to this log. */
   log?: ServiceLog;
   timeoutMs?: number;
@@ -46,6 +48,7 @@ export async function runOneShot(opts: {
   if (opts.network) container = container.withNetwork(opts.network);
   if (opts.env) container = container.withEnvironment(opts.env);
   if (opts.user) container = container.withUser(opts.user);
+  if (opts.mounts?.length) container = container.withBindMounts(opts.mounts);
   const started = await container.start();
   // The log stream ends when the container has stopped; bounded in case the engine never closes it.
   let timer: NodeJS.Timeout | undefined;

@@ -49,7 +49,14 @@ export function formatLogTail(lines: string[]): string {
  */
 export async function startServiceContainer(
   container: WatchedContainer,
-  opts: { service: string; title: string; log?: ServiceLog; tailLines?: number },
+  opts: {
+    service: string;
+    title: string;
+    log?: ServiceLog;
+    tailLines?: number;
+    /** What the lines of a failed start mean and how to fix it, when the service's output is cryptic. */
+    explain?: (lines: string[]) => string | undefined;
+  },
 ): Promise<StartedTestContainer> {
   const mark = opts.log?.mark() ?? 0;
   opts.log?.note(`starting ${opts.title}`);
@@ -64,29 +71,41 @@ export async function startServiceContainer(
         ? `exited during start with code ${exitCode}`
         : `did not become ready: ${err instanceof Error ? err.message : String(err)}`;
     opts.log?.note(what);
-    throw new ServiceStartError(redact(`${opts.title} ${what}\n${formatLogTail(tail)}`), {
-      service: opts.service,
-      exitCode,
-      logTail: tail,
-      startLines,
-    });
+    const fix = opts.explain?.(startLines);
+    throw new ServiceStartError(
+      redact(`${opts.title} ${what}${fix ? `\n${fix}` : ""}\n${formatLogTail(tail)}`),
+      {
+        service: opts.service,
+        exitCode,
+        logTail: tail,
+        startLines,
+      },
+    );
   }
 }
 
 /**
- * Restarts a container in place (same config, state and pinned host ports) — also one that was
- * killed — re-attaches its output to the service log, and resolves once `ready` holds again: a URL
- * answering 200, or a check of the caller's.
+ * Restarts a container in place (same config and state) — also one that was killed — re-attaches
+ * its output to the service log, and resolves once `ready` holds again: a URL answering 200, or a
+ * check of the caller's.
  */
 export async function restartServiceContainer(
   container: StartedTestContainer,
-  opts: { log?: ServiceLog; ready: string | (() => Promise<void>); timeoutMs?: number },
+  opts: {
+    log?: ServiceLog;
+    ready: string | (() => Promise<void>);
+    timeoutMs?: number;
+    /**
+     * Restart through the engine, skipping the container's wait strategy when that only fits a
+     * first start (PostgreSQL on an existing data directory logs "ready" once, not twice); its host
+     * ports must then be pinned, as testcontainers does not see them again.
+     */
+    skipWaitStrategy?: boolean;
+  },
 ): Promise<void> {
   const mark = Date.now();
-  // The engine's restart rather than testcontainers': its wait strategy is for a first start (a
-  // PostgreSQL data directory that exists logs "ready" once, not twice).
-  const docker = await dockerode();
-  await docker.getContainer(container.getId()).restart({ t: 10 });
+  if (opts.skipWaitStrategy) await (await dockerode()).getContainer(container.getId()).restart({ t: 10 });
+  else await container.restart({ timeout: 10_000 });
   if (opts.log) {
     opts.log.note("container restarted");
     opts.log.attach(await container.logs({ since: Math.floor(mark / 1000) }));

@@ -1,6 +1,5 @@
 // Pure helpers the steps use: emoji names, rich-text flattening, log levels, generated files, counts.
 import { createHash } from "node:crypto";
-import { deflateSync } from "node:zlib";
 import type { CountSpec } from "../config/fields.ts";
 
 /**
@@ -75,6 +74,19 @@ export interface SlackRichText {
   styles: Set<string>;
   links: string[];
   mentions: string[];
+}
+
+/** Slack's `text` entities decoded (&lt; &gt; &amp;). */
+export function unescapeMrkdwn(s: string): string {
+  return s.replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+export function parseJsonSafe(text: string | undefined): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function flattenSlackMessage(params: Record<string, string>): SlackRichText {
@@ -224,58 +236,95 @@ export function deterministicBytes(size: number, seed = 0x9e3779b9): Uint8Array 
   return out;
 }
 
-const CRC_TABLE = (() => {
-  const t = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c >>> 0;
-  }
-  return t;
-})();
-
-function crc32(buf: Uint8Array): number {
-  let c = 0xffffffff;
-  for (const b of buf) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
-  return (c ^ 0xffffffff) >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const view = new DataView(out.buffer);
-  view.setUint32(0, data.length);
-  out.set(Buffer.from(type, "ascii"), 4);
-  out.set(data, 8);
-  view.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
-/** A valid RGB PNG (a colour gradient) of the given size. */
-export function generatePng(width = 64, height = 48): Uint8Array {
-  const raw = new Uint8Array((width * 3 + 1) * height);
-  for (let y = 0; y < height; y++) {
-    const row = y * (width * 3 + 1);
-    raw[row] = 0;
-    for (let x = 0; x < width; x++) {
-      raw[row + 1 + x * 3] = (x * 255) / width;
-      raw[row + 2 + x * 3] = (y * 255) / height;
-      raw[row + 3 + x * 3] = 160;
-    }
-  }
-  const ihdr = new Uint8Array(13);
-  const v = new DataView(ihdr.buffer);
-  v.setUint32(0, width);
-  v.setUint32(4, height);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  const parts = [
-    new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(raw)),
-    chunk("IEND", new Uint8Array()),
-  ];
-  return Buffer.concat(parts);
-}
+export { generatePng } from "../util/png.ts";
 
 export function sha256(data: Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
+}
+
+/**
+ * Stands for a mention, emoji, broadcast or date in a plain-text pattern: the bridge renders those its
+ * own way (a ghost's name, "@room", a Unicode emoji), which `expect` checks precisely when it matters.
+ */
+export const ANY = "\u0000";
+
+type RichElement = Record<string, any>;
+
+/**
+ * The plain text of rich_text blocks: text and link labels as they are, block-level elements and list
+ * items on their own lines. `pattern` renders mentions, emoji, broadcasts and dates as ANY; otherwise
+ * as Slack's own forms (`@U…`, `:name:`).
+ */
+export function plainFromBlocks(blocks: unknown, mode: "pattern" | "text"): string {
+  const out: string[] = [];
+  const inline = (e: RichElement): string => {
+    switch (e.type) {
+      case "text":
+        return String(e.text ?? "");
+      case "link":
+        return String(e.text || e.url || "");
+      case "user":
+        return mode === "pattern" ? ANY : `@${e.user_id}`;
+      case "channel":
+        return mode === "pattern" ? ANY : `#${e.channel_id}`;
+      case "emoji":
+        return mode === "pattern" ? ANY : `:${e.name}:`;
+      case "usergroup":
+      case "broadcast":
+      case "date":
+      case "message_mention":
+        return ANY;
+      default:
+        return "";
+    }
+  };
+  const block = (e: RichElement): void => {
+    if (!e || typeof e !== "object") return;
+    const children: RichElement[] = Array.isArray(e.elements) ? e.elements : [];
+    if (e.type === "rich_text_list") for (const item of children) block(item);
+    else if (e.type?.startsWith("rich_text_")) out.push(children.map(inline).join(""));
+    else if (e.type === "rich_text") for (const c of children) block(c);
+    else if (e.text && typeof e.text === "object") out.push(String(e.text.text ?? ""));
+  };
+  for (const b of Array.isArray(blocks) ? blocks : []) block(b as RichElement);
+  return out.join("\n");
+}
+
+const BLOCK_TAG = /<\/?(p|br|li|ul|ol|blockquote|pre|h[1-6]|hr|tr|table|div)\b[^>]*>/gi;
+const PILL = /<a\s+href="https:\/\/matrix\.to\/#\/[@!#][^"]*"[^>]*>.*?<\/a>/gi;
+
+/** The plain text of Matrix HTML; with `pillsAsAny`, mention pills become ANY. */
+export function plainFromHtml(html: string, opts: { pillsAsAny?: boolean } = {}): string {
+  let s = opts.pillsAsAny ? html.replace(PILL, ANY) : html;
+  s = s
+    .replace(BLOCK_TAG, "\n")
+    .replace(/<img\b[^>]*alt="([^"]*)"[^>]*>/gi, "$1")
+    .replace(/<[^>]+>/g, "");
+  return s
+    .replace(/&lt;/g, "<")
+    .replace(/&gt;/g, ">")
+    .replace(/&quot;/g, '"')
+    .replace(/&#0?39;/g, "'")
+    .replace(/&nbsp;/g, " ")
+    .replace(/&amp;/g, "&");
+}
+
+/**
+ * Whether `actual` is the plain text `pattern` describes: whitespace runs compare equal, ANY matches
+ * any text (a rendered mention). Returns the regular expression tried, for messages.
+ */
+export function plainMatches(pattern: string, actual: string): { ok: boolean; expected: string } {
+  const norm = (s: string) => s.replace(/\s+/g, " ").trim();
+  const parts = norm(pattern.replace(new RegExp(`\\s*${ANY}\\s*`, "g"), ` ${ANY} `)).split(ANY);
+  const re = new RegExp(
+    `^${parts
+      .map((p) =>
+        p
+          .trim()
+          .replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+          .replace(/ /g, "\\s*"),
+      )
+      .join("[\\s\\S]*?")}$`,
+  );
+  return { ok: re.test(norm(actual)), expected: norm(pattern).replaceAll(ANY, "…") };
 }

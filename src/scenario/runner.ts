@@ -1,6 +1,6 @@
 // The runner: validated scenarios -> environments (one per distinct environment + workspace) ->
 // steps with latency samples -> RunResult for the reports -> teardown (unless kept).
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { redactFolder } from "../artifacts/redact-folder.ts";
 import { operatorSecrets } from "../artifacts/secrets.ts";
@@ -21,6 +21,7 @@ import type {
 import { now } from "../util/clock.ts";
 import { redact, registerSecret } from "../util/redact.ts";
 import { lineMatcher } from "./content.ts";
+import { judgeStart, startStepResult } from "./start-expectation.ts";
 import { type ScenarioBudgets, ScenarioState } from "./state.ts";
 import { describeStep, IMPLEMENTATIONS, markLogs, type Step, type StepContext } from "./steps.ts";
 
@@ -144,6 +145,8 @@ export class Scenario {
       latency: summarizeLatencies(samples),
       runDir: env.runDir,
       logs: serviceLogs(env),
+      ...environmentNotes(env),
+      ...(env.services ? { services: env.services } : {}),
       ...(firstError ? { error: `step ${firstError.id} failed: ${firstError.error}` } : {}),
       ...(duringFaults.length ? { latencyDuringFaults: summarizeLatencies(duringFaults) } : {}),
       ...(faultWindows.length ? { faults: [...faultWindows] } : {}),
@@ -182,21 +185,59 @@ function skipped(id: string, type: string, title: string, why: string): StepResu
   };
 }
 
-/** The shipped default scenario set (scenarios/<name>.yaml), in the order an operator reads it. */
+/**
+ * The shipped default scenario set (scenarios/<name>.yaml). One fact of the deployment orders it:
+ * every scenario logs in again, and mautrix-slack (v0.2.0, and by its code the current release too)
+ * leaves the previous login's Socket Mode connection open, while Slack allows an app 10; so at most
+ * 10 scenarios of one shared environment run before `health`, whose bridge restart closes them.
+ */
 export const DEFAULT_SCENARIO_SET: readonly string[] = [
   "login-and-portals",
   "messaging",
   "reactions",
   "edits",
+  "files",
+  "portals",
+  "membership-and-profiles",
+  "current-release-surface",
+  "health",
+  "rich-text",
   "deletions",
   "threads",
-  "files",
-  "health",
+  "direct-messages",
 ];
+
+/**
+ * The smoke set: what every homeserver kind must pass at least (login, portal, messages both ways,
+ * health with a homeserver restart). Kinds close to one already run in full get this set.
+ */
+export const SMOKE_SCENARIO_SET: readonly string[] = ["login-and-portals", "messaging", "health"];
+
+/** The environment's stated known issues, client settings and where people log in, for every report. */
+export function environmentNotes(env: StartedEnvironment): { notes?: string[] } {
+  const spec = env.spec;
+  const auth = env.homeserver?.auth;
+  const notes = [
+    ...(auth
+      ? [
+          `matrix-authentication-service at ${env.homeserver.links.mas} (${auth.image}); people sign in at ${auth.loginUrl}`,
+        ]
+      : []),
+    ...(spec.matrixClient
+      ? [
+          `Matrix clients poll /sync for ${formatDuration(spec.matrixClient.syncTimeoutMs)}: ${spec.matrixClient.reason}`,
+        ]
+      : []),
+    ...(spec.knownIssues ?? []).map((k) => `known issue (${k.service} log /${k.log}/): ${k.reason}`),
+    ...(env.homeserver?.notices ?? []),
+  ];
+  return notes.length ? { notes } : {};
+}
 
 export function serviceLogs(env: StartedEnvironment): Record<string, string> {
   const logs: Record<string, string> = {};
   if (env.homeserver?.logFile) logs.homeserver = env.homeserver.logFile;
+  Object.assign(logs, env.homeserver?.extraLogs ?? {});
   if (env.bridge?.logFile) logs.bridge = env.bridge.logFile;
   return logs;
 }
@@ -340,6 +381,15 @@ export interface ScenarioGroup {
   scenarios: ScenarioSpec[];
 }
 
+/** Steps that change the environment's versions or config: their scenarios run in an environment of their own. */
+export const ENVIRONMENT_CHANGING_STEPS: ReadonlySet<string> = new Set([
+  "bridge.upgrade",
+  "bridge.rollback",
+  "homeserver.upgrade",
+  "config.change",
+  "auth.config_change",
+]);
+
 /** Groups scenarios that can share one environment (same environment file and same Slack seed), in first-seen order. */
 export function groupScenarios(
   specs: readonly ScenarioSpec[],
@@ -347,8 +397,13 @@ export function groupScenarios(
 ): ScenarioGroup[] {
   const groups: ScenarioGroup[] = [];
   specs.forEach((spec, i) => {
-    const key =
-      opts.share === false ? `${i}:${spec.file}` : `${spec.environmentFile}\n${canonical(spec.slackSeed)}`;
+    // A scenario about the start itself (expect_start), or one that changes versions or config for
+    // good, gets an environment of its own: the next scenario must not inherit its changes.
+    const alone =
+      opts.share === false ||
+      spec.expectStart !== undefined ||
+      spec.steps.some((s) => ENVIRONMENT_CHANGING_STEPS.has(s.type));
+    const key = alone ? `${i}:${spec.file}` : `${spec.environmentFile}\n${canonical(spec.slackSeed)}`;
     const g = groups.find((x) => x.key === key);
     if (g) g.scenarios.push(spec);
     else groups.push({ key, scenarios: [spec] });
@@ -450,6 +505,7 @@ export async function runScenarios(
     for (const secret of secrets) registerSecret(secret);
     const envStart = now();
     let env: StartedEnvironment | undefined;
+    let startError: unknown;
     try {
       env = await start(first.environment, {
         runDir,
@@ -461,7 +517,42 @@ export async function runScenarios(
       for (const [phase, ms] of Object.entries(env.timings)) opts.progress?.setupPhase?.(phase, ms);
       opts.onEnvironment?.(env, { ...group, scenarios });
     } catch (e) {
-      const error = redact(e instanceof Error ? e.message : String(e));
+      startError = e;
+    }
+    if (first.expectStart) {
+      // Grouped alone (see groupScenarios): the start itself is what this scenario is about.
+      const verdict = judgeStart(
+        env ? { started: true } : { started: false, error: startError },
+        first.expectStart,
+      );
+      if (env) {
+        await env.stop().catch(() => undefined);
+        activeEnvironments.delete(env);
+      }
+      redactRunFolder(runDir, secrets, opts.progress);
+      const step = startStepResult(verdict, envStart);
+      opts.progress?.scenarioStarted?.(first.name, displayPath(first.file));
+      opts.progress?.stepFinished?.(step);
+      const r: ScenarioResult = {
+        name: first.name,
+        file: displayPath(first.file),
+        environment: first.environment.name,
+        outcome: step.outcome === "passed" ? "passed" : "failed",
+        startedAt: envStart,
+        durationMs: now() - envStart,
+        setup: {},
+        steps: [step],
+        latency: [],
+        runDir,
+        logs: logsInFolder(runDir),
+        ...(step.error ? { error: step.error } : {}),
+      };
+      opts.progress?.scenarioFinished?.(r);
+      results.push(r);
+      continue;
+    }
+    if (!env) {
+      const error = redact(startError instanceof Error ? startError.message : String(startError));
       redactRunFolder(runDir, secrets, opts.progress);
       for (const spec of scenarios) {
         const r: ScenarioResult = {
@@ -475,7 +566,7 @@ export async function runScenarios(
           steps: [],
           latency: [],
           runDir,
-          logs: {},
+          logs: logsInFolder(runDir),
           error: `environment did not start: ${error}`,
         };
         opts.progress?.scenarioStarted?.(spec.name, displayPath(spec.file));
@@ -514,6 +605,16 @@ export async function runScenarios(
     },
     kept,
   };
+}
+
+/** The service logs a run folder holds (name -> file), e.g. of an environment that did not start. */
+function logsInFolder(dir: string): Record<string, string> {
+  if (!existsSync(dir)) return {};
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith(".log"))
+      .map((f) => [f.replace(/\.log$/, ""), path.join(dir, f)]),
+  );
 }
 
 /** Generated configs stay in a finished run's folder for reproduction, without their secrets (safe to upload). */

@@ -2,7 +2,7 @@
 // rooms, the messages earlier steps posted (by step id) and the reactions they added.
 import type { MatrixUser, StartedEnvironment } from "../environment/api.ts";
 import type { AvailabilityResult, FaultWindow } from "../report/model.ts";
-import { waitUntil } from "../util/clock.ts";
+import { now, waitUntil } from "../util/clock.ts";
 
 export interface MessageRef {
   stepId: string;
@@ -51,6 +51,10 @@ export class ScenarioState {
   readonly reactions = new Map<string, string>();
   /** Service -> number of log lines before this scenario's first step (logs are scoped to the scenario). */
   readonly logMarks = new Map<string, number>();
+  /** When the scenario began: calls and events before it belong to other scenarios of the environment. */
+  readonly startedAt = now();
+  /** DMs and group DMs earlier steps opened, by the name the scenario gave them -> conversation ID. */
+  readonly conversations = new Map<string, string>();
   /** Faults injected so far (src/faults/): latency samples overlapping one are reported apart. */
   readonly faultWindows: FaultWindow[] = [];
   /** Set by expect.availability. */
@@ -104,8 +108,31 @@ export class ScenarioState {
     return this.workspace.resolveUser(ref.replace(/^@/, ""));
   }
 
+  /** Who posts as `ref`: a person (or app bot user), or an integration seeded under bots: (its B… ID). */
+  slackAuthor(ref: string): { id: string; as: { user: string } | { bot: string } } {
+    const bot = this.workspace.bots.find((b) => b.name === ref || b.id === ref);
+    if (bot) return { id: bot.id, as: { bot: bot.id } };
+    const id = this.slackUserId(ref);
+    return { id, as: { user: id } };
+  }
+
   channelId(ref: string): string {
-    return this.workspace.resolveChannel(ref.replace(/^#/, ""));
+    return this.conversations.get(ref) ?? this.workspace.resolveChannel(ref.replace(/^#/, ""));
+  }
+
+  /** The portal room of a conversation per the bridge database, if the bridge created one. */
+  async portalMxid(channelId: string): Promise<string | undefined> {
+    const rows = await this.env.postgres.query<{ mxid: string | null }>(
+      "mautrix_slack",
+      "SELECT mxid FROM portal WHERE id = $1 AND mxid IS NOT NULL",
+      [`${this.workspace.teamId}-${channelId}`],
+    );
+    return rows[0]?.mxid ?? undefined;
+  }
+
+  /** After the user left a portal (or was removed), the next portalRoom() waits for a new invite. */
+  forgetPortal(channelId: string, localpart: string): void {
+    this.session.portals.delete(`${channelId}|${localpart}`);
   }
 
   /** Matrix ID of a Slack user's ghost: @slack_<team>-<user>:<server> (lower case). */
@@ -146,21 +173,11 @@ export class ScenarioState {
     const known = this.session.portals.get(key);
     if (known) return known;
     const portalId = `${this.workspace.teamId}-${channelId}`;
-    const roomId = await waitUntil(
-      async () => {
-        const rows = await this.env.postgres.query<{ mxid: string | null }>(
-          "mautrix_slack",
-          "SELECT mxid FROM portal WHERE id = $1 AND mxid IS NOT NULL",
-          [portalId],
-        );
-        return rows[0]?.mxid ?? undefined;
-      },
-      {
-        timeoutMs,
-        intervalMs: 200,
-        describe: () => `the bridge to create the portal room for ${channelRef} (portal ${portalId})`,
-      },
-    );
+    const roomId = await waitUntil(() => this.portalMxid(channelId), {
+      timeoutMs,
+      intervalMs: 200,
+      describe: () => `the bridge to create the portal room for ${channelRef} (portal ${portalId})`,
+    });
     const user = await this.user(localpart);
     await user.waitForRoom((r) => r.roomId === roomId, {
       timeoutMs,

@@ -11,7 +11,7 @@ import pg from "pg";
 import { Wait } from "testcontainers";
 import type { ServiceLog } from "../runtime/logs.ts";
 import { restartServiceContainer } from "../runtime/start-failure.ts";
-import { freePort } from "../util/net.ts";
+import { withFreePort } from "../util/net.ts";
 import { registerSecret } from "../util/redact.ts";
 
 export const POSTGRES_ALIAS = "postgres";
@@ -85,7 +85,6 @@ export class PostgresContainer extends ServiceBuilder {
         "-c",
         "max_connections=200",
       ])
-      .withExposedPorts({ container: 5432, host: await freePort() })
       // Ready = the second "ready to accept connections" (the first is the entrypoint's temporary
       // socket-only server running the init scripts). Reading the log is cheaper than the module's
       // default (a pg_isready health check every 250 ms plus a port probe by docker exec), which
@@ -104,7 +103,10 @@ export class PostgresContainer extends ServiceBuilder {
       .withStartupTimeout(this.startupTimeoutMs);
     if (this.network) container = container.withNetwork(this.network).withNetworkAliases(this.alias);
     if (this.log) container = container.withLogConsumer(this.log.consumer);
-    const started = await container.start();
+    // A pinned host port: the harness reaches the server at the same address after a restart.
+    const started = await withFreePort((port) =>
+      container.withExposedPorts({ container: 5432, host: port }).start(),
+    );
     return new StartedPostgres(started, {
       log: this.log,
       user,
@@ -229,6 +231,7 @@ export class StartedPostgres {
   restart(): Promise<void> {
     return restartServiceContainer(this.container, {
       log: this.log,
+      skipWaitStrategy: true,
       ready: async () => {
         await this.query("postgres", "SELECT 1");
       },

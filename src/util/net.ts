@@ -23,3 +23,20 @@ export async function fetchWithTimeout(
   const { timeoutMs = 10_000, ...rest } = init;
   return fetch(url, { ...rest, signal: AbortSignal.timeout(timeoutMs) });
 }
+
+/**
+ * Runs `start` with a free host port, again with another one when the engine answers that the port
+ * was taken meanwhile (ports are picked before a container binds them: another container of this
+ * or a parallel run may get there first).
+ */
+export async function withFreePort<T>(start: (port: number) => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return await start(port);
+    } catch (err) {
+      const clash = /port is already allocated|address already in use/i.test(String((err as Error)?.message));
+      if (!clash || attempt >= attempts) throw err;
+    }
+  }
+}

@@ -7,6 +7,8 @@ const TOKEN_PATTERNS: RegExp[] = [
   /\bxox[abposr]-[A-Za-z0-9-]+/g,
   /\bxapp-[A-Za-z0-9-]+/g,
   /\bsyt_[A-Za-z0-9_]+/g,
+  // matrix-authentication-service: compatibility access and refresh tokens, OAuth access and refresh tokens
+  /\bm(?:ct|cr|at|ar)_[A-Za-z0-9_]+/g,
 ];
 
 export function registerSecret(value: string | undefined | null): void {

@@ -1,5 +1,6 @@
 // The environment the e2e tests run: upstream names (the image map resolves them to local builds).
 import type { EnvironmentSpec } from "../../src/environment/api.ts";
+import { DEFAULT_SCENARIO_SET, SMOKE_SCENARIO_SET } from "../../src/scenario/runner.ts";
 
 export const DEFAULT_E2E_SPEC: EnvironmentSpec = {
   name: "e2e",
@@ -12,7 +13,7 @@ export const DEFAULT_E2E_SPEC: EnvironmentSpec = {
     env: {},
     appserviceRegistration: "config",
   },
-  bridge: { kind: "mautrix-slack", image: "mautrix/slack:v0.2.0", configOverlays: [] },
+  bridge: { kind: "mautrix-slack", image: "dock.mau.dev/mautrix/slack:v0.2.0", configOverlays: [] },
 };
 
 /** Scenario files test/e2e/upgrade.test.ts runs, with assertions on their upgrade details. */
@@ -21,15 +22,20 @@ export const UPGRADE_SCENARIO_FILES = [
   "upgrade-rollback-without-restore",
   "synapse-upgrade",
   "config-change",
+  "mas-config-rollback",
 ];
 
-/** Steps that change the environment's versions or config: their scenarios belong in that list. */
-export const ENVIRONMENT_CHANGING_STEPS = new Set([
-  "bridge.upgrade",
-  "bridge.rollback",
-  "homeserver.upgrade",
-  "config.change",
-]);
+/**
+ * Homeserver kinds beyond the default Synapse: which environment, and which scenarios run in it
+ * (retargeted from the environment they name). The full set where a kind adds coverage, a smoke set
+ * where a close relative already runs in full.
+ */
+export const HOMESERVER_MATRIX: { environment: string; scenarios: readonly string[] }[] = [
+  { environment: "continuwuity", scenarios: DEFAULT_SCENARIO_SET },
+  { environment: "synapse-mas", scenarios: DEFAULT_SCENARIO_SET },
+  { environment: "tuwunel", scenarios: SMOKE_SCENARIO_SET },
+  { environment: "tuwunel-config-registration", scenarios: ["login-and-portals", "messaging"] },
+];
 
-/** Scenario files too long for the test run; each has its own documented command (README). */
-export const LONG_SCENARIO_FILES = ["soak"];
+/** Scenario files too long for `npm test` (volume and soak runs): test/long/ runs them (`npm run test:long`). */
+export const LONG_SCENARIO_FILES = ["daily-volume", "soak"];

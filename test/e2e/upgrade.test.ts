@@ -8,6 +8,7 @@
 // fail the run when CI=true and skip it (loudly) elsewhere.
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { loadEnvironment } from "../../src/config/environment.ts";
 import { loadScenario } from "../../src/config/scenario.ts";
 import type { StartedEnvironment } from "../../src/environment/api.ts";
 import { missingImages, resolveImage } from "../../src/environment/preflight.ts";
@@ -20,7 +21,13 @@ import { DEFAULT_E2E_SPEC, UPGRADE_SCENARIO_FILES } from "./spec.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const RUNS = path.join(ROOT, "runs");
-const EXTRA_IMAGES = ["mautrix/slack:v0.1.0", "matrixdotorg/synapse:v1.162.0"];
+const EXTRA_IMAGES = [
+  "mautrix/slack:v0.1.0",
+  "matrixdotorg/synapse:v1.162.0",
+  "forgejo.ellis.link/continuwuation/continuwuity:v0.5.0-rc4",
+  "ghcr.io/element-hq/matrix-authentication-service:1.22.0",
+  "nginx:1.22",
+];
 
 const globalSkip = inject("e2eSkipReason");
 const missing = globalSkip ? [] : await missingImages(EXTRA_IMAGES.map((i) => resolveImage(i)));
@@ -32,11 +39,13 @@ if (missing.length && process.env.CI === "true") {
 const skipReason = globalSkip || (missing.length ? `images missing locally: ${missing.join(", ")}` : "");
 if (skipReason && !globalSkip) process.stderr.write(`\n!! upgrade e2e tests SKIPPED: ${skipReason}\n\n`);
 
-async function runFile(name: string): Promise<ScenarioResult> {
+async function runFile(name: string, environmentFile?: string): Promise<ScenarioResult> {
   // scenarios.test.ts leaves the files in this list to this test.
   if (!UPGRADE_SCENARIO_FILES.includes(name))
     throw new Error(`${name} is missing from UPGRADE_SCENARIO_FILES`);
-  const spec = await loadScenario(path.join(ROOT, "scenarios", `${name}.yaml`));
+  const loaded = await loadScenario(path.join(ROOT, "scenarios", `${name}.yaml`));
+  const env = environmentFile ? loadEnvironment(path.join(ROOT, environmentFile)) : undefined;
+  const spec = env ? { ...loaded, environment: env.spec, environmentFile: env.file } : loaded;
   const { result } = await runScenarios([spec], { isolate: true, runsDir: RUNS });
   const r = result.scenarios[0]!;
   const lines = r.steps.map(
@@ -72,6 +81,16 @@ describe.skipIf(skipReason !== "")(
       expect(back.predictionHeld).toBe(true);
     });
 
+    it("v0.1.0 -> v0.2.0 -> v0.1.0 with the snapshot restored, on continuwuity", async () => {
+      const r = await runFile(
+        "upgrade-rollback-with-restore",
+        "scenarios/upgrade-environments/continuwuity-slack-v0.1.0.yaml",
+      );
+      expect(step(r, "upgrade").details.predictionHeld).toBe(true);
+      expect(step(r, "upgrade").details.schemaAfter).toBe("main v20/9, state v7/3, slack v2/1");
+      expect(step(r, "rollback").details.schemaAfter).toBe("main v16/9, state v6/3, slack v2/1");
+    });
+
     it("v0.1.0 -> v0.2.0 -> v0.1.0 without restore: accepted as predicted, data written by v0.2.0 still usable", async () => {
       const r = await runFile("upgrade-rollback-without-restore");
       const back = step(r, "rollback").details;
@@ -86,6 +105,13 @@ describe.skipIf(skipReason !== "")(
       const hs = r.steps.find((s) => s.type === "homeserver.upgrade")!.details as Record<string, any>;
       expect(hs.toImage).toMatch(/1\.163\.2/);
       expect(hs.timings.bridgeReadyMs).toBeGreaterThan(0);
+    });
+
+    it("matrix-authentication-service config change and rollback: the hashes written meanwhile stay", async () => {
+      const r = await runFile("mas-config-rollback");
+      expect(step(r, "registered-during-change").outcome).toBe("passed");
+      expect(step(r, "after-revert-registered").details.error).toMatch(/HTTP 500/);
+      expect(step(r, "after-revert-rehashed").details.error).toMatch(/HTTP 500/);
     });
 
     it("config change and revert: log level and permissions", async () => {
@@ -141,5 +167,37 @@ describe.skipIf(skipReason !== "")(
         );
       });
     });
+
+    // A homeserver's state, whatever it is stored in (Synapse: its database; continuwuity: RocksDB on
+    // a volume), taken while the server is stopped and put back: what was written after the
+    // snapshot is gone, what was before it works.
+    for (const kind of ["synapse", "continuwuity"] as const)
+      it(`${kind}: a state snapshot restored takes the server back to it`, async () => {
+        const spec =
+          kind === "synapse"
+            ? { ...DEFAULT_E2E_SPEC, name: "e2e-snapshot" }
+            : loadEnvironment(path.join(ROOT, "environments/continuwuity.yaml")).spec;
+        const { startEnvironment } = await import("../../src/environment/environment.ts");
+        const env = await startEnvironment(spec, {
+          runDir: path.join(RUNS, `${new Date().toISOString().replace(/[:.]/g, "-")}-${kind}-snapshot`),
+        });
+        try {
+          const alice = await env.user("alice", { autoJoin: false });
+          const before = await alice.createRoom({ name: "before the snapshot" });
+          await env.homeserver.snapshot("before");
+          const after = await alice.createRoom({ name: "after the snapshot" });
+          await env.homeserver.restore("before");
+          const { joined_rooms } = (await alice.api("GET", "/_matrix/client/v3/joined_rooms")) as {
+            joined_rooms: string[];
+          };
+          expect(joined_rooms).toContain(before);
+          expect(joined_rooms).not.toContain(after);
+          expect(await env.homeserver.stateVersion()).toMatch(
+            kind === "synapse" ? /^schema \d+/ : /^RocksDB \d+/,
+          );
+        } finally {
+          await env.stop();
+        }
+      });
   },
 );

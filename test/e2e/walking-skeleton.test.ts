@@ -36,6 +36,16 @@ describe.skipIf(skipReason !== "")(`walking skeleton${skipReason ? ` (skipped: $
     await env?.stop();
   });
 
+  it("runs what the environment names: each service's image and the version it reports", () => {
+    // postgres:16 is PostgreSQL 16 (before, the image map served 15 under that name).
+    expect(env.services?.postgres).toMatchObject({
+      asked: "postgres:16",
+      version: expect.stringMatching(/^PostgreSQL 16\./),
+    });
+    expect(env.services?.homeserver?.version).toMatch(/^Synapse 1\.163\./);
+    expect(env.services?.bridge?.version).toBe("mautrix-slack 0.2.0");
+  });
+
   it("logs in with `login app` and gets the #dev-platform portal", async () => {
     alice = await env.user("alice");
     const app = env.fakeSlack.workspace.apps[0];

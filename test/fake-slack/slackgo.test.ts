@@ -142,4 +142,64 @@ describe.skipIf(!hasGo)("slack-go socketmode through the proxy", () => {
     expect(envs).toHaveLength(7);
     expect(envs.every((e) => e.ackedAt !== undefined && e.retryAttempt === 0)).toBe(true);
   }, 60_000);
+  it.concurrent("decodes every portal-lifecycle event into the struct mautrix-slack switches on", async () => {
+    const fake = await startFakeSlack({ seed: { users: ["alice", "bob"], channels: [] } });
+    fakes.push(fake);
+    const app = fake.workspace.apps[0]!;
+    const c = fake.control;
+    const lines = await runClient(
+      fake,
+      8,
+      (l) => {
+        if (l.kind !== "connected") return;
+        void (async () => {
+          const { channel } = await c.createChannel({ user: "alice", name: "lobby" });
+          await c.inviteToChannel({ user: "alice", channel, users: ["@bot", "bob"] });
+          await c.renameChannel({ user: "alice", channel, name: "lobby-2" });
+          await c.setTopic({ user: "alice", channel, topic: "t" });
+          await c.setPurpose({ user: "alice", channel, purpose: "p" });
+          await c.archiveChannel({ user: "alice", channel });
+          await c.unarchiveChannel({ user: "alice", channel });
+          await c.leaveChannel({ user: "bob", channel });
+          await c.kickFromChannel({ user: "alice", channel, target: "@bot" });
+          const secret = (await c.createChannel({ user: "alice", name: "secret", private: true })).channel;
+          await c.inviteToChannel({ user: "alice", channel: secret, users: ["@bot"] });
+          await c.renameChannel({ user: "alice", channel: secret, name: "secret-2" });
+          await c.archiveChannel({ user: "alice", channel: secret });
+          await c.unarchiveChannel({ user: "alice", channel: secret });
+          await c.kickFromChannel({ user: "alice", channel: secret, target: "@bot" });
+          await c.updateProfile({ user: "bob", displayName: "Bobby" });
+          await c.deactivateUser({ user: "bob" });
+          await c.openConversation({ user: "alice", with: [app.botUserId] });
+        })();
+      },
+      { bot: app.botToken, app: app.appToken },
+    );
+    expect(lines.filter((l) => l.kind.includes("error"))).toEqual([]);
+    const decoded = lines.filter((l) => l.kind === "event").map((l) => `${l.type} ${l.data_type}`);
+    expect([...new Set(decoded)].sort()).toEqual(
+      [
+        "channel_archive *slack.ChannelArchiveEvent",
+        "channel_created *slack.ChannelCreatedEvent",
+        "channel_left *slack.ChannelLeftEvent",
+        "channel_rename *slack.ChannelRenameEvent",
+        "channel_unarchive *slack.ChannelUnarchiveEvent",
+        "group_archive *slack.GroupArchiveEvent",
+        "group_left *slack.GroupLeftEvent",
+        "group_rename *slack.GroupRenameEvent",
+        "group_unarchive *slack.GroupUnarchiveEvent",
+        "im_created *slack.IMCreatedEvent",
+        "member_joined_channel *slack.MemberJoinedChannelEvent",
+        "member_left_channel *slack.MemberLeftChannelEvent",
+        "message *slack.MessageEvent",
+        "user_change *slack.UserChangeEvent",
+        // Not in the struct table v0.2.0 switches on (it logs "Unrecognized Slack event type" and
+        // acks); v0.2608.0 handles it as user_change.
+        "user_profile_changed *slackevents.UserProfileChangedEvent",
+      ].sort(),
+    );
+    const envs = fake.control.envelopes();
+    expect(decoded).toHaveLength(envs.length);
+    expect(envs.every((e) => e.ackedAt !== undefined && e.retryAttempt === 0)).toBe(true);
+  }, 60_000);
 });

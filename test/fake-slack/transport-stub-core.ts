@@ -29,10 +29,29 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         name: "bridge",
       },
     ],
-    users: [{ id: "U0HUMAN001", name: "alice", realName: "Alice", displayName: "alice", isBot: false }],
-    channels: [
-      { id: "C0GENERAL1", name: "general", isPrivate: false, members: ["U0HUMAN001", "U0BOT00001"] },
+    users: [
+      {
+        id: "U0HUMAN001",
+        name: "alice",
+        realName: "Alice",
+        displayName: "alice",
+        isBot: false,
+        deleted: false,
+      },
     ],
+    channels: [
+      {
+        id: "C0GENERAL1",
+        name: "general",
+        kind: "public",
+        isPrivate: false,
+        archived: false,
+        members: ["U0HUMAN001", "U0BOT00001"],
+      },
+    ],
+    bots: [],
+    usergroups: [],
+    emoji: {},
     resolveUser: (n) => {
       if (n === "alice" || n === "U0HUMAN001") return "U0HUMAN001";
       throw new Error(`unknown user ${n}`);
@@ -101,7 +120,7 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         };
         if (threadTs) event.thread_ts = threadTs;
         publish(event);
-        return { ts };
+        return { ts, text: text ?? "" };
       },
       editMessage: async ({ user, channel, ts, text }) => {
         const ets = nextTs();
@@ -149,6 +168,22 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
         });
       },
       uploadFile: unsupported,
+      createChannel: unsupported,
+      renameChannel: unsupported,
+      setTopic: unsupported,
+      setPurpose: unsupported,
+      archiveChannel: unsupported,
+      unarchiveChannel: unsupported,
+      joinChannel: unsupported,
+      leaveChannel: unsupported,
+      inviteToChannel: unsupported,
+      kickFromChannel: unsupported,
+      openConversation: unsupported,
+      updateProfile: unsupported,
+      deactivateUser: unsupported,
+      changeEmoji: unsupported,
+      image: unsupported,
+      unfurl: unsupported,
       calls: () => [],
       waitForCall: unsupported,
       history: () => [],

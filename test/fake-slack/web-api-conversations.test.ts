@@ -130,10 +130,8 @@ describe("listing", () => {
     expect(chans).toContain("dev-platform");
   });
 
-  it("usergroups.list needs a scope the bridge's manifest does not grant", async () => {
-    await expect(web.usergroups.list()).rejects.toMatchObject({
-      data: { error: "missing_scope", needed: "usergroups:read" },
-    });
+  it("usergroups.list is granted by the current manifest's usergroups:read (no groups seeded here)", async () => {
+    expect(await web.usergroups.list()).toMatchObject({ ok: true, usergroups: [] });
   });
 });
 
@@ -159,14 +157,21 @@ describe("request formats", () => {
     expect(((await r.json()) as any).user.name).toBe("alice");
   });
 
-  it("a malformed JSON body is invalid_arguments, and any origin is served", async () => {
-    const r = await fetch("http://127.0.0.1:3999/api/chat.postMessage", {
-      method: "POST",
-      headers: { "content-type": "application/json; charset=utf-8", authorization: `Bearer ${app.botToken}` },
-      body: "{nope",
-    });
+  it("a malformed JSON body is invalid_json, a JSON non-object json_not_object; any origin is served", async () => {
+    const post = (body: string) =>
+      fetch("http://127.0.0.1:3999/api/chat.postMessage", {
+        method: "POST",
+        headers: {
+          "content-type": "application/json; charset=utf-8",
+          authorization: `Bearer ${app.botToken}`,
+        },
+        body,
+      });
+    const r = await post("{nope");
     expect(r.status).toBe(200);
-    expect(await r.json()).toMatchObject({ ok: false, error: "invalid_arguments" });
+    expect(await r.json()).toMatchObject({ ok: false, error: "invalid_json" });
+    expect(await (await post('["channel"]')).json()).toMatchObject({ ok: false, error: "json_not_object" });
+    expect(await (await post("42")).json()).toMatchObject({ ok: false, error: "json_not_object" });
   });
 
   it("plain-HTTP clients get upload URLs on their own origin", async () => {

@@ -1,5 +1,13 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildBridgeConfig, explainExitCode } from "../../src/bridges/mautrix-slack/config.ts";
+import { parse } from "yaml";
+import {
+  bridgeConfigProblems,
+  buildBridgeConfig,
+  explainExitCode,
+  provisioningPrefix,
+} from "../../src/bridges/mautrix-slack/config.ts";
 import { fatalLinesOf, splitMarkedOutput } from "../../src/bridges/mautrix-slack/container.ts";
 
 const example = {
@@ -126,5 +134,72 @@ describe("bridge exit codes and output parsing", () => {
       "noise\n=====bridge-harness:begin:config=====\na: 1\n=====bridge-harness:end:config=====\n" +
       "=====bridge-harness:begin:registration=====\nid: slack\n=====bridge-harness:end:registration=====\n";
     expect(splitMarkedOutput(out)).toEqual({ config: "a: 1\n", registration: "id: slack\n" });
+  });
+});
+
+describe("config generation for the current release (v0.2608.0's example config)", () => {
+  const current = parse(
+    readFileSync(join(import.meta.dirname, "../fixtures/mautrix-slack-v0.2608.0-config.yaml"), "utf8"),
+  );
+
+  it("sets what the harness owns and keeps the release's own keys; the result passes the bridge's checks", () => {
+    const cfg: any = buildBridgeConfig(
+      current,
+      [{ network: { dm_only: false }, encryption: { allow: true } }],
+      params,
+    );
+    expect(bridgeConfigProblems(cfg)).toEqual([]);
+    expect(cfg.provisioning).toEqual({
+      shared_secret: params.provisioningSecret,
+      allow_matrix_auth: true,
+      debug_endpoints: false,
+    });
+    expect(cfg.homeserver).toMatchObject({
+      address: "http://homeserver:8008",
+      domain: "localhost",
+      retry_limit: 4,
+    });
+    expect(cfg.appservice).toMatchObject({
+      address: "http://bridge:29335",
+      hostname: "0.0.0.0",
+      port: 29335,
+    });
+    expect(cfg.database).toMatchObject({ type: "postgres", uri: params.databaseUri, max_open_conns: 5 });
+    expect(cfg.encryption).toMatchObject({
+      allow: true,
+      pickle_key: "generate",
+      msc4190: false,
+      self_sign: false,
+    });
+    expect(cfg.bridge).toMatchObject({ kick_matrix_users: true, bridge_matrix_leave: false });
+    expect(cfg.network.dm_only).toBe(false);
+    expect(provisioningPrefix(cfg)).toBe("/_matrix/provision");
+  });
+
+  it("an operator's v0.2.0-era config: provisioning.prefix is dropped (the release ignores it) and a short secret replaced", () => {
+    const old = { provisioning: { prefix: "/_matrix/custom", shared_secret: "short" } };
+    const cfg: any = buildBridgeConfig(current, [old], params);
+    expect(cfg.provisioning).not.toHaveProperty("prefix");
+    expect(provisioningPrefix(cfg)).toBe("/_matrix/provision");
+    // v0.2.0 still reads the prefix: there the harness follows it.
+    const v020: any = buildBridgeConfig(
+      { ...example, provisioning: { prefix: "/_matrix/provision", shared_secret: "generate" } },
+      [old],
+      params,
+    );
+    expect(provisioningPrefix(v020)).toBe("/_matrix/custom");
+  });
+
+  it("refuses a secret the release would disable the provisioning API for, naming the key", () => {
+    expect(() =>
+      buildBridgeConfig(current, [], { ...params, provisioningSecret: "0123456789abcde" }),
+    ).toThrow(/provisioning\.shared_secret: under 16 characters/);
+    expect(bridgeConfigProblems(current)).toEqual([
+      "homeserver.address: unset or the example's placeholder",
+      "homeserver.domain: unset or the example's example.com",
+      "database.uri: unset or the example's placeholder",
+      "bridge.permissions: only the example's placeholder entries",
+      "provisioning.shared_secret: under 16 characters or `generate`: the provisioning API would be disabled or unknown",
+    ]);
   });
 });

@@ -87,7 +87,7 @@ describe("bridge-harness CLI", () => {
   it("list shows scenarios with their environment and step count", async () => {
     expect(await main(["list"])).toBe(EXIT.ok);
     expect(out).toMatch(/scenarios\/messaging\.yaml\s+default\s+\d+ steps/);
-    expect(out).toContain("matrixdotorg/synapse:v1.163.2, postgres:16, mautrix/slack:v0.2.0");
+    expect(out).toContain("matrixdotorg/synapse:v1.163.2, postgres:16, dock.mau.dev/mautrix/slack:v0.2.0");
   });
 
   it("schema prints both JSON Schemas", async () => {

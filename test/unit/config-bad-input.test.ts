@@ -269,6 +269,18 @@ steps:
   });
 });
 
+describe("a message given more than one way", () => {
+  it("slack.post takes exactly one of text, typed or blocks, named at the second one", async () => {
+    expect(
+      await scenarioErrors(`steps:
+  - slack.post: { user: bob, channel: "#dev-platform", text: "a &lt; b", typed: "a < b" }
+`),
+    ).toBe(
+      '<dir>/scenarios/case.yaml:10:74: steps[0].slack.post.typed: "text" and "typed" cannot be combined (hint: give exactly one of "text", "typed" or "blocks")',
+    );
+  });
+});
+
 describe("references between steps", () => {
   it("message refers to a later or non-message step", async () => {
     expect(
@@ -302,6 +314,211 @@ describe("references between steps", () => {
     );
     expect(out).toContain(
       `<dir>/scenarios/case.yaml:4:23: slack.users[2]: "Bob" is not a valid user name (hint: lowercase letters, digits, '.', '_' and '-')`,
+    );
+  });
+});
+
+describe("portal lifecycle steps: wrong names get file:line:column, field and hint", () => {
+  const USERS = "(hint: users in the slack: seed: bob, carol)";
+  const CHANNELS = '(hint: did you mean "#dev-platform"?)';
+  // One step per line; `bad` is the wrong value as written, `field` where the validator reports it.
+  const cases: { step: string; bad: string; field: string; message: string }[] = [
+    {
+      step: "slack.create_channel: { user: dave, name: ops }",
+      bad: "dave",
+      field: "slack.create_channel.user",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: "slack.create_channel: { user: bob, name: ops, members: [carol, dave] }",
+      bad: "dave",
+      field: "slack.create_channel.members[1]",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'slack.rename_channel: { user: bob, channel: "#dev-plaform", name: ops }',
+      bad: '"#dev-plaform"',
+      field: "slack.rename_channel.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'slack.set_topic: { user: bob, channel: "#dev-plaform", topic: t }',
+      bad: '"#dev-plaform"',
+      field: "slack.set_topic.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'slack.set_purpose: { user: dave, channel: "#dev-platform", purpose: p }',
+      bad: "dave",
+      field: "slack.set_purpose.user",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'slack.archive_channel: { user: bob, channel: "#dev-plaform" }',
+      bad: '"#dev-plaform"',
+      field: "slack.archive_channel.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'slack.unarchive_channel: { user: bob, channel: "#dev-plaform" }',
+      bad: '"#dev-plaform"',
+      field: "slack.unarchive_channel.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'slack.join: { user: dave, channel: "#dev-platform" }',
+      bad: "dave",
+      field: "slack.join.user",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'slack.leave: { user: bob, channel: "#dev-plaform" }',
+      bad: '"#dev-plaform"',
+      field: "slack.leave.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'slack.invite: { user: bob, channel: "#dev-platform", users: ["@bot", dave] }',
+      bad: "dave",
+      field: "slack.invite.users[1]",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'slack.kick: { user: bob, channel: "#dev-platform", target: dave }',
+      bad: "dave",
+      field: "slack.kick.target",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'slack.update_profile: { user: dave, channel: "#dev-platform", display_name: D }',
+      bad: "dave",
+      field: "slack.update_profile.user",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'slack.deactivate_user: { user: bob, channel: "#dev-plaform" }',
+      bad: '"#dev-plaform"',
+      field: "slack.deactivate_user.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: "slack.open_dm: { user: bob, with: [dave], name: group }",
+      bad: "dave",
+      field: "slack.open_dm.with[0]",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: "matrix.start_dm: { user: bob, with: [carol], name: dm }",
+      bad: "bob",
+      field: "matrix.start_dm.user",
+      message: 'unknown Matrix user "bob" (hint: declared in matrix.users: alice)',
+    },
+    {
+      step: "matrix.start_dm: { user: alice, with: [dave], name: dm }",
+      bad: "dave",
+      field: "matrix.start_dm.with[0]",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'matrix.set_room_name: { user: alice, channel: "#dev-plaform", name: x }',
+      bad: '"#dev-plaform"',
+      field: "matrix.set_room_name.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'matrix.set_topic: { user: alice, channel: "#dev-plaform", topic: x }',
+      bad: '"#dev-plaform"',
+      field: "matrix.set_topic.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'matrix.leave: { user: alice, channel: "#dev-plaform" }',
+      bad: '"#dev-plaform"',
+      field: "matrix.leave.channel",
+      message: `unknown Slack channel "#dev-plaform" ${CHANNELS}`,
+    },
+    {
+      step: 'matrix.kick: { user: alice, channel: "#dev-platform", target: dave }',
+      bad: "dave",
+      field: "matrix.kick.target",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'expect.portal: { channel: "#dev-platform", absent: [dave] }',
+      bad: "dave",
+      field: "expect.portal.absent[0]",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'expect.portal: { channel: "#dev-platform", ghost_avatars: { dave: true } }',
+      bad: "dave",
+      field: "expect.portal.ghost_avatars.dave",
+      message: `unknown Slack user "dave" ${USERS}`,
+    },
+    {
+      step: 'slack.post: { user: bob, channel: "#dev-platform", text: hi, bridged: no }',
+      bad: "no",
+      field: "slack.post.bridged",
+      message: 'expected true or false, got "no" (hint: write true or false without quotes)',
+    },
+  ];
+  for (const c of cases)
+    it(c.field, async () => {
+      const column = c.step.indexOf(c.bad) + 5; // after "  - "
+      expect(await scenarioErrors(`steps:\n  - ${c.step}\n`)).toBe(
+        `<dir>/scenarios/case.yaml:10:${column}: steps[0].${c.field}: ${c.message}`,
+      );
+    });
+
+  it("expect.slack_call needs a method and a count as counts are written", async () => {
+    expect(
+      await scenarioErrors(`steps:
+  - expect.slack_call: { params: { users: "@bob" }, count: some }
+`),
+    ).toBe(
+      [
+        `<dir>/scenarios/case.yaml:10:24: steps[0].expect.slack_call.method: required field missing (hint: add "method:" (Web API method ("conversations.open")))`,
+        `<dir>/scenarios/case.yaml:10:60: steps[0].expect.slack_call.count: expected a number or a mapping with min/max, got "some" (hint: write an exact count (3) or a range ({ min: 1 }))`,
+      ].join("\n"),
+    );
+  });
+
+  it("names, expectations and windows are checked", async () => {
+    expect(
+      await scenarioErrors(`steps:
+  - slack.create_channel: { user: bob, name: "#ops", expect: not_bridge }
+  - slack.set_topic: { user: bob, channel: "#dev-platform", topic: t, window: soon }
+  - matrix.set_room_name: { user: alice, channel: "#dev-platform", name: x, expect: rejected }
+`),
+    ).toBe(
+      [
+        `<dir>/scenarios/case.yaml:10:46: steps[0].slack.create_channel.name: "#ops" is not a Slack channel name: lower-case letters, digits, - and _ (no #)`,
+        `<dir>/scenarios/case.yaml:10:62: steps[0].slack.create_channel.expect: expected one of "bridged" or "not_bridged", got "not_bridge" (hint: did you mean "not_bridged"?)`,
+        `<dir>/scenarios/case.yaml:11:79: steps[1].slack.set_topic.window: expected a duration like "5s" or "500ms", got "soon" (hint: use ms, s, m or h: "500ms", "5s", "2m", or a number of milliseconds)`,
+        `<dir>/scenarios/case.yaml:12:85: steps[2].matrix.set_room_name.expect: expected one of "bridged", "not_bridged" or "refused", got "rejected"`,
+      ].join("\n"),
+    );
+  });
+
+  it("channels and DMs created by earlier steps are valid names later, not before, and not twice", async () => {
+    expect(
+      await scenarioErrors(`steps:
+  - slack.post: { user: bob, channel: "#ops", text: too early }
+  - slack.create_channel: { user: bob, name: ops, members: ["@bot"] }
+  - slack.open_dm: { user: bob, name: bob-dm }
+  - slack.post: { user: bob, channel: "#ops", text: fine }
+  - slack.post: { user: bob, channel: bob-dm, text: fine, new_portal: true }
+  - slack.open_dm: { user: carol, name: ops }
+  - matrix.start_dm: { user: alice, with: [carol], name: dev-platform }
+  - slack.post: { user: bob, channel: "#opps", text: typo }
+`),
+    ).toBe(
+      [
+        `<dir>/scenarios/case.yaml:10:39: steps[0].slack.post.channel: unknown Slack channel "#ops" (hint: channels in the slack: seed: #dev-platform)`,
+        `<dir>/scenarios/case.yaml:15:41: steps[5].slack.open_dm.name: "ops" already names a conversation (in steps[1] on line 11) (hint: choose a name no channel or DM of the scenario has)`,
+        `<dir>/scenarios/case.yaml:16:58: steps[6].matrix.start_dm.name: "dev-platform" already names a conversation (in the slack: seed) (hint: choose a name no channel or DM of the scenario has)`,
+        `<dir>/scenarios/case.yaml:17:39: steps[7].slack.post.channel: unknown Slack channel "#opps" (hint: did you mean "#ops"?)`,
+      ].join("\n"),
     );
   });
 });

@@ -78,7 +78,7 @@ slack:
 
   it("objects are validated too, without positions", () => {
     expect(errorsOf(() => loadSeed({ emoji: { parrot: 3 } }))).toEqual([
-      '(seed): slack.emoji.parrot: must be a URL or "alias:<name>", got number 3',
+      '(seed): slack.emoji.parrot: must be an image URL, "alias:<name>" or true (a generated image), got number 3',
     ]);
     expect(loadSeed(undefined)).toBe(defaultSeed);
   });

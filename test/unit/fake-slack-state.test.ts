@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { blocksToText, textToBlocks } from "../../fakes/slack/core/actions.ts";
 import { buildWorkspace } from "../../fakes/slack/core/build.ts";
 import { appToken, botToken, IdFactory } from "../../fakes/slack/core/ids.ts";
+import { blocksToText, mrkdwnToBlocks as textToBlocks } from "../../fakes/slack/core/richtext.ts";
 import { formatTs, parseTs, type Workspace } from "../../fakes/slack/core/state.ts";
 import { defaultSeed } from "../../fakes/slack/seed/index.ts";
 import { decodeCursor, encodeCursor } from "../../fakes/slack/web-api/request.ts";

@@ -44,7 +44,7 @@ import { defaultLocalImage, resolveImage } from "../../src/environment/preflight
 
 describe("image resolution fallback", () => {
   it("maps upstream names to the local builds, an explicit map first", () => {
-    expect(defaultLocalImage("postgres:16")).toBe("bridge-harness/postgres:15");
+    expect(defaultLocalImage("postgres:16")).toBe("bridge-harness/postgres:16");
     expect(defaultLocalImage("matrixdotorg/synapse:v1.163.2")).toBe("bridge-harness/synapse:1.163.2");
     expect(defaultLocalImage("mautrix/slack:v0.2.0")).toBe("bridge-harness/mautrix-slack:v0.2.0");
     expect(resolveImage("mautrix/slack:v0.2.0", { "mautrix/slack:v0.2.0": "mine:1" })).toBe("mine:1");

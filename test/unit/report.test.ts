@@ -205,6 +205,61 @@ describe("JUnit XML", () => {
   });
 });
 
+describe("services: the image asked for, the image that ran, the version it reports", () => {
+  const run = fixtureRun();
+  const [first] = run.scenarios;
+  if (first)
+    first.services = {
+      postgres: { asked: "postgres:16", ran: "bridge-harness/postgres:16", version: "PostgreSQL 16.15" },
+      homeserver: {
+        asked: "matrixdotorg/synapse:v1.163.2",
+        ran: "bridge-harness/synapse:1.163.2",
+        version: "Synapse 1.163.2",
+      },
+      bridge: { asked: "dock.mau.dev/mautrix/slack:v0.2.0", ran: "bridge-harness/mautrix-slack:v0.2.0" },
+    };
+
+  it("in every report", () => {
+    const xml = unescapeXml(renderJunit(run, { cwd: "/" }));
+    expect(xml).toContain('name="service.postgres.asked" value="postgres:16"');
+    expect(xml).toContain('name="service.postgres.ran" value="bridge-harness/postgres:16"');
+    expect(xml).toContain('name="service.postgres.version" value="PostgreSQL 16.15"');
+    expect(xml).not.toContain("service.bridge.version");
+    const json = JSON.parse(renderJson(run));
+    expect(json.scenarios[0].services.homeserver).toEqual(first?.services?.homeserver);
+    const html = renderHtml(run, { dir: "reports" });
+    expect(html).toContain("postgres:16 → bridge-harness/postgres:16 (PostgreSQL 16.15)");
+    expect(html).toContain(
+      "dock.mau.dev/mautrix/slack:v0.2.0 → bridge-harness/mautrix-slack:v0.2.0 (version not reported)",
+    );
+    let out = "";
+    const stream = {
+      write(t: string) {
+        out += t;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
+    const p = createProgressPrinter(stream, { color: false });
+    if (first) p.scenarioFinished(first);
+    expect(out).toMatch(
+      /homeserver\s+matrixdotorg\/synapse:v1\.163\.2 → bridge-harness\/synapse:1\.163\.2 \(Synapse 1\.163\.2\)/,
+    );
+  });
+
+  it("versions are read from what the services say", async () => {
+    const { bridgeVersion, postgresVersion } = await import("../../src/environment/services.ts");
+    expect(postgresVersion("PostgreSQL 15.14 (Debian 15.14-0+deb12u1) on x86_64-pc-linux-gnu")).toBe(
+      "PostgreSQL 15.14",
+    );
+    expect(
+      bridgeVersion([
+        "[bridge-harness] starting bridge-harness/mautrix-slack:v0.2.0",
+        "2026-11-30T12:19:56.303Z INF Initializing bridge built_at=0001-01-01T00:00:00Z go_version=go1.26.8 name=mautrix-slack version=0.2.0",
+      ]),
+    ).toBe("mautrix-slack 0.2.0");
+  });
+});
+
 describe("JSON report", () => {
   it("is the RunResult, pretty-printed, keys in documented order", () => {
     const run = fixtureRun();

@@ -174,8 +174,13 @@ describe("traffic steps", () => {
 });
 
 describe("grouping scenarios into shared environments", () => {
-  const spec = (file: string, env: string, seed: unknown) =>
-    ({ file, environmentFile: env, slackSeed: seed }) as unknown as ScenarioSpec;
+  const spec = (file: string, env: string, seed: unknown, stepTypes: string[] = []) =>
+    ({
+      file,
+      environmentFile: env,
+      slackSeed: seed,
+      steps: stepTypes.map((type) => ({ type })),
+    }) as unknown as ScenarioSpec;
   it("same environment file and same seed share; order of first appearance is kept", () => {
     const a = spec("a", "/e/default.yaml", { users: ["bob"], team: { name: "x" } });
     const b = spec("b", "/e/other.yaml", { users: ["bob"] });
@@ -188,12 +193,26 @@ describe("grouping scenarios into shared environments", () => {
     ]);
     expect(groupScenarios([a, c], { share: false })).toHaveLength(2);
   });
-  it("the shipped default set runs in one environment", async () => {
+  it("a scenario that changes versions or config, or whose start must fail, runs alone", () => {
+    const seed = { users: ["bob"] };
+    const plain = spec("plain", "/e/default.yaml", seed, ["slack.post"]);
+    const upgrade = spec("upgrade", "/e/default.yaml", seed, ["slack.post", "bridge.upgrade"]);
+    const mas = spec("mas", "/e/default.yaml", seed, ["auth.config_change"]);
+    const start = { ...spec("start", "/e/default.yaml", seed), expectStart: [] } as ScenarioSpec;
+    const later = spec("later", "/e/default.yaml", seed, ["matrix.send"]);
+    expect(
+      groupScenarios([plain, upgrade, mas, start, later]).map((g) => g.scenarios.map((s) => s.file)),
+    ).toEqual([["plain", "later"], ["upgrade"], ["mas"], ["start"]]);
+  });
+  it("the shipped default set runs in two environments: the shared workspace and direct-messages' own", async () => {
     const names = DEFAULT_SCENARIO_SET;
     const specs = await Promise.all(
       names.map(async (n) => (await checkScenarioFile(path.join(ROOT, "scenarios", `${n}.yaml`))).spec!),
     );
-    expect(groupScenarios(specs)).toHaveLength(1);
+    expect(groupScenarios(specs).map((g) => g.scenarios.map((s) => s.name))).toEqual([
+      names.filter((n) => n !== "direct-messages"),
+      ["direct-messages"],
+    ]);
   });
 });
 

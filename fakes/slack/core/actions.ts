@@ -1,11 +1,15 @@
 // State changes shared by the Web API (the bridge acting) and the control API (Slack users acting).
 // Each change emits the Events API events Slack would, to every app whose bot is in the channel.
 import { randomUUID } from "node:crypto";
-import { opaque, unguessable } from "./ids.ts";
-import { channelType, type Json, renderFile, renderMessage } from "./render.ts";
+import { unguessable } from "./ids.ts";
+import { hostEmoji, imageFor, setUserPhoto } from "./images.ts";
+import { channelType, type Json, renderFile, renderMessage, renderUser } from "./render.ts";
+import { blocksToText, mrkdwnToBlocks } from "./richtext.ts";
 import {
   type Channel,
+  emptyChannel,
   fileTypeOf,
+  type HostedImage,
   type Message,
   type StoredFile,
   type User,
@@ -62,6 +66,11 @@ export class Actions {
     for (const appId of apps) this.publishFn(appId, event);
   }
 
+  /** Events Slack sends to every app of the workspace, member or not (channel_created, user_change). */
+  private publishToAll(event: Json): void {
+    for (const app of this.ws.apps) this.publishFn(app.id, event);
+  }
+
   findMessage(channel: Channel, ts: string | undefined): Message {
     const m = ts ? channel.byTs.get(ts) : undefined;
     if (!m || m.deleted || m.subtype === "tombstone") throw new SlackError("message_not_found");
@@ -85,7 +94,9 @@ export class Actions {
     },
   ): Message {
     if (channel.archived) throw new SlackError("is_archived");
-    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    // An integration (incoming webhook) has no user: it posts to its channel as bot_message.
+    const integration = !actor.userId;
+    if (!integration && !channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
     let threadTs: string | undefined;
     let parent: Message | undefined;
     if (args.threadTs) {
@@ -99,12 +110,12 @@ export class Actions {
     }
     // Clients send rich_text blocks; system messages (joins, topics, renames) have none.
     const auto = (!args.subtype || args.subtype === "me_message") && !args.files?.length;
-    const blocks = args.blocks ?? (args.text !== undefined && auto ? textToBlocks(args.text) : undefined);
+    const blocks = args.blocks ?? (args.text !== undefined && auto ? mrkdwnToBlocks(args.text) : undefined);
     const text = args.text ?? (blocks ? blocksToText(blocks) : "");
     const msg: Message = {
       ts: this.ws.nextTs(channel, args.at),
       type: "message",
-      user: actor.userId,
+      user: integration ? undefined : actor.userId,
       text,
       reactions: [],
       files: args.files ?? [],
@@ -114,6 +125,7 @@ export class Actions {
       msg.appId = actor.appId;
     } else msg.clientMsgId = randomUUID();
     if (args.subtype) msg.subtype = args.subtype;
+    else if (integration) msg.subtype = "bot_message";
     if (args.broadcast && threadTs) msg.subtype = "thread_broadcast";
     if (blocks?.length) msg.blocks = blocks;
     if (args.username) msg.username = args.username;
@@ -152,7 +164,7 @@ export class Actions {
       msg.text = args.text ?? blocksToText(args.blocks);
     } else if (args.text !== undefined) {
       msg.text = args.text;
-      msg.blocks = msg.files.length ? undefined : textToBlocks(args.text);
+      msg.blocks = msg.files.length ? undefined : mrkdwnToBlocks(args.text);
     }
     // edited.ts has second precision in Slack; keep it increasing so every edit is newer than the last.
     const lastEdit = msg.edited ? Number(msg.edited.ts.split(".")[0]) : 0;
@@ -304,7 +316,7 @@ export class Actions {
 
   rename(actor: Actor, channel: Channel, name: string): void {
     if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
-    if (!/^[a-z0-9_-]{1,80}$/.test(name)) throw new SlackError("invalid_name_specials");
+    checkChannelName(name);
     const clash = this.ws.channelByName(name);
     if (clash && clash !== channel) throw new SlackError("name_taken");
     const old = channel.name;
@@ -327,6 +339,285 @@ export class Actions {
     msg.name = name;
     msg.oldName = old;
     this.publishMessage(channel, msg);
+  }
+
+  /** A channel is created; public ones are announced to every app with channel_created. */
+  createChannel(actor: Actor, name: string, isPrivate: boolean): Channel {
+    checkChannelName(name);
+    if (this.ws.channelByName(name)) throw new SlackError("name_taken");
+    const c = emptyChannel(
+      this.ws.ids.next("C"),
+      name,
+      isPrivate ? "private" : "public",
+      actor.userId,
+      Math.floor(Date.now() / 1000),
+    );
+    c.updatedMs = Date.now();
+    c.members = [actor.userId];
+    this.ws.channels.set(c.id, c);
+    // Private channels are announced to nobody: apps learn of them when invited.
+    if (!isPrivate)
+      this.publishToAll({
+        type: "channel_created",
+        channel: {
+          id: c.id,
+          is_channel: true,
+          name,
+          name_normalized: name,
+          created: c.created,
+          creator: c.creator,
+          is_shared: false,
+          is_org_shared: false,
+          context_team_id: this.ws.team.id,
+          is_archived: false,
+          is_frozen: false,
+          is_general: false,
+          is_group: false,
+          is_private: false,
+          is_ext_shared: false,
+          is_im: false,
+          is_mpim: false,
+          is_pending_ext_shared: false,
+        },
+        event_ts: this.ws.nextEventTs(),
+      });
+    return c;
+  }
+
+  /** conversations.invite: `actor` (a member) adds people; each gets member_joined_channel with the inviter. */
+  invite(actor: Actor, channel: Channel, userIds: string[]): void {
+    if (channel.kind === "im" || channel.kind === "mpim")
+      throw new SlackError("method_not_supported_for_channel_type");
+    if (channel.archived) throw new SlackError("is_archived");
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    if (!userIds.length) throw new SlackError("no_user");
+    const users = userIds.map((id) => {
+      const u = this.ws.users.get(id);
+      if (!u || u.deleted) throw new SlackError("user_not_found");
+      if (id === actor.userId) throw new SlackError("cant_invite_self");
+      return u;
+    });
+    if (users.every((u) => channel.members.includes(u.id))) throw new SlackError("already_in_channel");
+    for (const u of users) this.join(u, channel, actor.userId);
+  }
+
+  /**
+   * A member leaves, or with `by` is removed by another member (conversations.kick). The remaining
+   * members' apps get member_left_channel (and, on a leave, the channel_leave message); a removed
+   * bot's app gets channel_left / group_left naming who removed it.
+   */
+  removeMember(user: User, channel: Channel, by?: Actor): void {
+    if (channel.kind === "im") throw new SlackError("method_not_supported_for_channel_type");
+    if (by) {
+      if (by.userId === user.id) throw new SlackError("cant_kick_self");
+      if (channel.isGeneral) throw new SlackError("cant_kick_from_general");
+      if (!channel.members.includes(by.userId)) throw new SlackError("not_in_channel");
+    } else if (channel.isGeneral) throw new SlackError("cant_leave_general");
+    if (!channel.members.includes(user.id)) throw new SlackError("not_in_channel");
+    const farewell = by
+      ? undefined
+      : this.post(this.actorForUser(user.id), channel, {
+          text: `<@${user.id}> has left the channel`,
+          subtype: "channel_leave",
+          silent: true,
+        });
+    channel.members = channel.members.filter((m) => m !== user.id);
+    channel.updatedMs = Date.now();
+    this.publish(channel, {
+      type: "member_left_channel",
+      user: user.id,
+      channel: channel.id,
+      channel_type: channel.kind === "public" ? "C" : "G",
+      team: this.ws.team.id,
+      event_ts: this.ws.nextTs(channel),
+    });
+    if (farewell) this.publishMessage(channel, farewell);
+    const app = this.ws.appByBotUser(user.id);
+    if (app)
+      this.publishFn(app.id, {
+        type: channel.kind === "public" ? "channel_left" : "group_left",
+        channel: channel.id,
+        actor_id: by?.userId ?? user.id,
+        event_ts: this.ws.nextTs(channel),
+      });
+  }
+
+  setPurpose(actor: Actor, channel: Channel, purpose: string): void {
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    if (purpose.length > 250) throw new SlackError("too_long");
+    channel.purpose = { value: purpose, creator: actor.userId, last_set: Math.floor(Date.now() / 1000) };
+    const text = purpose ? `set the channel purpose: ${purpose}` : "cleared the channel purpose";
+    const msg = this.post(actor, channel, { text, subtype: "channel_purpose", silent: true });
+    msg.purpose = purpose;
+    this.publishMessage(channel, msg);
+  }
+
+  /** conversations.archive / unarchive: channel_archive (group_archive) and its channel_archive message. */
+  setArchived(actor: Actor, channel: Channel, archived: boolean): void {
+    if (channel.kind === "im" || channel.kind === "mpim")
+      throw new SlackError("method_not_supported_for_channel_type");
+    if (archived && channel.archived) throw new SlackError("already_archived");
+    if (!archived && !channel.archived) throw new SlackError("not_archived");
+    if (channel.isGeneral) throw new SlackError("cant_archive_general");
+    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
+    const isPublic = channel.kind === "public";
+    if (!archived) channel.archived = false;
+    const msg = this.post(actor, channel, {
+      text: `<@${actor.userId}> ${archived ? "archived" : "un-archived"} the channel`,
+      subtype: archived ? "channel_archive" : "channel_unarchive",
+      silent: true,
+    });
+    channel.archived = archived;
+    const eventTs = this.ws.nextTs(channel);
+    // Slack's shapes differ: group_unarchive names the actor as actor_id, the others as user.
+    const event: Json = archived
+      ? {
+          type: isPublic ? "channel_archive" : "group_archive",
+          channel: channel.id,
+          user: actor.userId,
+          is_moved: 0,
+        }
+      : isPublic
+        ? { type: "channel_unarchive", channel: channel.id, user: actor.userId }
+        : { type: "group_unarchive", channel: channel.id, actor_id: actor.userId };
+    this.publish(channel, { ...event, event_ts: eventTs });
+    this.publishMessage(channel, msg);
+  }
+
+  /**
+   * conversations.open: the IM (two members) or group DM (three to nine) of `opener` and `others`,
+   * found or created. A new IM is announced to its members' apps with im_created.
+   */
+  openConversation(opener: string, others: string[]): { channel: Channel; created: boolean } {
+    const ids = [...new Set(others.filter((u) => u && u !== opener))];
+    if (!ids.length) throw new SlackError("users_list_not_supplied");
+    if (ids.length > 8) throw new SlackError("too_many_users");
+    for (const id of ids) if (!this.ws.users.has(id)) throw new SlackError("user_not_found");
+    const members = [opener, ...ids];
+    const kind = members.length === 2 ? "im" : "mpim";
+    const key = [...members].sort().join(",");
+    for (const c of this.ws.channels.values())
+      if (c.kind === kind && [...c.members].sort().join(",") === key) return { channel: c, created: false };
+    const created = Math.floor(Date.now() / 1000);
+    const names = members.map((id) => this.ws.users.get(id)?.name ?? id);
+    const id = this.ws.ids.next(kind === "im" ? "D" : "C");
+    const c = emptyChannel(id, kind === "im" ? id : `mpdm-${names.join("--")}-1`, kind, opener, created);
+    c.updatedMs = Date.now();
+    c.members = members;
+    this.ws.channels.set(id, c);
+    if (kind === "im")
+      this.publish(c, {
+        type: "im_created",
+        user: opener,
+        channel: { id, created, is_im: true, user: ids[0], is_user_deleted: false },
+        event_ts: this.ws.nextTs(c),
+      });
+    return { channel: c, created: true };
+  }
+
+  /**
+   * A person changes their profile (display name, full name, photo) or is deactivated: user_change to
+   * every app, with the user as users.info shows it, and for a profile change user_profile_changed
+   * too. A photo is served on avatars.slack-edge.com.
+   */
+  updateUser(
+    user: User,
+    change: {
+      displayName?: string;
+      realName?: string;
+      avatar?: HostedImage;
+      deleted?: boolean;
+    },
+  ): void {
+    if (change.displayName !== undefined) user.displayName = change.displayName;
+    if (change.realName !== undefined) user.realName = change.realName;
+    if (change.deleted !== undefined) user.deleted = change.deleted;
+    if (change.avatar) setUserPhoto(this.ws, user, change.avatar);
+    // `updated` is in seconds; the bridge skips updates that are not newer than the last it saw.
+    user.updated = Math.max(Math.floor(Date.now() / 1000), user.updated + 1);
+    const types = change.deleted === undefined ? ["user_change", "user_profile_changed"] : ["user_change"];
+    for (const type of types)
+      this.publishToAll({
+        type,
+        user: renderUser(this.ws, user),
+        cache_ts: Math.floor(Date.now() / 1000),
+        event_ts: this.ws.nextEventTs(),
+      });
+  }
+
+  /**
+   * An admin adds (image or alias), removes or renames a custom emoji: emoji_changed to every app, in
+   * Slack's shapes (add: name + value; remove: names; rename: old_name, new_name, value).
+   */
+  changeEmoji(
+    change:
+      | { add: string; image?: HostedImage; alias?: string }
+      | { remove: string }
+      | { rename: string; to: string },
+  ): string | undefined {
+    const base = { type: "emoji_changed", event_ts: this.ws.nextEventTs() };
+    if ("add" in change) {
+      if (!/^[a-z0-9_+'-]+$/.test(change.add)) throw new SlackError("invalid_name");
+      if (this.ws.emoji.has(change.add)) throw new SlackError("error_name_taken");
+      const value = change.alias
+        ? `alias:${change.alias}`
+        : hostEmoji(this.ws, change.add, change.image ?? imageFor(change.add));
+      this.ws.emoji.set(change.add, value);
+      this.publishToAll({ ...base, subtype: "add", name: change.add, value });
+      return value;
+    }
+    if ("remove" in change) {
+      if (!this.ws.emoji.delete(change.remove)) throw new SlackError("emoji_not_found");
+      this.publishToAll({ ...base, subtype: "remove", names: [change.remove] });
+      return undefined;
+    }
+    const value = this.ws.emoji.get(change.rename);
+    if (value === undefined) throw new SlackError("emoji_not_found");
+    if (this.ws.emoji.has(change.to)) throw new SlackError("error_name_taken");
+    this.ws.emoji.delete(change.rename);
+    this.ws.emoji.set(change.to, value);
+    this.publishToAll({ ...base, subtype: "rename", old_name: change.rename, new_name: change.to, value });
+    return value;
+  }
+
+  /**
+   * Slack unfurls a link in a message: attachments are added and the change is announced as
+   * message_changed without `edited` (nobody edited the text).
+   */
+  unfurl(
+    channel: Channel,
+    ts: string | undefined,
+    link: { url: string; title: string; text?: string },
+  ): Message {
+    const msg = this.findMessage(channel, ts);
+    const previous = renderMessage(this.ws, channel, msg);
+    const host = new URL(link.url).hostname;
+    msg.attachments = [
+      ...(msg.attachments ?? []),
+      {
+        id: (msg.attachments?.length ?? 0) + 1,
+        from_url: link.url,
+        original_url: link.url,
+        title: link.title,
+        title_link: link.url,
+        text: link.text ?? "",
+        fallback: `${host}: ${link.title}`,
+        service_name: host,
+      },
+    ];
+    const eventTs = this.ws.nextTs(channel);
+    this.publish(channel, {
+      type: "message",
+      subtype: "message_changed",
+      message: renderMessage(this.ws, channel, msg),
+      previous_message: previous,
+      channel: channel.id,
+      hidden: true,
+      ts: eventTs,
+      event_ts: eventTs,
+      channel_type: channelType(channel),
+    });
+    return msg;
   }
 
   /** Creates a file record awaiting bytes (files.getUploadURLExternal). */
@@ -369,7 +660,7 @@ export class Actions {
     if (!channel) return files;
     const msg = this.post(actor, channel, {
       text: opts.initialComment ?? "",
-      blocks: opts.blocks ?? (opts.initialComment ? textToBlocks(opts.initialComment) : undefined),
+      blocks: opts.blocks ?? (opts.initialComment ? mrkdwnToBlocks(opts.initialComment) : undefined),
       threadTs: opts.threadTs,
       subtype: "file_share",
       files: files.map((f) => f.id),
@@ -418,93 +709,9 @@ export class Actions {
   }
 }
 
-const MENTION = /<(@[UW][A-Z0-9]+|#C[A-Z0-9]+|#G[A-Z0-9]+|https?:\/\/[^>|]+)(?:\|([^>]*))?>/g;
-
-/** The rich_text block a Slack client sends for `text` (mentions and links as elements). */
-export function textToBlocks(text: string): unknown[] {
-  const elements: Json[] = [];
-  let last = 0;
-  for (const m of text.matchAll(MENTION)) {
-    if (m.index > last) elements.push(...styledText(text.slice(last, m.index)));
-    const target = m[1] as string;
-    if (target.startsWith("@")) elements.push({ type: "user", user_id: target.slice(1) });
-    else if (target.startsWith("#")) elements.push({ type: "channel", channel_id: target.slice(1) });
-    else elements.push(m[2] ? { type: "link", url: target, text: m[2] } : { type: "link", url: target });
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) elements.push(...styledText(text.slice(last)));
-  return [{ type: "rich_text", block_id: opaque(5), elements: [{ type: "rich_text_section", elements }] }];
-}
-
-/** mrkdwn markers a Slack client turns into rich_text styles when a person types them. */
-const STYLE_MARKERS: Record<string, string> = { "*": "bold", _: "italic", "`": "code", "~": "strike" };
-const STYLED = /(^|[\s(])([*_`~])([^*_`~\n]+)\2(?=$|[\s.,;:!?)])/g;
-
-/** Splits plain text into rich_text `text` elements, styling *bold*, _italic_, `code` and ~strike~. */
-function styledText(text: string): Json[] {
-  const out: Json[] = [];
-  let last = 0;
-  for (const m of text.matchAll(STYLED)) {
-    const start = m.index + (m[1] as string).length;
-    if (start > last) out.push({ type: "text", text: text.slice(last, start) });
-    out.push({ type: "text", text: m[3], style: { [STYLE_MARKERS[m[2] as string] as string]: true } });
-    last = m.index + m[0].length;
-  }
-  if (last < text.length) out.push({ type: "text", text: text.slice(last) });
-  return out;
-}
-
-/** The fallback `text` Slack derives from rich_text blocks. */
-export function blocksToText(blocks: unknown[]): string {
-  const out: string[] = [];
-  const walk = (el: unknown): void => {
-    if (!el || typeof el !== "object") return;
-    const e = el as Json;
-    switch (e.type) {
-      case "text": {
-        // Slack's fallback text keeps the mrkdwn markers of styled runs.
-        const style = (e.style ?? {}) as Record<string, boolean>;
-        const markers = Object.entries(STYLE_MARKERS)
-          .filter(([, name]) => style[name])
-          .map(([marker]) => marker)
-          .join("");
-        out.push(`${markers}${String(e.text ?? "")}${[...markers].reverse().join("")}`);
-        return;
-      }
-      case "user":
-        out.push(`<@${String(e.user_id)}>`);
-        return;
-      case "channel":
-        out.push(`<#${String(e.channel_id)}>`);
-        return;
-      case "link":
-        out.push(e.text ? `<${String(e.url)}|${String(e.text)}>` : `<${String(e.url)}>`);
-        return;
-      case "emoji":
-        out.push(`:${String(e.name)}:`);
-        return;
-      case "section":
-      case "header":
-        if (e.text && typeof e.text === "object") out.push(String((e.text as Json).text ?? ""));
-        return;
-    }
-    if (Array.isArray(e.elements)) {
-      const before = out.length;
-      for (const child of e.elements) walk(child);
-      if (e.type === "rich_text_preformatted" || e.type === "rich_text_quote") {
-        if (out.length > before) out.push("\n");
-      }
-    }
-  };
-  for (const b of blocks) walk(b);
-  return out.join("").replace(/\n$/, "");
-}
-
-/** invalid_blocks unless every block is an object with a string type. */
-export function validBlocks(value: unknown): value is unknown[] {
-  return (
-    Array.isArray(value) &&
-    value.length <= 50 &&
-    value.every((b) => b && typeof b === "object" && typeof (b as Json).type === "string")
-  );
+/** Slack's channel name rules (conversations.create / rename). */
+export function checkChannelName(name: string): void {
+  if (!name) throw new SlackError("invalid_name_required");
+  if (name.length > 80) throw new SlackError("invalid_name_maxlength");
+  if (!/^[a-z0-9_-]+$/.test(name)) throw new SlackError("invalid_name_specials");
 }

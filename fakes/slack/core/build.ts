@@ -1,44 +1,14 @@
 // Seed -> Workspace: IDs, per-run tokens (registered as secrets), memberships and history.
+import { CURRENT_APP_MANIFEST } from "../../../src/bridges/mautrix-slack/manifest.ts";
 import { registerSecret } from "../../../src/util/redact.ts";
 import type { Seed, SeedUser } from "../seed/validate.ts";
 import type { Actions } from "./actions.ts";
 import { appToken, botToken, IdFactory } from "./ids.ts";
+import { hostEmoji, imageFor, setTeamIcon, setUserPhoto } from "./images.ts";
 import { type App, type Channel, type ChannelKind, emptyChannel, Workspace } from "./state.ts";
 
-/** mautrix-slack's app manifest bot scopes (app-manifest.yaml). */
-export const DEFAULT_BOT_SCOPES = [
-  "channels:history",
-  "channels:read",
-  "channels:write.invites",
-  "channels:write.topic",
-  "chat:write",
-  "chat:write.customize",
-  "conversations.connect:write",
-  "emoji:read",
-  "files:read",
-  "files:write",
-  "groups:history",
-  "groups:read",
-  "groups:write",
-  "groups:write.invites",
-  "groups:write.topic",
-  "im:history",
-  "im:read",
-  "im:write",
-  "im:write.topic",
-  "mpim:history",
-  "mpim:read",
-  "mpim:write",
-  "mpim:write.topic",
-  "pins:read",
-  "pins:write",
-  "reactions:read",
-  "reactions:write",
-  "team:read",
-  "users:read",
-  "users.profile:read",
-  "users:read.email",
-];
+/** mautrix-slack's app manifest bot scopes (app-manifest.yaml of the current release, v0.2608.0). */
+export const DEFAULT_BOT_SCOPES: readonly string[] = CURRENT_APP_MANIFEST.scopes;
 
 export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Actions) => void } {
   const ids = new IdFactory();
@@ -69,11 +39,14 @@ export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Ac
       isAdmin: u.admin ?? false,
       isOwner: u.owner ?? false,
       deleted: u.deleted ?? false,
-      image: u.avatar,
+      image: typeof u.avatar === "string" ? u.avatar : undefined,
       updated: created,
     });
+    const user = ws.users.get(id);
+    if (user && u.avatar === true) setUserPhoto(ws, user, imageFor(`avatar:${u.name}`));
     return id;
   };
+  if (seed.team?.icon) setTeamIcon(ws, imageFor(`team:${name}`));
 
   for (const u of seed.users ?? []) addUser(typeof u === "string" ? { name: u } : u);
 
@@ -95,12 +68,17 @@ export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Ac
       botUserId: userId,
       botToken: botToken(),
       appToken: appToken(appId),
-      botScopes: a.scopes ?? DEFAULT_BOT_SCOPES,
+      botScopes: a.scopes ?? [...DEFAULT_BOT_SCOPES],
       appScopes: ["connections:write"],
     };
     registerSecret(app.botToken);
     registerSecret(app.appToken);
     ws.apps.push(app);
+  }
+
+  for (const b of seed.bots ?? []) {
+    const id = want(b.id, "B");
+    ws.bots.set(id, { id, appId: "", userId: "", name: b.name, updated: created, deleted: false });
   }
 
   const firstApp = ws.apps[0] as App;
@@ -117,6 +95,21 @@ export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Ac
   const humans = [...ws.users.values()].filter((u) => !u.isBot).map((u) => u.id);
   const owner = humans[0] ?? firstApp.botUserId;
 
+  for (const g of seed.usergroups ?? []) {
+    const id = want(g.id, "S");
+    ws.usergroups.set(id, {
+      id,
+      handle: g.handle,
+      name: g.name ?? g.handle,
+      description: g.description ?? "",
+      users: [...new Set((g.members ?? []).map(resolveMember))],
+      disabled: g.disabled ?? false,
+      created,
+      updated: created,
+      createdBy: owner,
+    });
+  }
+
   for (const s of seed.channels ?? []) {
     const kind: ChannelKind = s.private ? "private" : "public";
     const c = emptyChannel(want(s.id, "C"), s.name, kind, owner, created);
@@ -128,6 +121,11 @@ export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Ac
     c.members = [...new Set(members)];
     if (s.topic) c.topic = { value: s.topic, creator: owner, last_set: created };
     if (s.purpose) c.purpose = { value: s.purpose, creator: owner, last_set: created };
+    if (s.posting_restricted_to) {
+      const kinds = s.posting_restricted_to.filter((r) => r === "admin" || r === "ra");
+      const users = s.posting_restricted_to.filter((r) => r !== "admin" && r !== "ra").map(resolveMember);
+      c.postingRestrictedTo = { type: kinds, user: users };
+    }
     ws.channels.set(c.id, c);
   }
   for (const d of seed.dms ?? []) {
@@ -146,7 +144,8 @@ export function buildWorkspace(seed: Seed): { ws: Workspace; seedActions: (a: Ac
     dmAliases.set(c.id, d.name);
     ws.channels.set(c.id, c);
   }
-  for (const [k, v] of Object.entries(seed.emoji ?? {})) ws.emoji.set(k, v);
+  for (const [k, v] of Object.entries(seed.emoji ?? {}))
+    ws.emoji.set(k, v === true ? hostEmoji(ws, k, imageFor(`emoji:${k}`)) : String(v));
 
   const seedActions = (actions: Actions): void => {
     const labels = new Map<string, string>();

@@ -9,7 +9,8 @@ import { Actions, SlackError } from "./actions.ts";
 import { buildWorkspace } from "./build.ts";
 import { CallRecorder, Faults } from "./calls.ts";
 import { appToken, botToken } from "./ids.ts";
-import type { Channel, Message, Workspace } from "./state.ts";
+import { type MentionResolver, typedToBlocks, validBlocks } from "./richtext.ts";
+import type { Channel, Message, User, Workspace } from "./state.ts";
 
 export { defaultSeed, loadSeed, parseSeedYaml, SeedError, validateSeed } from "../seed/index.ts";
 export { DEFAULT_BOT_SCOPES } from "./build.ts";
@@ -59,18 +60,45 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
         realName: u.realName,
         displayName: u.displayName,
         isBot: u.isBot,
+        deleted: u.deleted,
+        ...(u.image ? { image: u.image } : {}),
       }));
     },
     get channels() {
       return [...ws.channels.values()].map((c) => ({
         id: c.id,
         name: c.name,
+        kind: c.kind,
         isPrivate: c.kind !== "public",
+        archived: c.archived,
         members: [...c.members],
       }));
     },
+    get bots() {
+      return [...ws.bots.values()].filter((b) => !b.userId).map((b) => ({ id: b.id, name: b.name }));
+    },
+    get usergroups() {
+      return [...ws.usergroups.values()].map((g) => ({
+        id: g.id,
+        handle: g.handle,
+        name: g.name,
+        users: [...g.users],
+      }));
+    },
+    get emoji() {
+      return Object.fromEntries(ws.emoji);
+    },
     resolveUser,
     resolveChannel,
+  };
+}
+
+/** Names in a typed message: users by name, channels by name, user groups by handle. */
+function mentionResolver(ws: Workspace): MentionResolver {
+  return {
+    user: (name) => ws.userByName(name)?.id,
+    channel: (name) => ws.channelByName(name)?.id,
+    usergroup: (handle) => [...ws.usergroups.values()].find((g) => g.handle === handle)?.id,
   };
 }
 
@@ -89,6 +117,8 @@ function stored(ws: Workspace, m: Message): StoredMessage {
   if (m.threadTs && m.threadTs !== m.ts) out.threadTs = m.threadTs;
   if (m.edited) out.edited = { ...m.edited };
   if (m.blocks) out.blocks = m.blocks;
+  if (m.attachments?.length) out.attachments = m.attachments.map((a) => ({ ...a }));
+  if (m.subtype) out.subtype = m.subtype;
   if (m.deleted || m.subtype === "tombstone") out.deleted = true;
   return out;
 }
@@ -117,6 +147,26 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
     if (!c) throw new Error(`fake Slack: unknown channel "${ref}"`);
     return c;
   };
+  const actor = (ref: string) => actions.actorForUser(workspace.resolveUser(ref));
+  /** An integration (seeded under bots:) posts without a user. */
+  const integrationActor = (ref: string) => {
+    const bot = ws.bots.get(ref) ?? [...ws.bots.values()].find((b) => b.name === ref && !b.userId);
+    if (!bot || bot.userId)
+      throw new Error(
+        `fake Slack: unknown integration "${ref}" (known: ${
+          [...ws.bots.values()]
+            .filter((b) => !b.userId)
+            .map((b) => b.name)
+            .join(", ") || "none; seed bots:"
+        })`,
+      );
+    return { userId: "", botId: bot.id };
+  };
+  const userOf = (ref: string): User => {
+    const u = ws.users.get(workspace.resolveUser(ref));
+    if (!u) throw new Error(`fake Slack: unknown user "${ref}"`);
+    return u;
+  };
   const run = <T>(action: string, fn: () => T): Promise<T> => {
     try {
       return Promise.resolve(fn());
@@ -134,12 +184,18 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
     control: {
       postMessage: (a) =>
         run("postMessage", () => {
+          const forms = [a.text, a.typed, a.blocks].filter((f) => f !== undefined).length;
+          if (forms !== 1) throw new Error("postMessage: give exactly one of text, typed or blocks");
+          if ((a.user === undefined) === (a.bot === undefined))
+            throw new Error("postMessage: give exactly one of user or bot");
+          if (a.blocks !== undefined && !validBlocks(a.blocks)) throw new SlackError("invalid_blocks");
+          const blocks = a.typed !== undefined ? typedToBlocks(a.typed, mentionResolver(ws)) : a.blocks;
           const msg = actions.post(
-            actions.actorForUser(workspace.resolveUser(a.user)),
+            a.bot !== undefined ? integrationActor(a.bot) : actor(a.user as string),
             channelOf(a.channel),
-            { text: a.text, threadTs: a.threadTs },
+            { text: a.text, blocks, threadTs: a.threadTs, username: a.username },
           );
-          return { ts: msg.ts };
+          return { ts: msg.ts, text: msg.text, ...(msg.blocks ? { blocks: msg.blocks } : {}) };
         }),
       editMessage: (a) =>
         run("editMessage", () => {
@@ -190,6 +246,63 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
           const ts =
             (channel.kind === "public" ? f.shares.public : f.shares.private)[channel.id]?.[0]?.ts ?? "";
           return { fileId: f.id, ts };
+        }),
+      createChannel: (a) =>
+        run("createChannel", () => ({
+          channel: actions.createChannel(actor(a.user), a.name, a.private ?? false).id,
+        })),
+      renameChannel: (a) =>
+        run("renameChannel", () => actions.rename(actor(a.user), channelOf(a.channel), a.name)),
+      setTopic: (a) => run("setTopic", () => actions.setTopic(actor(a.user), channelOf(a.channel), a.topic)),
+      setPurpose: (a) =>
+        run("setPurpose", () => actions.setPurpose(actor(a.user), channelOf(a.channel), a.purpose)),
+      archiveChannel: (a) =>
+        run("archiveChannel", () => actions.setArchived(actor(a.user), channelOf(a.channel), true)),
+      unarchiveChannel: (a) =>
+        run("unarchiveChannel", () => actions.setArchived(actor(a.user), channelOf(a.channel), false)),
+      joinChannel: (a) =>
+        run("joinChannel", () => {
+          const c = channelOf(a.channel);
+          if (c.archived) throw new SlackError("is_archived");
+          if (!actions.join(userOf(a.user), c)) throw new SlackError("already_in_channel");
+        }),
+      leaveChannel: (a) =>
+        run("leaveChannel", () => actions.removeMember(userOf(a.user), channelOf(a.channel))),
+      inviteToChannel: (a) =>
+        run("inviteToChannel", () =>
+          actions.invite(actor(a.user), channelOf(a.channel), a.users.map(workspace.resolveUser)),
+        ),
+      kickFromChannel: (a) =>
+        run("kickFromChannel", () =>
+          actions.removeMember(userOf(a.target), channelOf(a.channel), actor(a.user)),
+        ),
+      openConversation: (a) =>
+        run("openConversation", () => {
+          const { channel, created } = actions.openConversation(
+            workspace.resolveUser(a.user),
+            a.with.map(workspace.resolveUser),
+          );
+          return { channel: channel.id, created };
+        }),
+      updateProfile: (a) =>
+        run("updateProfile", () => {
+          const u = userOf(a.user);
+          actions.updateUser(u, { displayName: a.displayName, realName: a.realName, avatar: a.avatar });
+          return a.avatar ? { avatarUrl: u.image } : {};
+        }),
+      deactivateUser: (a) =>
+        run("deactivateUser", () => actions.updateUser(userOf(a.user), { deleted: true })),
+      changeEmoji: (a) => run("changeEmoji", () => ({ value: actions.changeEmoji(a) })),
+      image: (url) => {
+        try {
+          return ws.images.get(new URL(url).pathname);
+        } catch {
+          return undefined;
+        }
+      },
+      unfurl: (a) =>
+        run("unfurl", () => {
+          actions.unfurl(channelOf(a.channel), a.ts, { url: a.url, title: a.title, text: a.text });
         }),
       calls: () => recorder.calls(),
       waitForCall: (predicate, o) => recorder.waitForCall(predicate, o),

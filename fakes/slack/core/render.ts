@@ -1,6 +1,6 @@
 // State -> the JSON shapes Slack sends. Field types matter: slack-go rejects strings where it
 // expects integers (created, updated, timestamps) and drops whole envelopes on a mismatch.
-import type { Bot, Channel, Message, StoredFile, User, Workspace } from "./state.ts";
+import type { Bot, Channel, Message, StoredFile, User, Usergroup, Workspace } from "./state.ts";
 
 export type Json = Record<string, unknown>;
 
@@ -86,6 +86,7 @@ export function renderMessage(ws: Workspace, channel: Channel, m: Message): Json
   if (m.clientMsgId) out.client_msg_id = m.clientMsgId;
   if (m.username) out.username = m.username;
   if (m.topic !== undefined) out.topic = m.topic;
+  if (m.purpose !== undefined) out.purpose = m.purpose;
   if (m.name !== undefined) out.name = m.name;
   if (m.oldName !== undefined) out.old_name = m.oldName;
   if (m.inviter) out.inviter = m.inviter;
@@ -95,6 +96,7 @@ export function renderMessage(ws: Workspace, channel: Channel, m: Message): Json
     if (bot) out.bot_profile = renderBotProfile(ws, bot);
   }
   if (m.blocks) out.blocks = m.blocks;
+  if (m.attachments?.length) out.attachments = m.attachments.map((a) => ({ ...a }));
   if (m.files.length) {
     out.files = m.files.flatMap((id) => {
       const f = ws.files.get(id);
@@ -154,6 +156,7 @@ export function renderUser(ws: Workspace, u: User, opts: { locale?: boolean } = 
     for (const size of [24, 32, 48, 72, 192, 512]) profile[`image_${size}`] = u.image;
     profile.image_original = u.image;
     profile.is_custom_image = true;
+    if (u.avatarHash) profile.avatar_hash = u.avatarHash;
   }
   if (u.isBot) {
     profile.bot_id = u.botId;
@@ -186,16 +189,12 @@ export function renderUser(ws: Workspace, u: User, opts: { locale?: boolean } = 
   return out;
 }
 
-export function renderBot(ws: Workspace, b: Bot): Json {
-  return {
-    id: b.id,
-    deleted: b.deleted,
-    name: b.name,
-    updated: b.updated,
-    app_id: b.appId,
-    user_id: b.userId,
-    icons: {},
-  };
+export function renderBot(b: Bot): Json {
+  const out: Json = { id: b.id, deleted: b.deleted, name: b.name, updated: b.updated, app_id: b.appId };
+  // Integrations (incoming webhooks) have no bot user.
+  if (b.userId) out.user_id = b.userId;
+  out.icons = {};
+  return out;
 }
 
 export function channelType(c: Channel): "channel" | "group" | "im" | "mpim" {
@@ -253,6 +252,14 @@ export function renderChannel(
       purpose: { ...c.purpose },
       previous_names: [],
     };
+    // Slack lists properties.posting_restricted_to only for channels with posting permissions set.
+    if (c.postingRestrictedTo)
+      out.properties = {
+        posting_restricted_to: {
+          type: [...c.postingRestrictedTo.type],
+          user: [...c.postingRestrictedTo.user],
+        },
+      };
     if (opts.numMembers) out.num_members = c.members.length;
   }
   if (opts.locale) out.locale = "en-US";
@@ -260,5 +267,36 @@ export function renderChannel(
     const latest = ws.latest(c);
     if (latest) out.latest = renderMessage(ws, c, latest);
   }
+  return out;
+}
+
+/** usergroups.list entry; `users` and `user_count` only when asked for (include_users / include_count). */
+export function renderUsergroup(
+  ws: Workspace,
+  g: Usergroup,
+  opts: { users?: boolean; count?: boolean } = {},
+): Json {
+  const out: Json = {
+    id: g.id,
+    team_id: ws.team.id,
+    is_usergroup: true,
+    is_subteam: true,
+    name: g.name,
+    description: g.description,
+    handle: g.handle,
+    is_external: false,
+    date_create: g.created,
+    date_update: g.updated,
+    date_delete: g.disabled ? g.updated : 0,
+    auto_type: null,
+    auto_provision: false,
+    enterprise_subteam_id: "",
+    created_by: g.createdBy,
+    updated_by: g.createdBy,
+    deleted_by: null,
+    prefs: { channels: [], groups: [] },
+  };
+  if (opts.users) out.users = [...g.users];
+  if (opts.count) out.user_count = g.users.length;
   return out;
 }

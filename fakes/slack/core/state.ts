@@ -22,6 +22,8 @@ export interface User {
   deleted: boolean;
   /** Profile image URL; omitted from users.info unless seeded so the bridge downloads nothing. */
   image?: string;
+  /** Slack's avatar_hash of a profile image the fake serves (see Workspace.avatars). */
+  avatarHash?: string;
   updated: number;
   /** Set for bot users. */
   botId?: string;
@@ -30,6 +32,7 @@ export interface User {
 
 export interface Bot {
   id: string;
+  /** Empty for integrations (incoming webhooks), which post as bot_message without a user. */
   appId: string;
   userId: string;
   name: string;
@@ -64,6 +67,8 @@ export interface Message {
   appId?: string;
   text: string;
   blocks?: unknown[];
+  /** Legacy attachments: link unfurls Slack added, or what an integration posted. */
+  attachments?: Record<string, unknown>[];
   threadTs?: string;
   parentUserId?: string;
   /** Reply ts list, for thread roots. */
@@ -75,8 +80,9 @@ export interface Message {
   username?: string;
   iconUrl?: string;
   deleted?: boolean;
-  /** channel_topic / channel_name / channel_join details. */
+  /** channel_topic / channel_purpose / channel_name / channel_join details. */
   topic?: string;
+  purpose?: string;
   name?: string;
   oldName?: string;
   inviter?: string;
@@ -96,11 +102,32 @@ export interface Channel {
   isGeneral: boolean;
   /** The other user of an IM (for the bot's view). */
   imUser?: string;
+  /** Posting permissions (conversations.info properties.posting_restricted_to): "admin", "ra", users. */
+  postingRestrictedTo?: { type: string[]; user: string[] };
   /** All messages incl. thread replies and deleted ones, ascending ts. */
   messages: Message[];
   byTs: Map<string, Message>;
   /** Last issued ts in microseconds. */
   lastTsMicros: number;
+}
+
+/** A user group (subteam), mentioned as <!subteam^S…>. */
+export interface Usergroup {
+  id: string;
+  handle: string;
+  name: string;
+  description: string;
+  users: string[];
+  disabled: boolean;
+  created: number;
+  updated: number;
+  createdBy: string;
+}
+
+/** An image the fake serves on Slack's image hosts (profile photos, team icons, custom emoji). */
+export interface HostedImage {
+  data: Uint8Array;
+  mimetype: string;
 }
 
 export interface StoredFile {
@@ -134,8 +161,15 @@ export class Workspace {
   readonly files = new Map<string, StoredFile>();
   readonly uploads = new Map<string, string>();
   readonly emoji = new Map<string, string>();
+  readonly usergroups = new Map<string, Usergroup>();
+  /** Images served on Slack's image hosts (avatars, emoji, ca.slack-edge.com), by URL path. */
+  readonly images = new Map<string, HostedImage>();
+  /** team.info icon URLs (image_34 ... image_230, image_original); none: Slack's default icon. */
+  teamIcon?: Record<string, string>;
   readonly emojiCacheTs: number;
   readonly ids: IdFactory;
+  /** Last event_ts issued for events that belong to no conversation (user_change), microseconds. */
+  private lastEventMicros = 0;
 
   constructor(team: Team, ids: IdFactory) {
     this.team = team;
@@ -149,6 +183,13 @@ export class Workspace {
     const micros = candidate > channel.lastTsMicros ? candidate : channel.lastTsMicros + 1;
     channel.lastTsMicros = micros;
     return formatTs(micros);
+  }
+
+  /** event_ts for workspace events (user_change, channel_created): strictly increasing. */
+  nextEventTs(): string {
+    const candidate = Math.floor(Date.now() * 1000);
+    this.lastEventMicros = candidate > this.lastEventMicros ? candidate : this.lastEventMicros + 1;
+    return formatTs(this.lastEventMicros);
   }
 
   appByBotUser(userId: string): App | undefined {

@@ -15,7 +15,8 @@ export interface SeedUser {
   display_name?: string;
   email?: string;
   tz?: string;
-  avatar?: string;
+  /** A photo URL, or true: the fake serves a generated image on Slack's avatar host. */
+  avatar?: string | boolean;
   admin?: boolean;
   owner?: boolean;
   deleted?: boolean;
@@ -37,6 +38,23 @@ export interface SeedChannel {
   members?: string[];
   topic?: string;
   purpose?: string;
+  /** Posting permissions: "admin" (admins only), "ra" (everyone but guests) and/or user names. */
+  posting_restricted_to?: string[];
+}
+
+export interface SeedUsergroup {
+  handle: string;
+  id?: string;
+  name?: string;
+  description?: string;
+  members?: string[];
+  disabled?: boolean;
+}
+
+/** An integration (incoming webhook) that posts bot_message messages without a user. */
+export interface SeedBot {
+  name: string;
+  id?: string;
 }
 
 export interface SeedDm {
@@ -56,19 +74,23 @@ export interface SeedMessage {
 }
 
 export interface Seed {
-  team?: { name?: string; domain?: string; id?: string };
+  /** icon: true serves a generated team icon (default: Slack's default icon, nothing to download). */
+  team?: { name?: string; domain?: string; id?: string; icon?: boolean };
   apps?: SeedApp[];
+  bots?: SeedBot[];
   users?: (SeedUser | string)[];
+  usergroups?: SeedUsergroup[];
   channels?: SeedChannel[];
   dms?: SeedDm[];
-  emoji?: Record<string, string>;
+  /** name -> image URL, "alias:<name>", or true (a generated image served on emoji.slack-edge.com). */
+  emoji?: Record<string, string | boolean>;
   messages?: SeedMessage[];
 }
 
 type Path = (string | number)[];
 type Obj = Record<string, unknown>;
 
-const TOP = ["team", "apps", "users", "channels", "dms", "emoji", "messages"];
+const TOP = ["team", "apps", "bots", "users", "usergroups", "channels", "dms", "emoji", "messages"];
 const NAME = /^[a-z0-9][a-z0-9._-]*$/;
 const NAME_RULE = "must be lowercase letters, digits, '.', '_' or '-'";
 
@@ -162,7 +184,8 @@ export function validateSeed(seed: unknown): SeedIssue[] {
     if (!isObj(seed.team))
       c.add(["team"], `must be a mapping, got ${describe(seed.team)}`, "e.g. team: { name: chochacho }");
     else {
-      c.keys(seed.team, ["team"], ["name", "domain", "id"]);
+      c.keys(seed.team, ["team"], ["name", "domain", "id", "icon"]);
+      c.bool(seed.team, "icon", ["team"]);
       c.str(seed.team, "name", ["team"]);
       c.str(seed.team, "domain", ["team"], {
         pattern: /^[a-z0-9][a-z0-9-]*$/,
@@ -202,6 +225,28 @@ export function validateSeed(seed: unknown): SeedIssue[] {
   });
   if (!apps?.length) appNames.push("mautrix-slack");
 
+  const botNames: string[] = [];
+  c.list(seed, "bots", [])?.forEach((b, i) => {
+    const p = ["bots", i];
+    if (!isObj(b)) {
+      c.add(p, `must be a mapping, got ${describe(b)}`, "e.g. - name: deploy-hook");
+      return;
+    }
+    c.keys(b, p, ["name", "id"]);
+    const name = c.str(b, "name", p, {
+      required: true,
+      pattern: NAME,
+      expect: NAME_RULE,
+      example: "deploy-hook",
+    });
+    if (name) {
+      if (botNames.includes(name) || appNames.includes(name))
+        c.add([...p, "name"], `duplicate bot name "${name}"`);
+      botNames.push(name);
+    }
+    c.str(b, "id", p, { pattern: /^B[A-Z0-9]{2,}$/, example: "B0DEPLOY001" });
+  });
+
   const userNames: string[] = [];
   const users = c.list(seed, "users", []);
   users?.forEach((u, i) => {
@@ -230,7 +275,12 @@ export function validateSeed(seed: unknown): SeedIssue[] {
       name = c.str(u, "name", p, { required: true, pattern: NAME, expect: NAME_RULE, example: "alice" });
       c.str(u, "id", p, { pattern: /^[UW][A-Z0-9]{2,}$/, example: "U0ALICE0001" });
       for (const k of ["real_name", "display_name", "email", "tz"]) c.str(u, k, p);
-      c.str(u, "avatar", p, { pattern: /^https?:\/\//, example: "https://example.org/alice.png" });
+      if (u.avatar !== true)
+        c.str(u, "avatar", p, {
+          pattern: /^https?:\/\//,
+          expect: "must be an image URL, or true for a generated photo",
+          example: "true",
+        });
       for (const k of ["admin", "owner", "deleted"]) c.bool(u, k, p);
     }
     if (name) {
@@ -260,6 +310,37 @@ export function validateSeed(seed: unknown): SeedIssue[] {
     );
   };
 
+  const handles: string[] = [];
+  c.list(seed, "usergroups", [])?.forEach((g, i) => {
+    const p = ["usergroups", i];
+    if (!isObj(g)) {
+      c.add(p, `must be a mapping, got ${describe(g)}`, "e.g. - { handle: oncall, members: [bob] }");
+      return;
+    }
+    c.keys(g, p, ["handle", "id", "name", "description", "members", "disabled"]);
+    const handle = c.str(g, "handle", p, {
+      required: true,
+      pattern: NAME,
+      expect: NAME_RULE,
+      example: "oncall",
+    });
+    if (handle) {
+      if (handles.includes(handle) || userNames.includes(handle))
+        c.add(
+          [...p, "handle"],
+          `"${handle}" is already a user name or handle`,
+          "handles share @-mentions with user names",
+        );
+      handles.push(handle);
+    }
+    c.str(g, "id", p, { pattern: /^S[A-Z0-9]{2,}$/, example: "S0ONCALL001" });
+    for (const k of ["name", "description"]) c.str(g, k, p);
+    c.bool(g, "disabled", p);
+    c.list(g, "members", p)?.forEach((m, j) => {
+      checkMember(m, [...p, "members", j]);
+    });
+  });
+
   const channelNames: string[] = [];
   const channels = c.list(seed, "channels", []);
   channels?.forEach((ch, i) => {
@@ -268,7 +349,20 @@ export function validateSeed(seed: unknown): SeedIssue[] {
       c.add(p, `must be a mapping, got ${describe(ch)}`, "e.g. - name: dev-platform");
       return;
     }
-    c.keys(ch, p, ["name", "id", "private", "general", "archived", "members", "topic", "purpose"]);
+    c.keys(ch, p, [
+      "name",
+      "id",
+      "private",
+      "general",
+      "archived",
+      "members",
+      "topic",
+      "purpose",
+      "posting_restricted_to",
+    ]);
+    c.list(ch, "posting_restricted_to", p)?.forEach((r, j) => {
+      if (r !== "admin" && r !== "ra") checkMember(r, [...p, "posting_restricted_to", j]);
+    });
     const name = c.str(ch, "name", p, {
       required: true,
       pattern: /^[a-z0-9][a-z0-9_-]{0,79}$/,
@@ -323,8 +417,11 @@ export function validateSeed(seed: unknown): SeedIssue[] {
     else
       for (const [k, v] of Object.entries(seed.emoji)) {
         if (!/^[a-z0-9_+'-]+$/.test(k)) c.add(["emoji", k], `"${k}" is not a valid emoji name`);
-        if (typeof v !== "string" || !/^(https?:\/\/|alias:)/.test(v))
-          c.add(["emoji", k], `must be a URL or "alias:<name>", got ${describe(v)}`);
+        if (v !== true && (typeof v !== "string" || !/^(https?:\/\/|alias:)/.test(v)))
+          c.add(
+            ["emoji", k],
+            `must be an image URL, "alias:<name>" or true (a generated image), got ${describe(v)}`,
+          );
       }
   }
 

@@ -29,6 +29,28 @@ function optStr(body: Body, name: string, alt?: string): string | undefined {
   return v;
 }
 
+/** A string that may be empty (a topic or purpose can be cleared). */
+function text(body: Body, name: string): string {
+  const v = field(body, name);
+  if (typeof v !== "string") throw new BadRequest(`"${name}" is required (a string, "" clears it)`);
+  return v;
+}
+
+function flag(body: Body, name: string): boolean {
+  const v = field(body, name);
+  if (v === undefined) return false;
+  if (typeof v !== "boolean") throw new BadRequest(`"${name}" must be true or false`);
+  return v;
+}
+
+/** A non-empty list of user names or IDs. */
+function names(body: Body, name: string): string[] {
+  const v = field(body, name);
+  if (!Array.isArray(v) || !v.length || !v.every((x) => typeof x === "string" && x !== ""))
+    throw new BadRequest(`"${name}" is required (a non-empty list of user names or IDs)`);
+  return v as string[];
+}
+
 function num(body: Body, name: string, alt?: string, dflt?: number): number {
   const v = field(body, name, ...(alt ? [alt] : []));
   if (v === undefined && dflt !== undefined) return dflt;
@@ -98,13 +120,56 @@ export function createControlHandler(
     const user = () => workspace.resolveUser(str(body, "user"));
     const channel = () => workspace.resolveChannel(str(body, "channel"));
     switch (key) {
-      case "POST /messages":
+      case "POST /messages": {
+        const blocks = field(body, "blocks");
+        if (blocks !== undefined && !Array.isArray(blocks))
+          throw new BadRequest(`"blocks" must be a list of blocks`);
+        const bot = optStr(body, "bot");
+        const author = bot ? undefined : user();
+        const where = channel();
+        const forms = ["text", "typed", "blocks"].filter((k) => field(body, k) !== undefined);
+        if (forms.length !== 1)
+          throw new BadRequest(`"text" is required (or "typed", or "blocks"; exactly one)`);
         return control.postMessage({
-          user: user(),
-          channel: channel(),
-          text: str(body, "text"),
+          user: author,
+          bot,
+          channel: where,
+          text: forms[0] === "text" ? str(body, "text") : undefined,
+          typed: forms[0] === "typed" ? str(body, "typed") : undefined,
+          blocks: blocks as unknown[] | undefined,
           threadTs: optStr(body, "thread_ts", "threadTs"),
+          username: optStr(body, "username"),
         });
+      }
+      case "POST /messages/unfurl":
+        await control.unfurl({
+          channel: channel(),
+          ts: str(body, "ts"),
+          url: str(body, "url"),
+          title: str(body, "title"),
+          text: optStr(body, "text"),
+        });
+        return {};
+      case "POST /emoji": {
+        const image = optStr(body, "image");
+        if (image !== undefined && !/^[A-Za-z0-9+/=\s_-]*$/.test(image))
+          throw new BadRequest(`"image" must be base64 image bytes`);
+        return control.changeEmoji({
+          add: str(body, "name"),
+          alias: optStr(body, "alias"),
+          image:
+            image === undefined
+              ? undefined
+              : {
+                  data: new Uint8Array(Buffer.from(image, "base64")),
+                  mimetype: optStr(body, "mimetype") ?? "image/png",
+                },
+        });
+      }
+      case "DELETE /emoji":
+        return control.changeEmoji({ remove: str(body, "name") });
+      case "PUT /emoji/name":
+        return control.changeEmoji({ rename: str(body, "name"), to: str(body, "new_name", "newName") });
       case "PUT /messages":
       case "PATCH /messages":
         return control.editMessage({
@@ -135,6 +200,61 @@ export function createControlHandler(
           initialComment: optStr(body, "initial_comment", "initialComment"),
         });
       }
+      case "POST /channels":
+        return control.createChannel({
+          user: user(),
+          name: str(body, "name"),
+          private: flag(body, "private"),
+        });
+      case "PUT /channels/name":
+        await control.renameChannel({ user: user(), channel: channel(), name: str(body, "name") });
+        return {};
+      case "PUT /channels/topic":
+        await control.setTopic({ user: user(), channel: channel(), topic: text(body, "topic") });
+        return {};
+      case "PUT /channels/purpose":
+        await control.setPurpose({ user: user(), channel: channel(), purpose: text(body, "purpose") });
+        return {};
+      case "POST /channels/archive":
+      case "POST /channels/unarchive": {
+        const args = { user: user(), channel: channel() };
+        await (path.endsWith("/unarchive") ? control.unarchiveChannel(args) : control.archiveChannel(args));
+        return {};
+      }
+      case "POST /channels/members": {
+        const users = field(body, "users");
+        if (users === undefined) await control.joinChannel({ user: user(), channel: channel() });
+        else await control.inviteToChannel({ user: user(), channel: channel(), users: names(body, "users") });
+        return {};
+      }
+      case "DELETE /channels/members": {
+        const target = optStr(body, "target");
+        if (target) await control.kickFromChannel({ user: user(), channel: channel(), target });
+        else await control.leaveChannel({ user: user(), channel: channel() });
+        return {};
+      }
+      case "POST /conversations":
+        return control.openConversation({ user: user(), with: names(body, "with") });
+      case "PATCH /users/profile": {
+        const avatar = optStr(body, "avatar");
+        if (avatar !== undefined && !/^[A-Za-z0-9+/=\s_-]*$/.test(avatar))
+          throw new BadRequest(`"avatar" must be base64 image bytes`);
+        return control.updateProfile({
+          user: user(),
+          displayName: optStr(body, "display_name", "displayName"),
+          realName: optStr(body, "real_name", "realName"),
+          avatar:
+            avatar === undefined
+              ? undefined
+              : {
+                  data: new Uint8Array(Buffer.from(avatar, "base64")),
+                  mimetype: optStr(body, "avatar_mimetype", "avatarMimetype") ?? "image/png",
+                },
+        });
+      }
+      case "POST /users/deactivate":
+        await control.deactivateUser({ user: user() });
+        return {};
       case "GET /calls": {
         const m = optStr(body, "method");
         const since = num(body, "since", undefined, 0);

@@ -16,12 +16,13 @@ import { redact } from "../../../src/util/redact.ts";
 import type { RecordedCall } from "../api.ts";
 import { type Actions, SlackError } from "../core/actions.ts";
 import { type CallRecorder, type Faults, outageError } from "../core/calls.ts";
-import type { Json } from "../core/render.ts";
+import { isImageHost } from "../core/images.ts";
+import { type Json, renderUser } from "../core/render.ts";
 import type { App, Workspace } from "../core/state.ts";
 import type { SocketModePort } from "../internal.ts";
 import { METHODS } from "./methods.ts";
 import { parseMultipart } from "./multipart.ts";
-import { parseRequest } from "./request.ts";
+import { flatten, parseRequest } from "./request.ts";
 
 export interface WebApiDeps {
   ws: Workspace;
@@ -121,7 +122,7 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
         const retryAfter = faults.takeRateLimit(method);
         if (retryAfter !== undefined)
           return respond({ ok: false, error: "ratelimited" }, 429, { "retry-after": String(retryAfter) });
-        if (parsed.malformed) return respond({ ok: false, error: "invalid_arguments" });
+        if (parsed.malformed) return respond({ ok: false, error: parsed.malformed });
 
         // Token checks in Slack's order: none, unknown, revoked, wrong kind, scope.
         if (!parsed.token) return respond({ ok: false, error: "not_authed" });
@@ -308,7 +309,84 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
     },
   );
 
-  return [apiHandler, uploadHandler, downloadHandler];
+  // Images on Slack's image hosts (profile photos, team icons, custom emoji): public, no token, as
+  // Slack's CDN serves them; a path the fake does not serve is a 404, as on the CDN.
+  const imageHandler = http.get(
+    ({ request }) => ws.images.has(pathOf(request.url)) || isImageHost(new URL(request.url).hostname),
+    ({ request }) => {
+      const receivedAt = arrivalOf(request);
+      const seq = recorder.nextSeq();
+      const url = new URL(request.url);
+      const path = url.pathname;
+      const image = ws.images.get(path);
+      const status = image ? 200 : 404;
+      return record(
+        {
+          seq,
+          method: "images.download",
+          params: { host: url.hostname, path },
+          auth: { kind: "none" },
+          receivedAt,
+          response: image ? { ok: true, size: image.data.byteLength } : { ok: false, error: "not_found" },
+          status,
+        },
+        image
+          ? new Response(image.data as Uint8Array<ArrayBuffer>, {
+              status,
+              headers: { "content-type": image.mimetype, "content-length": String(image.data.byteLength) },
+            })
+          : new Response("Not Found", { status, headers: { "content-type": "text/plain" } }),
+      );
+    },
+  );
+
+  // The edge API's user search (POST edgeapi.slack.com/cache/<team>/users/search), which the bridge's
+  // Slack library calls for identifier lookups: a JSON body, sent as text/plain, carrying the token.
+  const edgeUserSearch = http.post(
+    ({ request }) => /^\/cache\/[A-Z0-9]+\/users\/search$/.test(pathOf(request.url)),
+    async ({ request }) => {
+      const receivedAt = arrivalOf(request);
+      const seq = recorder.nextSeq();
+      const url = new URL(request.url);
+      let params: Record<string, string> = {};
+      let auth: Auth = { kind: "none" };
+      const respond = (body: Json): Response =>
+        record(
+          { seq, method: "edge.users.search", params, auth, receivedAt, response: body, status: 200 },
+          jsonResponse(url, body, 200),
+        );
+      let body: Record<string, unknown>;
+      try {
+        const parsed: unknown = JSON.parse(await request.text());
+        if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+          return respond({ ok: false, error: "json_not_object" });
+        body = parsed as Record<string, unknown>;
+      } catch {
+        return respond({ ok: false, error: "invalid_json" });
+      }
+      const token = typeof body.token === "string" ? body.token : undefined;
+      params = flatten({ ...body, token: undefined });
+      if (!token) return respond({ ok: false, error: "not_authed" });
+      const found = tokenOwner(token);
+      if (!found) return respond({ ok: false, error: "invalid_auth" });
+      auth = { kind: found.kind, appId: found.app.id };
+      if (faults.isRevoked(token)) return respond({ ok: false, error: "token_revoked" });
+      if (url.pathname.split("/")[2] !== ws.team.id) return respond({ ok: false, error: "team_not_found" });
+      const query = String(body.query ?? "").toLowerCase();
+      const count = Math.max(1, Math.min(Number(body.count) || 24, 100));
+      const active = String(body.filter ?? "").includes("NOT deactivated");
+      const results = [...ws.users.values()].filter(
+        (u) =>
+          !(active && u.deleted) &&
+          [u.name, u.realName, u.displayName, body.search_email ? u.email : undefined].some((f) =>
+            f?.toLowerCase().includes(query),
+          ),
+      );
+      return respond({ ok: true, results: results.slice(0, count).map((u) => renderUser(ws, u)) });
+    },
+  );
+
+  return [apiHandler, uploadHandler, downloadHandler, imageHandler, edgeUserSearch];
 }
 
 export const RECEIVED_AT_HEADER = "x-harness-received-at";

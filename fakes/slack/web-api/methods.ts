@@ -1,13 +1,21 @@
 // The Web API methods: shapes and errors as Slack answers them (reference/slack-protocol.md §4).
 
-import { type Actions, type Actor, SlackError, validBlocks } from "../core/actions.ts";
-import { type Json, renderBot, renderChannel, renderMessage, renderUser } from "../core/render.ts";
+import { type Actions, type Actor, SlackError } from "../core/actions.ts";
+import {
+  type Json,
+  renderBot,
+  renderChannel,
+  renderMessage,
+  renderUser,
+  renderUsergroup,
+} from "../core/render.ts";
+import { validBlocks } from "../core/richtext.ts";
 import {
   type App,
   type Channel,
   type ChannelKind,
-  emptyChannel,
   type Message,
+  parseTs,
   type Workspace,
 } from "../core/state.ts";
 import type { SocketModePort } from "../internal.ts";
@@ -33,6 +41,29 @@ export interface MethodSpec {
 
 const READ = ["channels:read", "groups:read", "im:read", "mpim:read"];
 const HISTORY = ["channels:history", "groups:history", "im:history", "mpim:history"];
+const SCOPE_PREFIX: Record<ChannelKind, string> = {
+  public: "channels",
+  private: "groups",
+  im: "im",
+  mpim: "mpim",
+};
+
+/** Methods with alternative scopes (one per conversation type) need the one of the conversation's type. */
+function requireKindScope(
+  ctx: MethodContext,
+  c: Channel,
+  action: "read" | "history" | "write.topic" | "write.invites",
+): void {
+  requireScope(ctx, `${SCOPE_PREFIX[c.kind]}:${action}`);
+}
+
+/** A Slack timestamp argument ("1700000000.000100"; also whole seconds): `error` when malformed. */
+function tsParam(raw: string | undefined, error: string): string | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  if (!/^\d{1,12}(\.\d{1,6})?$/.test(raw)) throw new SlackError(error);
+  const [sec, frac = ""] = raw.split(".");
+  return `${sec}.${frac.padEnd(6, "0")}`;
+}
 const TYPE_OF: Record<ChannelKind, string> = {
   public: "public_channel",
   private: "private_channel",
@@ -65,24 +96,13 @@ function parseJsonParam(raw: string | undefined, error: string): unknown {
 function channelParam(ctx: MethodContext, raw: string | undefined): Channel {
   if (!raw) throw new SlackError("channel_not_found");
   const viewer = ctx.actor.userId;
-  if (/^[UW][A-Z0-9]+$/.test(raw) && ctx.ws.users.has(raw)) return imWith(ctx, raw);
+  if (/^[UW][A-Z0-9]+$/.test(raw) && ctx.ws.users.has(raw))
+    return ctx.actions.openConversation(viewer, [raw]).channel;
   const byId = ctx.ws.channels.get(raw);
   if (byId) return ctx.actions.channelFor(raw, viewer);
   const byName = ctx.ws.channelByName(raw.replace(/^#/, ""));
   if (byName && byName.kind !== "im") return ctx.actions.channelFor(byName.id, viewer);
   throw new SlackError("channel_not_found");
-}
-
-function imWith(ctx: MethodContext, userId: string): Channel {
-  const me = ctx.actor.userId;
-  for (const c of ctx.ws.channels.values())
-    if (c.kind === "im" && c.members.includes(me) && c.members.includes(userId) && c.members.length === 2)
-      return c;
-  const id = ctx.ws.ids.next("D");
-  const c = emptyChannel(id, id, "im", me, Math.floor(Date.now() / 1000));
-  c.members = [me, userId];
-  ctx.ws.channels.set(id, c);
-  return c;
 }
 
 function paginate<T>(
@@ -113,6 +133,27 @@ function typesParam(raw: string | undefined): ChannelKind[] {
     kinds.push(kind);
   }
   return kinds;
+}
+
+function requireScope(ctx: MethodContext, scope: string): void {
+  if (!ctx.app.botScopes.includes(scope))
+    throw new SlackError("missing_scope", { needed: scope, provided: ctx.app.botScopes.join(",") });
+}
+
+/** Methods that manage a conversation need the write scope of its type (public: channels:manage). */
+const MANAGE = ["channels:manage", "groups:write", "im:write", "mpim:write"];
+function requireManageScope(ctx: MethodContext, c: Channel): void {
+  requireScope(
+    ctx,
+    c.kind === "public" ? "channels:manage" : c.kind === "private" ? "groups:write" : `${c.kind}:write`,
+  );
+}
+
+function commaList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((u) => u.trim())
+    .filter(Boolean);
 }
 
 function requireMember(ctx: MethodContext, c: Channel): void {
@@ -151,12 +192,32 @@ function postMessage(ctx: MethodContext, subtype?: string): Json {
   return { channel: channel.id, ts: msg.ts, message: renderMessage(ctx.ws, channel, msg) };
 }
 
+/** The message a reactions.* call names: channel + timestamp (file and file_comment are not modelled). */
+function reactionTarget(ctx: MethodContext): { channel: Channel; ts: string } {
+  const p = ctx.params;
+  if (!p.channel || !p.timestamp) {
+    if (p.file || p.file_comment) throw new SlackError("file_not_found");
+    throw new SlackError("no_item_specified");
+  }
+  const ts = tsParam(p.timestamp, "bad_timestamp") as string;
+  return { channel: channelParam(ctx, p.channel), ts };
+}
+
+function react(ctx: MethodContext, add: boolean): Json {
+  const { channel, ts } = reactionTarget(ctx);
+  const name = ctx.params.name?.replace(/^:|:$/g, "");
+  if (!name) throw new SlackError("invalid_name");
+  ctx.actions.react(ctx.actor, channel, ts, name, add);
+  return {};
+}
+
 function historyPage(ctx: MethodContext, channel: Channel): Json {
   const p = ctx.params;
   const limit = limitOf(p, 100, 999);
   const inclusive = truthy(p.inclusive);
-  let latest = p.latest || undefined;
-  let oldest = p.oldest && p.oldest !== "0" ? p.oldest : undefined;
+  let latest = tsParam(p.latest, "invalid_ts_latest");
+  const from = tsParam(p.oldest, "invalid_ts_oldest");
+  let oldest = from && parseTs(from) !== 0 ? from : undefined;
   let latestIncl = inclusive;
   let oldestIncl = inclusive;
   let forward = !!oldest && !latest;
@@ -240,9 +301,13 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["team:read"],
     run: ({ ws, params }) => {
       if (params.team && params.team !== ws.team.id) throw new SlackError("team_not_found");
-      const icon: Json = { image_default: true };
-      for (const s of [34, 44, 68, 88, 102, 132, 230])
-        icon[`image_${s}`] = `https://a.slack-edge.com/80588/img/avatars-teams/ava_0001-${s}.png`;
+      // Without an icon Slack lists its default one, flagged image_default (the bridge downloads nothing).
+      let icon: Json = { ...ws.teamIcon, image_default: false };
+      if (!ws.teamIcon) {
+        icon = { image_default: true };
+        for (const s of [34, 44, 68, 88, 102, 132, 230])
+          icon[`image_${s}`] = `https://a.slack-edge.com/80588/img/avatars-teams/ava_0001-${s}.png`;
+      }
       return {
         team: {
           id: ws.team.id,
@@ -288,8 +353,18 @@ export const METHODS: Record<string, MethodSpec> = {
     },
   },
 
-  // The seed has no user groups; mautrix-slack's manifest lacks usergroups:read anyway.
-  "usergroups.list": { token: "bot", scopes: ["usergroups:read"], run: () => ({ usergroups: [] }) },
+  "usergroups.list": {
+    token: "bot",
+    scopes: ["usergroups:read"],
+    run: ({ ws, params }) => {
+      if (params.team_id && params.team_id !== ws.team.id) throw new SlackError("invalid_team_id");
+      const groups = [...ws.usergroups.values()].filter(
+        (g) => truthy(params.include_disabled) || !g.disabled,
+      );
+      const opts = { users: truthy(params.include_users), count: truthy(params.include_count) };
+      return { usergroups: groups.map((g) => renderUsergroup(ws, g, opts)) };
+    },
+  },
 
   "users.lookupByEmail": {
     token: "bot",
@@ -308,7 +383,7 @@ export const METHODS: Record<string, MethodSpec> = {
     run: ({ ws, params }) => {
       const b = params.bot ? ws.bots.get(params.bot) : undefined;
       if (!b) throw new SlackError("bot_not_found");
-      return { bot: renderBot(ws, b) };
+      return { bot: renderBot(b) };
     },
   },
 
@@ -366,6 +441,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: READ,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "read");
       return {
         channel: renderChannel(ctx.ws, c, ctx.actor.userId, {
           latest: true,
@@ -381,6 +457,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: READ,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "read");
       const { page, next } = paginate(
         c.members,
         ctx.params.cursor,
@@ -416,6 +493,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "write.topic");
       ctx.actions.setTopic(ctx.actor, c, ctx.params.topic ?? "");
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
@@ -427,11 +505,7 @@ export const METHODS: Record<string, MethodSpec> = {
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
       if (c.kind === "im" || c.kind === "mpim") throw new SlackError("method_not_supported_for_channel_type");
-      if (c.kind === "public" && !ctx.app.botScopes.includes("channels:manage"))
-        throw new SlackError("missing_scope", {
-          needed: "channels:manage",
-          provided: ctx.app.botScopes.join(","),
-        });
+      requireManageScope(ctx, c);
       ctx.actions.rename(ctx.actor, c, ctx.params.name ?? "");
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
@@ -442,22 +516,71 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: ["channels:write.invites", "groups:write.invites", "mpim:write.invites"],
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
-      if (c.kind === "im" || c.kind === "mpim") throw new SlackError("method_not_supported_for_channel_type");
-      requireMember(ctx, c);
-      const ids = (ctx.params.users ?? "")
-        .split(",")
-        .map((u) => u.trim())
-        .filter(Boolean);
-      if (!ids.length) throw new SlackError("no_user");
-      const users = ids.map((id) => {
-        const u = ctx.ws.users.get(id);
-        if (!u || u.deleted) throw new SlackError("user_not_found");
-        if (id === ctx.actor.userId) throw new SlackError("cant_invite_self");
-        return u;
-      });
-      if (users.every((u) => c.members.includes(u.id))) throw new SlackError("already_in_channel");
-      for (const u of users) ctx.actions.join(u, c, ctx.actor.userId);
+      // IMs take no invites at all (method_not_supported_for_channel_type, below).
+      if (c.kind !== "im") requireKindScope(ctx, c, "write.invites");
+      ctx.actions.invite(ctx.actor, c, commaList(ctx.params.users));
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId, { numMembers: true }) };
+    },
+  },
+
+  "conversations.kick": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      const target = ctx.params.user ? ctx.ws.users.get(ctx.params.user) : undefined;
+      if (!target) throw new SlackError("user_not_found");
+      ctx.actions.removeMember(target, c, ctx.actor);
+      return {};
+    },
+  },
+
+  "conversations.leave": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      const me = ctx.ws.users.get(ctx.actor.userId);
+      if (!me) throw new SlackError("user_not_found");
+      // Slack answers ok with not_in_channel when there is nothing to leave.
+      if (!c.members.includes(me.id) && !c.isGeneral) return { not_in_channel: true };
+      ctx.actions.removeMember(me, c);
+      return {};
+    },
+  },
+
+  "conversations.archive": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      ctx.actions.setArchived(ctx.actor, c, true);
+      return {};
+    },
+  },
+
+  "conversations.unarchive": {
+    token: "bot",
+    scopes: MANAGE,
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireManageScope(ctx, c);
+      ctx.actions.setArchived(ctx.actor, c, false);
+      return {};
+    },
+  },
+
+  "conversations.setPurpose": {
+    token: "bot",
+    scopes: ["channels:write.topic", "groups:write.topic", "im:write.topic", "mpim:write.topic"],
+    run: (ctx) => {
+      const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "write.topic");
+      ctx.actions.setPurpose(ctx.actor, c, ctx.params.purpose ?? "");
+      return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
   },
 
@@ -465,27 +588,9 @@ export const METHODS: Record<string, MethodSpec> = {
     token: "bot",
     scopes: ["channels:manage", "groups:write"],
     run: (ctx) => {
-      const name = ctx.params.name ?? "";
       const isPrivate = truthy(ctx.params.is_private);
-      if (!isPrivate && !ctx.app.botScopes.includes("channels:manage"))
-        throw new SlackError("missing_scope", {
-          needed: "channels:manage",
-          provided: ctx.app.botScopes.join(","),
-        });
-      if (!name) throw new SlackError("invalid_name_required");
-      if (!/^[a-z0-9_-]{1,80}$/.test(name)) throw new SlackError("invalid_name_specials");
-      if (ctx.ws.channelByName(name)) throw new SlackError("name_taken");
-      const kind = isPrivate ? "private" : "public";
-      const c = emptyChannel(
-        ctx.ws.ids.next("C"),
-        name,
-        kind,
-        ctx.actor.userId,
-        Math.floor(Date.now() / 1000),
-      );
-      c.updatedMs = Date.now();
-      c.members = [ctx.actor.userId];
-      ctx.ws.channels.set(c.id, c);
+      if (!isPrivate) requireScope(ctx, "channels:manage");
+      const c = ctx.actions.createChannel(ctx.actor, ctx.params.name ?? "", isPrivate);
       return { channel: renderChannel(ctx.ws, c, ctx.actor.userId) };
     },
   },
@@ -496,31 +601,12 @@ export const METHODS: Record<string, MethodSpec> = {
     run: (ctx) => {
       const me = ctx.actor.userId;
       let c: Channel;
+      let created = false;
       if (ctx.params.channel) c = channelParam(ctx, ctx.params.channel);
-      else {
-        const raw = (ctx.params.users ?? "").split(",").map((u) => u.trim());
-        const ids = [...new Set(raw.filter((u) => u && u !== me))];
-        if (!ids.length) throw new SlackError("users_list_not_supplied");
-        if (ids.length > 8) throw new SlackError("too_many_users");
-        for (const id of ids) if (!ctx.ws.users.has(id)) throw new SlackError("user_not_found");
-        if (ids.length === 1) c = imWith(ctx, ids[0] as string);
-        else {
-          const want = [me, ...ids].sort().join(",");
-          const found = [...ctx.ws.channels.values()].find(
-            (x) => x.kind === "mpim" && [...x.members].sort().join(",") === want,
-          );
-          if (found) c = found;
-          else {
-            const names = [me, ...ids].map((id) => ctx.ws.users.get(id)?.name ?? id);
-            const created = Math.floor(Date.now() / 1000);
-            c = emptyChannel(ctx.ws.ids.next("C"), `mpdm-${names.join("--")}-1`, "mpim", me, created);
-            c.members = [me, ...ids];
-            ctx.ws.channels.set(c.id, c);
-          }
-        }
-      }
+      else ({ channel: c, created } = ctx.actions.openConversation(me, commaList(ctx.params.users)));
       const full = truthy(ctx.params.return_im) || c.kind !== "im";
-      return { no_op: true, already_open: true, channel: full ? renderChannel(ctx.ws, c, me) : { id: c.id } };
+      const channel = full ? renderChannel(ctx.ws, c, me) : { id: c.id };
+      return created ? { channel } : { no_op: true, already_open: true, channel };
     },
   },
 
@@ -529,6 +615,7 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: HISTORY,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "history");
       requireMember(ctx, c);
       return historyPage(ctx, c);
     },
@@ -539,8 +626,9 @@ export const METHODS: Record<string, MethodSpec> = {
     scopes: HISTORY,
     run: (ctx) => {
       const c = channelParam(ctx, ctx.params.channel);
+      requireKindScope(ctx, c, "history");
       requireMember(ctx, c);
-      const ts = ctx.params.ts;
+      const ts = tsParam(ctx.params.ts, "thread_not_found");
       if (!ts) throw new SlackError("invalid_arguments");
       let root = c.byTs.get(ts);
       if (!root || root.deleted) throw new SlackError("thread_not_found");
@@ -550,10 +638,13 @@ export const METHODS: Record<string, MethodSpec> = {
         .filter((m): m is Message => !!m && !m.deleted);
       const p = ctx.params;
       const inclusive = truthy(p.inclusive);
+      const latest = tsParam(p.latest, "invalid_ts_latest");
+      const from = tsParam(p.oldest, "invalid_ts_oldest");
+      const oldest = from && parseTs(from) !== 0 ? from : undefined;
       const inRange = replies.filter(
         (m) =>
-          !(p.latest && (inclusive ? m.ts > p.latest : m.ts >= p.latest)) &&
-          !(p.oldest && p.oldest !== "0" && (inclusive ? m.ts < p.oldest : m.ts <= p.oldest)),
+          !(latest && (inclusive ? m.ts > latest : m.ts >= latest)) &&
+          !(oldest && (inclusive ? m.ts < oldest : m.ts <= oldest)),
       );
       const { page, next } = paginate(inRange, p.cursor, "reply", (m) => m.ts, limitOf(p, 1000, 1000));
       return {
@@ -602,32 +693,15 @@ export const METHODS: Record<string, MethodSpec> = {
     },
   },
 
-  "reactions.add": {
-    token: "bot",
-    scopes: ["reactions:write"],
-    run: (ctx) => {
-      const c = channelParam(ctx, ctx.params.channel);
-      ctx.actions.react(ctx.actor, c, ctx.params.timestamp, ctx.params.name?.replace(/^:|:$/g, ""), true);
-      return {};
-    },
-  },
-
-  "reactions.remove": {
-    token: "bot",
-    scopes: ["reactions:write"],
-    run: (ctx) => {
-      const c = channelParam(ctx, ctx.params.channel);
-      ctx.actions.react(ctx.actor, c, ctx.params.timestamp, ctx.params.name?.replace(/^:|:$/g, ""), false);
-      return {};
-    },
-  },
+  "reactions.add": { token: "bot", scopes: ["reactions:write"], run: (ctx) => react(ctx, true) },
+  "reactions.remove": { token: "bot", scopes: ["reactions:write"], run: (ctx) => react(ctx, false) },
 
   "reactions.get": {
     token: "bot",
     scopes: ["reactions:read"],
     run: (ctx) => {
-      const c = channelParam(ctx, ctx.params.channel);
-      const msg = ctx.actions.findMessage(c, ctx.params.timestamp);
+      const { channel: c, ts } = reactionTarget(ctx);
+      const msg = ctx.actions.findMessage(c, ts);
       return { type: "message", channel: c.id, message: renderMessage(ctx.ws, c, msg) };
     },
   },

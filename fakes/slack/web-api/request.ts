@@ -10,8 +10,9 @@ export interface ParsedRequest {
   tokenSource: "header" | "form" | "none";
   isJson: boolean;
   warnings: string[];
-  /** The body could not be read as its content type says. */
-  malformed: boolean;
+  /** Slack's error when the body cannot be read as its content type says: invalid_json (not JSON),
+   * json_not_object (JSON, but not an object), invalid_form_data (a broken multipart body). */
+  malformed?: "invalid_json" | "json_not_object" | "invalid_form_data";
 }
 
 /** JSON values become strings: nested objects/arrays as JSON, booleans and numbers as text. */
@@ -33,7 +34,6 @@ export async function parseRequest(request: Request, url: URL): Promise<ParsedRe
     tokenSource: "none",
     isJson: false,
     warnings: [],
-    malformed: false,
   };
   const contentType = (request.headers.get("content-type") ?? "").toLowerCase();
   if (request.method !== "GET" && request.method !== "HEAD") {
@@ -43,14 +43,19 @@ export async function parseRequest(request: Request, url: URL): Promise<ParsedRe
         if (!contentType.includes("charset")) out.warnings.push("missing_charset");
         const text = await request.text();
         if (text.trim()) {
-          const body = JSON.parse(text) as unknown;
+          let body: unknown;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            out.malformed = "invalid_json";
+          }
           if (body && typeof body === "object" && !Array.isArray(body))
             Object.assign(params, flatten(body as Record<string, unknown>));
-          else out.malformed = true;
+          else out.malformed ??= "json_not_object";
         }
       } else if (contentType.startsWith("multipart/form-data")) {
         const parts = parseMultipart(new Uint8Array(await request.arrayBuffer()), contentType);
-        if (!parts) out.malformed = true;
+        if (!parts) out.malformed = "invalid_form_data";
         for (const p of parts ?? []) {
           if (p.filename === undefined) params[p.name] = Buffer.from(p.data).toString("utf8");
           else out.files.push({ field: p.name, name: p.filename, type: p.type ?? "", data: p.data });
@@ -62,7 +67,7 @@ export async function parseRequest(request: Request, url: URL): Promise<ParsedRe
         if (text) for (const [k, v] of new URLSearchParams(text)) params[k] = v;
       }
     } catch {
-      out.malformed = true;
+      out.malformed = contentType.startsWith("application/json") ? "invalid_json" : "invalid_form_data";
     }
   }
   const auth = request.headers.get("authorization");

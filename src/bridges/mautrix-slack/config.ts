@@ -62,7 +62,10 @@ export function bridgeOverrides(overlaid: PlainObject, p: BridgeOverrideParams):
   };
 }
 
-/** example config -> overlays in order -> harness overrides. */
+/** Where the provisioning API lives: `provisioning.prefix` up to mautrix-go v0.2x; fixed since. */
+export const DEFAULT_PROVISIONING_PREFIX = "/_matrix/provision";
+
+/** example config -> overlays in order -> harness overrides; throws when the result would not start. */
 export function buildBridgeConfig(
   example: PlainObject,
   overlays: PlainObject[],
@@ -74,12 +77,65 @@ export function buildBridgeConfig(
   // permissions are replaced wholesale (the merge would keep the example's placeholders).
   (merged.bridge as PlainObject).permissions = (overrides.bridge as PlainObject).permissions;
   (merged.logging as PlainObject).writers = (overrides.logging as PlainObject).writers;
+  // Releases whose example has no provisioning.prefix (the current ones) drop the key and serve the
+  // API at /_matrix/provision whatever an old overlay says; so does the harness.
+  if (getPath(example, "provisioning.prefix") === undefined)
+    delete (merged.provisioning as PlainObject | undefined)?.prefix;
+  const problems = bridgeConfigProblems(merged);
+  if (problems.length)
+    throw new Error(`the generated mautrix-slack config would not work:\n  ${problems.join("\n  ")}`);
   return merged;
+}
+
+/** Where the harness reaches the provisioning API of a bridge running `config`. */
+export function provisioningPrefix(config: PlainObject): string {
+  const prefix = getPath(config, "provisioning.prefix");
+  return typeof prefix === "string" && prefix !== ""
+    ? prefix.replace(/\/+$/, "")
+    : DEFAULT_PROVISIONING_PREFIX;
+}
+
+/**
+ * What the bridge refuses at start (exit 11, mautrix-go bridgeconfig) or silently disables, for the
+ * keys the harness owns (the appservice tokens come later, from `-g`): each problem names the key.
+ */
+export function bridgeConfigProblems(config: PlainObject): string[] {
+  const problems: string[] = [];
+  const str = (path: string) => {
+    const v = getPath(config, path);
+    return typeof v === "string" ? v : undefined;
+  };
+  if (!str("homeserver.address") || str("homeserver.address") === "http://example.localhost:8008")
+    problems.push("homeserver.address: unset or the example's placeholder");
+  if (!str("homeserver.domain") || str("homeserver.domain") === "example.com")
+    problems.push("homeserver.domain: unset or the example's example.com");
+  const software = str("homeserver.software") ?? "standard";
+  if (!["standard", "asmux", "hungry"].includes(software))
+    problems.push(`homeserver.software: "${software}" is not standard, asmux or hungry`);
+  if (!str("database.uri") || str("database.uri")?.includes("user:password@host"))
+    problems.push("database.uri: unset or the example's placeholder");
+  if (!str("appservice.address")) problems.push("appservice.address: unset");
+  const template = str("appservice.username_template");
+  if (template !== undefined && !template.includes("{{.}}"))
+    problems.push(`appservice.username_template: "${template}" lacks {{.}}`);
+  const permissions = getPath(config, "bridge.permissions");
+  const real = isPlainObject(permissions)
+    ? Object.keys(permissions).filter((k) => !["*", "example.com", "@admin:example.com"].includes(k))
+    : [];
+  if (!real.length) problems.push("bridge.permissions: only the example's placeholder entries");
+  const secret = str("provisioning.shared_secret") ?? "";
+  // mautrix-go disables the provisioning API for a secret under 16 characters (and the literal
+  // "generate" is replaced by a random one the harness would not know).
+  if (secret.length < 16 || secret === "generate")
+    problems.push(
+      "provisioning.shared_secret: under 16 characters or `generate`: the provisioning API would be disabled or unknown",
+    );
+  return problems;
 }
 
 const EXIT_CODES: Record<number, string> = {
   0: "exited normally (docker-run.sh generated a config or registration and stopped?)",
-  1: "command-line error, or -e target already exists",
+  1: "start-up failed (see the FTL line), or a command-line error",
   5: "--generate-registration used together with --no-update",
   10: "config file could not be read, upgraded or parsed",
   11: "config invalid (a required key is unset or still the example value)",

@@ -18,6 +18,7 @@ import { removeContainerQuietly } from "../../runtime/cleanup.ts";
 import { containerLogsText, containerState, containersByLabels, dockerode } from "../../runtime/docker.ts";
 import type { ServiceLog } from "../../runtime/logs.ts";
 import { runOneShot } from "../../runtime/one-shot.ts";
+import { ServiceStartError } from "../../runtime/start-failure.ts";
 import { ExitWatch, HttpReadyOrExitWait } from "../../runtime/wait.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
 import { now } from "../../util/clock.ts";
@@ -33,6 +34,7 @@ import {
   type BridgeOverrideParams,
   buildBridgeConfig,
   explainExitCode,
+  provisioningPrefix,
 } from "./config.ts";
 
 export { BRIDGE_ALIAS, BRIDGE_PORT, explainExitCode };
@@ -225,15 +227,17 @@ export async function regenerateBridgeConfig(opts: {
 // Errors
 
 /** Rejection of start/restart/swapImage/reconfigure (the BridgeStartFailure shape of api.ts). */
-export class BridgeStartError extends Error {
-  readonly exitCode: number | undefined;
-  readonly logTail: string[];
+export class BridgeStartError extends ServiceStartError {
   readonly fatalLines: string[];
-  constructor(message: string, exitCode: number | undefined, logTail: string[], fatalLines: string[] = []) {
-    super(message);
+  constructor(
+    message: string,
+    exitCode: number | undefined,
+    logTail: string[],
+    fatalLines: string[] = [],
+    startLines: string[] = logTail,
+  ) {
+    super(message, { service: "bridge", exitCode, logTail, startLines });
     this.name = "BridgeStartError";
-    this.exitCode = exitCode;
-    this.logTail = logTail;
     this.fatalLines = fatalLines;
   }
 }
@@ -267,6 +271,13 @@ export interface BridgeProxySettings {
   proxyUrl: string;
   /** PEM of the CA that signs the fake's slack.com certificates. */
   caPem: string;
+}
+
+/** Hosts the bridge reaches directly, not through the Slack proxy: the run's own services. */
+function noProxy(generated: GeneratedBridgeConfig): string {
+  const address = String((generated.config.homeserver as PlainObject | undefined)?.address ?? "");
+  const homeserver = URL.canParse(address) ? new URL(address).hostname : "homeserver";
+  return [...new Set([homeserver, "homeserver", "localhost", "127.0.0.1", "bridge", "postgres"])].join(",");
 }
 
 export class MautrixSlackContainer extends ServiceBuilder {
@@ -412,8 +423,8 @@ export class StartedMautrixSlack implements StartedBridge {
         HTTP_PROXY: s.proxy.proxyUrl,
         https_proxy: s.proxy.proxyUrl,
         http_proxy: s.proxy.proxyUrl,
-        NO_PROXY: "homeserver,localhost,127.0.0.1,bridge,postgres",
-        no_proxy: "homeserver,localhost,127.0.0.1,bridge,postgres",
+        NO_PROXY: noProxy(s.generated),
+        no_proxy: noProxy(s.generated),
         SSL_CERT_FILE: BRIDGE_CA_PATH,
       });
     }
@@ -487,11 +498,18 @@ export class StartedMautrixSlack implements StartedBridge {
         await Promise.race([streamEnded, new Promise((r) => (timer = setTimeout(r, 2_000)))]);
         clearTimeout(timer);
       }
-      const tail = (s.log?.linesSince(logMark) ?? []).slice(-20);
-      const fatal = fatalLinesOf(s.log?.linesSince(logMark) ?? []);
+      const startLines = s.log?.linesSince(logMark) ?? [];
+      const tail = startLines.slice(-20);
+      const fatal = fatalLinesOf(startLines);
       if (exitCode !== undefined) {
         s.log?.note(`container exited with code ${exitCode} (${explainExitCode(exitCode)})`);
-        throw new BridgeStartError(describeBridgeExit(s.image, exitCode, tail), exitCode, tail, fatal);
+        throw new BridgeStartError(
+          describeBridgeExit(s.image, exitCode, tail),
+          exitCode,
+          tail,
+          fatal,
+          startLines,
+        );
       }
       const reason = err instanceof Error ? err.message : String(err);
       throw new BridgeStartError(
@@ -558,7 +576,7 @@ export class StartedMautrixSlack implements StartedBridge {
 
   private async provisioning(method: string, path: string, user: MatrixUser, body?: unknown): Promise<any> {
     const sep = path.includes("?") ? "&" : "?";
-    const url = `${this.url}/_matrix/provision${path}${sep}user_id=${encodeURIComponent(user.userId)}`;
+    const url = `${this.url}${provisioningPrefix(this.settings.generated.config)}${path}${sep}user_id=${encodeURIComponent(user.userId)}`;
     const res = await fetchWithTimeout(url, {
       method,
       headers: {
@@ -578,7 +596,7 @@ export class StartedMautrixSlack implements StartedBridge {
     if (!res.ok) {
       throw new Error(
         redact(
-          `${method} /_matrix/provision${path}: HTTP ${res.status} ${json?.errcode ?? ""} ${json?.error ?? text.slice(0, 300)}`,
+          `${method} ${provisioningPrefix(this.settings.generated.config)}${path}: HTTP ${res.status} ${json?.errcode ?? ""} ${json?.error ?? text.slice(0, 300)}`,
         ),
       );
     }

@@ -66,6 +66,8 @@ export const homeserverChecks: CheckGroup = {
         "a top-level `[[appservices]]` (or `[[appservice]]`) table in a continuwuity/tuwunel TOML file",
       why: 'No conduwuit-family server has such an option. continuwuity v0.5.0-rc4 refuses to start: "TOML parse error ... invalid type: sequence, expected a map" (checked by running it); releases that ignore unknown keys start without the appservice, and the bridge exits with code 16.',
       fix: "(shown with the finding: the admin-room command that registers the appservice)",
+      evidence:
+        "examples/operator-repo/mistakes/continuwuity-appservices-array/consequence.yaml and scenarios/repro-appservices-in-toml.yaml (continuwuity v0.5.0-rc4 does not start), run by npm test",
     },
     {
       id: "conduwuit.appservice-key-ignored",

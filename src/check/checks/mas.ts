@@ -36,6 +36,8 @@ export const masChecks: CheckGroup = {
       catches: "Synapse's `experimental_features.msc3861` block (the legacy way to delegate auth to MAS)",
       why: "Synapse 1.157.0 removed it. Run for real (Synapse 1.163.2): it exits with code 1 at start, \"Error in configuration at 'experimental.msc3861': experimental_features.msc3861 was removed. Use the matrix_authentication_service configuration instead.\" Before 1.157.0 it is deprecated (warning).",
       fix: "Replace it with `matrix_authentication_service: {enabled: true, endpoint: <MAS URL>, secret: <shared secret>}` (Synapse >= 1.136.0); the old admin_token becomes the secret.",
+      evidence:
+        "examples/operator-repo/mistakes/msc3861-on-synapse-1.163/consequence.yaml (Synapse 1.163.2 exits 1 at start), run by npm test",
     },
     {
       id: "mas.synapse-not-delegating",
@@ -87,6 +89,8 @@ export const masChecks: CheckGroup = {
         "bridge encryption (`encryption.allow` or `default`) under MAS without `encryption.msc4190: true`",
       why: "An encrypting bridge logs its bot in with `/login` (m.login.application_service), which Synapse does not serve when MAS handles logins; without MSC4190 (appservice device management, which Synapse forces on under MAS since 1.139) the bridge cannot create its device and encryption fails at start.",
       fix: "Set `encryption.msc4190: true` (and regenerate the registration, which then carries `io.element.msc4190: true`), or turn encryption off (`encryption.allow: false`).",
+      evidence:
+        'examples/operator-repo/mistakes/encryption-under-mas/consequence.yaml and scenarios/mas-encryption-without-msc4190.yaml (the bridge exits: "homeserver does not support appservice login"); scenarios/mas-encryption.yaml passes with MSC4190, all run by npm test',
     },
     {
       id: "mas.bridge-encryption",

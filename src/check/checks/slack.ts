@@ -1,86 +1,13 @@
 // The Slack app against what the bridge version needs: Socket Mode, bot scopes and event
 // subscriptions compared with the app manifest mautrix-slack ships (app-manifest.yaml at its tag),
 // token rotation, and Slack tokens written into config files.
+
+import { APP_MANIFESTS } from "../../bridges/mautrix-slack/manifest.ts";
 import { compareReleases } from "../../upgrade/schema-versions.ts";
 import { isPlainObject } from "../../util/deep-merge.ts";
 import { type CheckContext, type CheckGroup, fileAt, imageRelease } from "../context.ts";
 import type { Severity } from "../findings.ts";
 import { forEachString, type Layered, valueAt } from "../sources.ts";
-
-/** mautrix-slack's app-manifest.yaml: identical from v0.1.0 to v0.2607.0; v0.2608.0 adds usergroups:read. */
-const SCOPES_V0_1 = [
-  "channels:history",
-  "channels:read",
-  "channels:write.invites",
-  "channels:write.topic",
-  "chat:write",
-  "chat:write.customize",
-  "conversations.connect:write",
-  "emoji:read",
-  "files:read",
-  "files:write",
-  "groups:history",
-  "groups:read",
-  "groups:write",
-  "groups:write.invites",
-  "groups:write.topic",
-  "im:history",
-  "im:read",
-  "im:write",
-  "im:write.topic",
-  "mpim:history",
-  "mpim:read",
-  "mpim:write",
-  "mpim:write.topic",
-  "pins:read",
-  "pins:write",
-  "reactions:read",
-  "reactions:write",
-  "team:read",
-  "users:read",
-  "users.profile:read",
-  "users:read.email",
-];
-const EVENTS = [
-  "app_uninstalled",
-  "channel_archive",
-  "channel_created",
-  "channel_deleted",
-  "channel_history_changed",
-  "channel_id_changed",
-  "channel_left",
-  "channel_rename",
-  "channel_shared",
-  "channel_unarchive",
-  "channel_unshared",
-  "email_domain_changed",
-  "emoji_changed",
-  "group_archive",
-  "group_deleted",
-  "group_history_changed",
-  "group_left",
-  "group_rename",
-  "group_unarchive",
-  "im_history_changed",
-  "member_joined_channel",
-  "member_left_channel",
-  "message.channels",
-  "message.groups",
-  "message.im",
-  "message.mpim",
-  "pin_added",
-  "pin_removed",
-  "reaction_added",
-  "reaction_removed",
-  "team_domain_change",
-  "team_join",
-  "team_rename",
-  "user_change",
-];
-const MANIFESTS = [
-  { since: "v0.1.0", scopes: SCOPES_V0_1, events: EVENTS },
-  { since: "v0.2608.0", scopes: [...SCOPES_V0_1, "usergroups:read"].sort(), events: EVENTS },
-];
 
 /** What stops working without a scope or event the bridge relies on (the rest: less visible features). */
 const ESSENTIAL: Record<string, string> = {
@@ -108,8 +35,8 @@ const ESSENTIAL: Record<string, string> = {
 };
 
 function manifestFor(release: string | undefined) {
-  if (!release) return MANIFESTS[MANIFESTS.length - 1];
-  return [...MANIFESTS].reverse().find((m) => compareReleases(release, m.since) >= 0) ?? MANIFESTS[0];
+  if (!release) return APP_MANIFESTS[APP_MANIFESTS.length - 1];
+  return [...APP_MANIFESTS].reverse().find((m) => compareReleases(release, m.since) >= 0) ?? APP_MANIFESTS[0];
 }
 
 const TOKEN = /\b(xox[abpr]|xapp)-[A-Za-z0-9-]{8,}/;
@@ -174,7 +101,7 @@ export const slackChecks: CheckGroup = {
       );
     const release = imageRelease(ctx.env.bridge.image);
     const wanted = manifestFor(release);
-    const version = release ?? `the newest known release (${MANIFESTS[MANIFESTS.length - 1].since})`;
+    const version = release ?? `the newest known release (${APP_MANIFESTS[APP_MANIFESTS.length - 1].since})`;
     missing(ctx, "slack.missing-bot-scope", ["oauth_config", "scopes", "bot"], wanted.scopes, version);
     missing(
       ctx,

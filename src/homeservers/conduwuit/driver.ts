@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { type StartedTestContainer, Wait } from "testcontainers";
 import { parse as parseYaml } from "yaml";
+import { removeContainerQuietly } from "../../runtime/cleanup.ts";
 import type { ServiceLog } from "../../runtime/logs.ts";
 import {
   restartServiceContainer,
@@ -16,7 +17,7 @@ import {
 } from "../../runtime/start-failure.ts";
 import { createVolume, removeVolumeQuietly, saveDirectory, tarStream } from "../../runtime/volumes.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
-import { fetchWithTimeout, freePort } from "../../util/net.ts";
+import { fetchWithTimeout, withFreePort } from "../../util/net.ts";
 import { randomToken } from "../../util/random.ts";
 import { registerSecret } from "../../util/redact.ts";
 import {
@@ -28,6 +29,7 @@ import {
   type RegisteredUser,
   type StartedHomeserver,
 } from "../api.ts";
+import { passwordLogin } from "../login.ts";
 import { readTomlOverlay } from "../overlays.ts";
 import { AdminRoom, registrationCodeBlock } from "./admin-room.ts";
 import { CONDUWUIT_PORT, conduwuitConfig, conduwuitConfigToml } from "./config.ts";
@@ -51,7 +53,7 @@ interface Recipe {
   network: HomeserverStartContext["network"];
   log: ServiceLog;
   /** The one-time token a release with a first-run mode printed (captured from its output). */
-  firstRunToken?: string;
+  firstRun: { token?: string };
 }
 
 async function startContainer(image: string, r: Recipe, restoreTar?: string): Promise<StartedTestContainer> {
@@ -91,6 +93,7 @@ class ConduwuitHomeserver implements StartedHomeserver {
   readonly baseUrl: string;
   readonly internalUrl = INTERNAL_URL;
   readonly extraLogs: Record<string, string> = {};
+  readonly notices: string[] = [];
   appserviceRegistration: StartedHomeserver["appserviceRegistration"];
   private container: StartedTestContainer;
   private readonly recipe: Recipe;
@@ -153,7 +156,7 @@ class ConduwuitHomeserver implements StartedHomeserver {
       since: 0,
     });
     return printed.promise.then(
-      () => this.recipe.firstRunToken,
+      () => this.recipe.firstRun.token,
       () => undefined,
     );
   }
@@ -189,6 +192,25 @@ class ConduwuitHomeserver implements StartedHomeserver {
     const user = await registerWithToken(this.baseUrl, localpart, this.registrationToken);
     if (opts.admin) await this.room().command(`users make-user-admin ${user.userId}`, { expect: /admin/i });
     return user;
+  }
+
+  /**
+   * Releases of continuwuity before v0.5.0-rc.6 read only CONDUIT_/CONDUWUIT_ variables: an
+   * operator's CONTINUWUITY_* settings then do nothing, silently. Say so.
+   */
+  async noticeIgnoredVariables(env: Record<string, string>): Promise<void> {
+    if (this.kind !== "continuwuity") return;
+    const names = Object.keys(env).filter((n) => n.toUpperCase().startsWith("CONTINUWUITY_"));
+    if (!names.length) return;
+    const reported = await this.version().catch(() => "");
+    if (!reported || readsContinuwuityPrefix(reported)) return;
+    const notice = `${reported} ignores ${names.join(", ")}: CONTINUWUITY_* variables are read from continuwuity v0.5.0-rc.6 on; this release reads CONDUWUIT_* (same names otherwise)`;
+    this.notices.push(notice);
+    this.recipe.log.note(notice);
+  }
+
+  login(localpart: string, password: string): Promise<RegisteredUser> {
+    return passwordLogin(this.baseUrl, localpart, password);
   }
 
   async version(): Promise<string> {
@@ -243,11 +265,13 @@ class ConduwuitHomeserver implements StartedHomeserver {
   /** Stops the server (RocksDB consistent on disk), copies its database directory, starts it again. */
   async snapshot(name: string): Promise<void> {
     mkdirSync(this.snapshotDir, { recursive: true, mode: 0o700 });
+    const stopped = this.container.getId();
     await this.container.stop({ timeout: 10_000, remove: false });
     try {
-      await saveDirectory(this.container.getId(), this.recipe.flavour.databasePath, this.snapshotFile(name));
+      await saveDirectory(stopped, this.recipe.flavour.databasePath, this.snapshotFile(name));
     } finally {
-      await this.container.stop({ timeout: 0, remove: true }).catch(() => undefined);
+      // Removed by id: the stopped container still holds the volume.
+      await removeContainerQuietly(stopped);
       this.container = await startContainer(this.image, this.recipe);
     }
   }
@@ -294,23 +318,29 @@ export function conduwuitDriver(kind: ConduwuitKind): HomeserverDriver {
       writeFileSync(path.join(ctx.runDir, `${kind}.toml`), configToml, { mode: 0o600 });
       const labels = ctx.labels("homeserver");
       const volume = await createVolume(`${labels["bridge-harness.run"]}-homeserver`, labels);
-      const recipe: Recipe = {
-        flavour,
-        configToml,
-        env: spec.env,
-        volume,
-        hostPort: await freePort(),
-        labels,
-        network: ctx.network,
-        log: ctx.log("homeserver"),
-      };
-      // Registered before start: the token must never reach the log file in clear.
-      recipe.log.captureSecrets(FIRST_RUN_TOKEN, (token) => {
-        recipe.firstRunToken = token;
+      const log = ctx.log("homeserver");
+      // Registered before start: the one-time token of a first-run mode must never reach the log file in clear.
+      const firstRun: { token?: string } = {};
+      log.captureSecrets(FIRST_RUN_TOKEN, (token) => {
+        firstRun.token = token;
       });
+      let recipe!: Recipe;
       let container: StartedTestContainer;
       try {
-        container = await startContainer(ctx.image, recipe);
+        container = await withFreePort((hostPort) => {
+          recipe = {
+            flavour,
+            configToml,
+            env: spec.env,
+            volume,
+            hostPort,
+            labels,
+            network: ctx.network,
+            log,
+            firstRun,
+          };
+          return startContainer(ctx.image, recipe);
+        });
       } catch (err) {
         await removeVolumeQuietly(volume);
         throw err;
@@ -324,6 +354,7 @@ export function conduwuitDriver(kind: ConduwuitKind): HomeserverDriver {
         runId: labels["bridge-harness.run"],
       });
       ctx.onTeardown("homeserver", () => hs.stop());
+      await hs.noticeIgnoredVariables(spec.env);
       try {
         await hs.createAdmin();
         if (spec.appserviceRegistration === "admin_room") await hs.registerAppservice(ctx.registration.yaml);

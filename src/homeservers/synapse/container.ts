@@ -10,10 +10,12 @@ import { join } from "node:path";
 import { type StartedNetwork, type StartedTestContainer, Wait } from "testcontainers";
 import { stringify } from "yaml";
 import type { ServiceLog } from "../../runtime/logs.ts";
+import { runOneShot } from "../../runtime/one-shot.ts";
 import { restartServiceContainer, startServiceContainer } from "../../runtime/start-failure.ts";
+import { createVolume, removeVolumeQuietly } from "../../runtime/volumes.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
 import type { PlainObject } from "../../util/deep-merge.ts";
-import { fetchWithTimeout, freePort } from "../../util/net.ts";
+import { fetchWithTimeout, withFreePort } from "../../util/net.ts";
 import { randomToken } from "../../util/random.ts";
 import { registerSecret } from "../../util/redact.ts";
 import {
@@ -73,6 +75,13 @@ export class SynapseContainer extends ServiceBuilder {
     return this;
   }
 
+  /** public_baseurl: where clients reach it (default its own published port; the proxy with MAS). */
+  withPublicBaseUrl(url: string): this {
+    this.publicBaseUrl = url;
+    return this;
+  }
+  private publicBaseUrl?: string;
+
   /** Overrides the command (default: the image's own entrypoint/cmd with our config path). */
   withCommand(command: string[]): this {
     this.command = command;
@@ -80,13 +89,22 @@ export class SynapseContainer extends ServiceBuilder {
   }
 
   async start(): Promise<StartedSynapse> {
+    const mediaVolume = await createMediaVolume(this.image, this.labels);
+    try {
+      return await withFreePort((hostPort) => this.startOn(hostPort, mediaVolume));
+    } catch (err) {
+      await removeVolumeQuietly(mediaVolume);
+      throw err;
+    }
+  }
+
+  private async startOn(hostPort: number, mediaVolume: string): Promise<StartedSynapse> {
     if (!this.database) throw new Error("SynapseContainer: withPostgres() is required");
-    const hostPort = await freePort();
     const sharedSecret = randomToken(40);
     const config = synapseConfig(
       {
         serverName: this.serverName,
-        publicBaseUrl: `http://localhost:${hostPort}/`,
+        publicBaseUrl: this.publicBaseUrl ?? `http://localhost:${hostPort}/`,
         database: this.database,
         registrationSharedSecret: sharedSecret,
         macaroonSecretKey: randomToken(40),
@@ -114,6 +132,7 @@ export class SynapseContainer extends ServiceBuilder {
       serverName: this.serverName,
       files,
       hostPort,
+      mediaVolume,
       labels: this.labels,
       network: this.network,
       alias: this.alias,
@@ -140,6 +159,8 @@ interface SynapseRecipe {
   serverName: string;
   files: { content: string; target: string; mode: number }[];
   hostPort: number;
+  /** The media store: a volume, so uploads survive restarts and image swaps. */
+  mediaVolume: string;
   labels: Record<string, string>;
   network?: StartedNetwork;
   alias: string;
@@ -153,7 +174,7 @@ async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<S
     .withExposedPorts({ container: SYNAPSE_PORT, host: r.hostPort })
     .withEnvironment({ SYNAPSE_CONFIG_PATH, SYNAPSE_SERVER_NAME: r.serverName, SYNAPSE_REPORT_STATS: "no" })
     .withCopyContentToContainer(r.files)
-    .withTmpFs({ [SYNAPSE_MEDIA_DIR]: "rw,mode=1777" })
+    .withBindMounts([{ source: r.mediaVolume, target: SYNAPSE_MEDIA_DIR }])
     .withLabels(r.labels)
     .withWaitStrategy(
       Wait.forHttp("/health", SYNAPSE_PORT, { abortOnContainerExit: true }).forStatusCode(200),
@@ -162,7 +183,24 @@ async function startSynapseContainer(image: string, r: SynapseRecipe): Promise<S
   if (r.command) container = container.withCommand(r.command);
   if (r.network) container = container.withNetwork(r.network).withNetworkAliases(r.alias);
   if (r.log) container = container.withServiceLog(r.log);
-  return startServiceContainer(container, { service: "homeserver", title: `Synapse (${image})`, log: r.log });
+  return startServiceContainer(container, {
+    service: "homeserver",
+    title: `Synapse (${image})`,
+    log: r.log,
+    explain: explainSynapseStart,
+  });
+}
+
+/** Fixes for start failures operators meet often (the config error alone does not name them). */
+export function explainSynapseStart(lines: string[]): string | undefined {
+  if (lines.some((l) => /msc3861/.test(l)))
+    return (
+      "Fix: this Synapse no longer accepts experimental_features.msc3861; pair it with " +
+      "matrix-authentication-service through the stable block instead (Synapse >= 1.136): " +
+      "matrix_authentication_service: { enabled: true, endpoint: <MAS URL>, secret: <shared secret> } " +
+      "(the old admin_token becomes the secret)."
+    );
+  return undefined;
 }
 
 export class StartedSynapse {
@@ -248,23 +286,6 @@ export class StartedSynapse {
     } satisfies RegisteredUser;
   }
 
-  /** Logs in again with a password (new device, new access token). */
-  async login(localpart: string, password: string): Promise<RegisteredUser> {
-    const res = await fetchWithTimeout(`${this.baseUrl}/_matrix/client/v3/login`, {
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({
-        type: "m.login.password",
-        identifier: { type: "m.id.user", user: localpart },
-        password,
-      }),
-    });
-    const body = (await res.json()) as any;
-    if (!res.ok) throw new Error(`Login of ${localpart} failed: HTTP ${res.status} ${body?.errcode ?? ""}`);
-    registerSecret(body.access_token);
-    return { userId: body.user_id, accessToken: body.access_token, deviceId: body.device_id, password };
-  }
-
   /** Restarts the container (same config, same host port) and waits for /health. */
   restart(): Promise<void> {
     return restartServiceContainer(this.container, { log: this.log, ready: `${this.baseUrl}/health` });
@@ -305,5 +326,32 @@ export class StartedSynapse {
     if (this.stopped) return;
     this.stopped = true;
     await this.container.stop({ timeout: 5_000, remove: true });
+    await removeVolumeQuietly(this.recipe.mediaVolume);
   }
+}
+
+/** The uid Synapse's image drops to (its `UID`, default 991): the media store must be its own. */
+const SYNAPSE_UID = "991:991";
+
+/**
+ * A volume for the media store, owned by Synapse's user. (A tmpfs would do until the first `docker
+ * restart`, which re-mounts it root-owned and empty.) The chown runs in the Synapse image itself.
+ */
+async function createMediaVolume(image: string, labels: Record<string, string>): Promise<string> {
+  const run = labels["bridge-harness.run"] ?? `standalone-${randomBytes(4).toString("hex")}`;
+  const volume = await createVolume(`${run}-synapse-media`, labels);
+  const chown = await runOneShot({
+    image,
+    entrypoint: ["chown"],
+    command: [SYNAPSE_UID, SYNAPSE_MEDIA_DIR],
+    mounts: [{ source: volume, target: SYNAPSE_MEDIA_DIR }],
+    labels: { ...labels, "bridge-harness.service": "synapse-media-setup" },
+  });
+  if (chown.exitCode !== 0) {
+    await removeVolumeQuietly(volume);
+    throw new Error(
+      `Preparing Synapse's media store in ${image} failed (exit ${chown.exitCode}): ${chown.output.slice(-500)}`,
+    );
+  }
+  return volume;
 }

@@ -1,145 +1,16 @@
-// The Synapse driver: homeserver.yaml from a test template + the operator's YAML overlays, its own
-// database on the run's PostgreSQL, the bridge registration listed in app_service_config_files (as
-// Synapse operators do), users through the shared-secret admin API, snapshots as database copies.
-import type { StartedPostgres } from "../../services/postgres.ts";
-import { fetchWithTimeout } from "../../util/net.ts";
-import type {
-  DatabaseRequest,
-  HomeserverDriver,
-  HomeserverHealth,
-  HomeserverSpec,
-  HomeserverStartContext,
-  RegisteredUser,
-  StartedHomeserver,
+// The Synapse driver: plain Synapse (homeserver.ts), or Synapse behind matrix-authentication-service
+// and a reverse proxy (with-mas.ts) when the environment has `auth: { kind: mas }`.
+import {
+  type DatabaseRequest,
+  HOMESERVER_ALIAS,
+  type HomeserverDriver,
+  type HomeserverSpec,
 } from "../api.ts";
-import { HOMESERVER_ALIAS } from "../api.ts";
-import { readYamlOverlay } from "../overlays.ts";
 import { SYNAPSE_PORT } from "./config.ts";
-import { type StartedSynapse, SynapseContainer } from "./container.ts";
+import { SYNAPSE_DATABASE, SynapseHomeserver, startSynapse } from "./homeserver.ts";
 import { SYNAPSE_INFO } from "./info.ts";
-
-export const SYNAPSE_DATABASE = "synapse";
-const REGISTRATION_FILE = "mautrix-slack.yaml";
-
-/** The parts of a started Synapse every variant shares; MAS overrides users, URLs and links. */
-export class SynapseHomeserver implements StartedHomeserver {
-  readonly kind = "synapse" as const;
-  protected readonly synapse: StartedSynapse;
-  protected readonly postgres: StartedPostgres;
-  readonly appserviceRegistration: StartedHomeserver["appserviceRegistration"];
-
-  constructor(synapse: StartedSynapse, postgres: StartedPostgres, spec: HomeserverSpec) {
-    this.synapse = synapse;
-    this.postgres = postgres;
-    this.appserviceRegistration =
-      spec.appserviceRegistration === "config"
-        ? { method: "config", verifiedBy: `app_service_config_files lists ${REGISTRATION_FILE}` }
-        : { method: spec.appserviceRegistration };
-  }
-
-  get serverName(): string {
-    return this.synapse.serverName;
-  }
-  get image(): string {
-    return this.synapse.image;
-  }
-  get baseUrl(): string {
-    return this.synapse.baseUrl;
-  }
-  get internalUrl(): string {
-    return this.synapse.internalUrl;
-  }
-  get logFile(): string {
-    return this.synapse.logFile ?? "";
-  }
-  get extraLogs(): Record<string, string> {
-    return {};
-  }
-  get links(): Record<string, string> {
-    return { homeserver: this.baseUrl };
-  }
-
-  registerUser(localpart: string, opts: { admin?: boolean } = {}): Promise<RegisteredUser> {
-    return this.synapse.registerUser(localpart, opts);
-  }
-
-  version(): Promise<string> {
-    return this.synapse.version();
-  }
-
-  async health(): Promise<HomeserverHealth> {
-    try {
-      const res = await fetchWithTimeout(`${this.synapse.baseUrl}/health`, { timeoutMs: 3_000 });
-      const text = await res.text();
-      return { healthy: res.status === 200, detail: `GET /health: ${res.status} ${text.slice(0, 80)}` };
-    } catch (err) {
-      return { healthy: false, detail: `GET /health: ${(err as Error).message}` };
-    }
-  }
-
-  async stateVersion(): Promise<string | undefined> {
-    try {
-      const [row] = await this.postgres.query<{ version: number }>(
-        SYNAPSE_DATABASE,
-        "SELECT version FROM schema_version",
-      );
-      return row ? `schema ${row.version}` : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  restart(): Promise<void> {
-    return this.synapse.restart();
-  }
-
-  containerIds(): string[] {
-    return [this.synapse.container.getId()];
-  }
-
-  swapImage(image: string): Promise<{ durationMs: number }> {
-    return this.synapse.swapImage(image);
-  }
-
-  snapshot(name: string): Promise<void> {
-    return this.synapse.whileStopped(() => this.postgres.snapshot(snapshotName(name), SYNAPSE_DATABASE));
-  }
-
-  restore(name: string): Promise<void> {
-    return this.synapse.whileStopped(() => this.postgres.restore(snapshotName(name), SYNAPSE_DATABASE));
-  }
-
-  stop(): Promise<void> {
-    return this.synapse.stop();
-  }
-}
-
-/** Homeserver snapshots live next to the bridge's in PostgreSQL: keep their names apart. */
-function snapshotName(name: string): string {
-  return `homeserver_${name}`;
-}
-
-/** Starts Synapse on its database with the bridge registration; `extraOverlays` come after the operator's. */
-export async function startSynapse(
-  ctx: HomeserverStartContext,
-  extraOverlays: Record<string, unknown>[] = [],
-): Promise<StartedSynapse> {
-  const { spec } = ctx;
-  const pg = ctx.postgres;
-  let builder = new SynapseContainer(ctx.image)
-    .withServerName(spec.serverName)
-    .withNetwork(ctx.network)
-    .withLabels(ctx.labels("homeserver"))
-    .withLog(ctx.log("homeserver"))
-    .withConfigOverlays([...spec.configOverlays.map(readYamlOverlay), ...extraOverlays])
-    .withPostgres({ host: pg.alias, user: pg.user, password: pg.password, dbname: SYNAPSE_DATABASE })
-    .withConfigDir(ctx.runDir);
-  if (spec.appserviceRegistration === "config")
-    builder = builder.withAppserviceRegistration(REGISTRATION_FILE, ctx.registration.yaml);
-  const synapse = await builder.start();
-  ctx.onTeardown("homeserver", () => synapse.stop());
-  return synapse;
-}
+import { internalProxyUrl } from "./proxy.ts";
+import { masDatabases, startSynapseWithMas } from "./with-mas.ts";
 
 export const synapseDriver: HomeserverDriver = {
   info: SYNAPSE_INFO,
@@ -147,21 +18,10 @@ export const synapseDriver: HomeserverDriver = {
     return [{ name: SYNAPSE_DATABASE }, ...(spec.auth ? masDatabases() : [])];
   },
   internalUrl(spec: HomeserverSpec): string {
-    return spec.auth ? masInternalUrl() : `http://${HOMESERVER_ALIAS}:${SYNAPSE_PORT}`;
+    return spec.auth ? internalProxyUrl() : `http://${HOMESERVER_ALIAS}:${SYNAPSE_PORT}`;
   },
   async start(ctx) {
     if (ctx.spec.auth) return startSynapseWithMas(ctx);
     return new SynapseHomeserver(await startSynapse(ctx), ctx.postgres, ctx.spec);
   },
 };
-
-// Filled in by the MAS variant (./mas.ts) — kept as indirections so this module has no cycle.
-function masDatabases(): DatabaseRequest[] {
-  throw new Error("matrix-authentication-service is not available in this build of the harness");
-}
-function masInternalUrl(): string {
-  throw new Error("matrix-authentication-service is not available in this build of the harness");
-}
-async function startSynapseWithMas(_ctx: HomeserverStartContext): Promise<StartedHomeserver> {
-  throw new Error("matrix-authentication-service is not available in this build of the harness");
-}

@@ -52,6 +52,8 @@ func main() {
 					fields := map[string]any{}
 					if ok {
 						fields["type"] = inner.InnerEvent.Type
+						// The struct the event decoded into, as the bridge's type switch sees it.
+						fields["data_type"] = fmt.Sprintf("%T", inner.InnerEvent.Data)
 					}
 					if evt.Request != nil {
 						fields["envelope_id"] = evt.Request.EnvelopeID
