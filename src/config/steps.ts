@@ -294,7 +294,7 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     example: { service: "bridge" },
   },
   "wait.healthy": {
-    doc: "Waits until the bridge is live and ready and, once a user is logged in, its login is CONNECTED with a Socket Mode connection open.",
+    doc: "Waits until the bridge is live and ready and, once a user is logged in, its login is CONNECTED with a Socket Mode connection open, and every Matrix user's sync delivers; up to a minute, or the step's `timeout:` when it gives another.",
     fields: {
       user: { ...observer, doc: "Matrix user whose login is checked (default: the first logged-in user)" },
     },

@@ -123,7 +123,7 @@ class ProbeRun {
     return Promise.allSettled([...this.sends]);
   }
 
-  /** Recounts every probe's arrivals; true when all arrived. */
+  /** Recounts every probe's arrivals; true when each arrived or is too old to count as late. */
   collect(): boolean {
     const byText = new Map(this.probes.map((p) => [p.text, p]));
     for (const p of this.probes) {
@@ -148,7 +148,11 @@ class ProbeRun {
         c.params.channel === w.channelId
       )
         arrive(flattenSlackMessage(c.params).text.trim(), c.receivedAt);
-    return this.probes.every((p) => p.deliveredAt !== undefined || p.sendError !== undefined);
+    // A probe not there two budgets after it was sent is lost, not late.
+    const settledAt = now() - 2 * Math.max(...Object.values(this.budgetMs));
+    return this.probes.every(
+      (p) => p.deliveredAt !== undefined || p.sendError !== undefined || p.sentAt < settledAt,
+    );
   }
 }
 
@@ -200,8 +204,7 @@ const expectAvailability: Impl = async (ctx, a: { min?: string; max_recovery?: n
   if (lastEnd > Math.max(...run.probes.map((p) => p.sentAt))) run.tick();
   run.stop();
   state.background.delete(run);
-  // Probes sent last are still travelling (or being retried while a service is away): a probe not
-  // there two budgets after the probes stopped is lost.
+  // Probes sent last may still be travelling (or being retried while a service is away).
   await waitUntil(() => run.collect() || undefined, {
     timeoutMs: Math.min(ctx.timeoutMs, 2 * Math.max(...Object.values(run.budgetMs))),
     intervalMs: 250,

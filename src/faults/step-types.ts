@@ -209,7 +209,7 @@ export function faultStepTypes(traffic: Record<string, StepTypeSpec>): Record<st
       example: { channel: "#dev-platform", slack_user: "bob", every: "5s" },
     },
     "expect.availability": {
-      doc: "Stops the probes, waits for the ones still travelling (up to the step's timeout), and reports availability (share of probes delivered within the budget) and the recovery after each fault (fault end -> first probe within budget). Fails when a probe was lost or duplicated, when availability is under `min`, or a recovery took longer than `max_recovery`.",
+      doc: "Stops the probes, waits for the ones still travelling (a probe not there two budgets after it was sent is lost), and reports availability (share of probes delivered within the budget) and the recovery after each fault (fault end -> first probe within budget). Fails when a probe was lost or duplicated, when availability is under `min`, or a recovery took longer than `max_recovery`.",
       fields: {
         min: {
           type: "string",

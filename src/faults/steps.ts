@@ -54,8 +54,6 @@ interface CommonArgs {
 async function runFault(ctx: StepContext, a: CommonArgs, fault: Fault): Promise<void> {
   const { state } = ctx;
   const holdMs = a.for ?? 0;
-  // wait.healthy waits at least a minute; a longer step timeout gives the recovery longer.
-  const recoveryTimeoutMs = Math.max(ctx.timeoutMs, 60_000);
   const trafficStartedAt = now();
   const traffic = (a.during ?? []).map((item, i) => {
     const [type, args] = Object.entries(item)[0] as [string, Record<string, unknown>];
@@ -91,7 +89,8 @@ async function runFault(ctx: StepContext, a: CommonArgs, fault: Fault): Promise<
         type: "wait.healthy",
         args: a.user ? { user: a.user } : {},
         id: `${ctx.stepId}.recovery`,
-        timeout: recoveryTimeoutMs,
+        // The step's own timeout (wait.healthy raises the default one to a minute).
+        timeout: ctx.timeoutMs,
       });
       if (healthy.outcome === "failed") throw new Error(`no recovery after the fault: ${healthy.error}`);
       window.recoveredAt = now();

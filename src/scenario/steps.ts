@@ -7,7 +7,7 @@ import { describeAuthStep } from "../auth/step-types.ts";
 import { AUTH_IMPLEMENTATIONS } from "../auth/steps.ts";
 import { CHECK_IMPLEMENTATIONS, checkTitle } from "../check/step.ts";
 import type { CountSpec } from "../config/fields.ts";
-import type { ExpectedFailureMark } from "../config/scenario.ts";
+import { DEFAULT_TIMEOUT_MS, type ExpectedFailureMark } from "../config/scenario.ts";
 import { LOG_SERVICES } from "../config/steps.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { MatrixUser, SeenEvent } from "../environment/api.ts";
@@ -1157,6 +1157,8 @@ const restart: Impl = async (ctx, a: RestartArgs) => {
 
 const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
   const { state } = ctx;
+  // A restart may take longer than the default step timeout; a timeout the step gives is kept.
+  const limitMs = ctx.timeoutMs === DEFAULT_TIMEOUT_MS ? 60_000 : ctx.timeoutMs;
   const who = a.user ?? state.session.loggedIn[0];
   const user = who ? await state.user(who) : undefined;
   let last: unknown;
@@ -1174,7 +1176,7 @@ const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
       }
     },
     {
-      timeoutMs: Math.max(ctx.timeoutMs, 60_000),
+      timeoutMs: limitMs,
       intervalMs: 250,
       describe: () => `the bridge to be healthy (last: ${JSON.stringify(last)})`,
     },
@@ -1185,7 +1187,7 @@ const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
     const u = await userP;
     // A portal the user joined (rooms() also lists rooms it is only invited to).
     const roomId = [...state.session.portals.entries()].find(([k]) => k.endsWith(`|${localpart}`))?.[1];
-    if (roomId) await syncProbe(u, roomId, Math.max(ctx.timeoutMs, 60_000));
+    if (roomId) await syncProbe(u, roomId, limitMs);
   }
   ctx.details.waitedMs = Math.round(now() - started);
   ctx.details.health = last;
