@@ -316,7 +316,11 @@ async function cmdDown(args: string[]): Promise<number> {
   const cleanup = await import("../runtime/cleanup.ts");
   if (values.all) {
     const removed = await cleanup.sweepLeftovers({ includeKept: true });
-    out(`removed ${removed.length} container(s)/network(s) of finished runs`);
+    out(
+      removed.length
+        ? `removed what finished runs left: ${cleanup.describeSwept(removed)}`
+        : "no finished run left anything behind",
+    );
   }
   for (const id of positionals) {
     await cleanup.removeRunResources(id);

@@ -33,10 +33,6 @@ export class Teardown {
     this.steps.push({ name, fn });
   }
 
-  get started(): boolean {
-    return this.running !== undefined;
-  }
-
   get done(): boolean {
     return this.finished;
   }
