@@ -646,7 +646,7 @@ export function renderHtml(result: RunResult, opts: HtmlOptions): string {
         : `${plural(run.scenarios.length, "scenario")} skipped`;
   const totals = [
     `<div class="total ${sc.failed ? "bad" : "ok"}"><div class="k">Scenarios</div><div class="v">${sc.passed}/${run.scenarios.length} passed</div><div class="s">${sc.failed} failed · ${sc.skipped} skipped</div></div>`,
-    `<div class="total ${steps.failed ? "bad" : "ok"}"><div class="k">Steps</div><div class="v">${steps.passed}/${steps.passed + steps.failed + steps.skipped} passed</div><div class="s">${steps.failed} failed · ${steps.skipped} skipped</div></div>`,
+    `<div class="total ${steps.failed ? "bad" : "ok"}"><div class="k">Steps</div><div class="v">${steps.passed}/${steps.passed + steps.failed + steps.skipped + steps.expected_failure} passed</div><div class="s">${steps.failed} failed${steps.expected_failure ? ` · ${steps.expected_failure} expected failure(s)` : ""} · ${steps.skipped} skipped</div></div>`,
     ...DIRECTIONS.map((direction) => {
       const s = overall.find((x) => x.direction === direction);
       if (!s) return "";
@@ -659,7 +659,7 @@ export function renderHtml(result: RunResult, opts: HtmlOptions): string {
       ? `<nav class="toc"><ul>${run.scenarios
           .map((s, i) => {
             const c = counts(s.steps);
-            return `<li>${badge(s.outcome)} <a href="#${anchor("scenario", i)}">${h(s.name)}</a> <span class="muted">${s.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, ${c.failed} failed` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""} · ${h(formatMs(s.durationMs))}</span></li>`;
+            return `<li>${badge(s.outcome)} <a href="#${anchor("scenario", i)}">${h(s.name)}</a> <span class="muted">${s.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, ${c.failed} failed` : ""}${c.expected_failure ? `, ${c.expected_failure} expected failure(s)` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""} · ${h(formatMs(s.durationMs))}</span></li>`;
           })
           .join("")}</ul></nav>`
       : "";
