@@ -1,7 +1,7 @@
 // Fault steps: every one follows the same timeline —
-//   traffic of `during:` starts -> a quarter into it (at most 1 s) the fault is injected -> it holds (a window, or a
-//   count of disconnects) -> it is taken away -> the step waits until the deployment is healthy
-//   again -> the traffic's own checks (each message once, in order) finish.
+//   traffic of `during:` starts -> a quarter into it (at most 1 s) the fault is injected -> it
+//   holds (a window, or a count of disconnects) -> it is taken away -> the step waits until the
+//   deployment is healthy again -> the traffic's own checks (each message once, in order) finish.
 // The fault's window goes into the scenario's timeline; latency samples overlapping it are reported
 // apart and not held to the budget (src/scenario/runner.ts).
 import type { StartedEnvironment } from "../environment/api.ts";
