@@ -151,8 +151,13 @@ export interface SlackControl {
   disconnect(reason?: DisconnectReason): void;
   /** Repeat disconnect every `everyMs` until cleared (0 clears). */
   disconnectEvery(everyMs: number, reason?: DisconnectReason): void;
-  /** Answer the next `calls` calls of `method` with HTTP 429 + Retry-After. */
+  /** Answer the next `calls` calls of `method` ("*" = all) with HTTP 429 + Retry-After (Infinity: until set again; 0 ends it). */
   rateLimit(method: string, opts: { calls: number; retryAfterSeconds: number }): void;
+  /**
+   * Web API outage of `method` ("*" = every method): answer with an HTTP error `status` (5xx), or
+   * "timeout": hold every call until the outage ends, then answer 504. `undefined` ends it.
+   */
+  outage(method: string, mode: { status: number } | "timeout" | undefined): void;
   /** Ignore acks (so envelopes are redelivered) for the next `count` envelopes (Infinity = until cleared). */
   dropAcks(count: number): void;
   /** Delay writing envelopes by `ms`. */
@@ -161,8 +166,20 @@ export interface SlackControl {
   delayResponses(method: string, ms: number): void;
   /** Revoke a token: later calls get token_revoked. */
   revokeToken(token: string): void;
+  /**
+   * Gives an app (id or name; default the first) a new token of this kind — a reinstall issues a new
+   * bot token, an admin regenerates the app-level token — and revokes the old one for good
+   * (workspace.apps shows the new one; clearFaults() does not bring the old one back).
+   */
+  replaceToken(kind: "bot" | "app", app?: string): Promise<{ token: string }>;
   /** Stop sending server pings (true) or resume (false). */
   suppressPings(suppress: boolean): void;
+  /**
+   * Refresh every Socket Mode connection `lifetimeMs` after it opened, as Slack does at
+   * approximate_connection_time: a `warning` disconnect, `refresh_requested` `warningMs` later
+   * (default 10000; 0 sends refresh_requested at once), then close. `undefined` stops it.
+   */
+  connectionLifetime(lifetimeMs: number | undefined, opts?: { warningMs?: number }): void;
   /** Remove every injected fault. */
   clearFaults(): void;
 }

@@ -59,6 +59,7 @@ export async function startFakeSlack(
     dropAcks: (n) => hub.dropAcks(n),
     delayEnvelopes: (ms) => hub.delayEnvelopes(ms),
     suppressPings: (s) => hub.suppressPings(s),
+    connectionLifetime: (ms, o) => hub.connectionLifetime(ms, o),
     clearFaults: () => {
       hub.clearFaults();
       core.clearFaults();

@@ -59,6 +59,8 @@ export interface SlackCore {
     | "rateLimit"
     | "delayResponses"
     | "revokeToken"
+    | "outage"
+    | "replaceToken"
   >;
   /** Reset HTTP faults. */
   clearFaults(): void;

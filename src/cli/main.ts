@@ -266,12 +266,15 @@ async function cmdRun(args: string[]): Promise<number> {
     line: (l: string) => process.stdout.write(`  · ${redact(l)}\n`),
   };
 
+  const { interruptRuns } = await import("../runtime/cleanup.ts");
   process.on("SIGINT", () => {
     if (interrupted) process.exit(EXIT.interrupted);
     interrupted = true;
     process.stderr.write("\nbridge-harness: interrupted, tearing down...\n");
-    // The runtime's own signal hook removes the containers too; whichever finishes first exits.
-    stopActiveEnvironments().finally(() => process.exit(EXIT.interrupted));
+    // Started environments, and one still starting: exit only once their containers are gone.
+    Promise.allSettled([stopActiveEnvironments(), interruptRuns()]).finally(() =>
+      process.exit(EXIT.interrupted),
+    );
   });
 
   const { result, kept } = await runScenarios(specs, {
@@ -313,7 +316,11 @@ async function cmdDown(args: string[]): Promise<number> {
   const cleanup = await import("../runtime/cleanup.ts");
   if (values.all) {
     const removed = await cleanup.sweepLeftovers({ includeKept: true });
-    out(`removed ${removed.length} container(s)/network(s) of finished runs`);
+    out(
+      removed.length
+        ? `removed what finished runs left: ${cleanup.describeSwept(removed)}`
+        : "no finished run left anything behind",
+    );
   }
   for (const id of positionals) {
     await cleanup.removeRunResources(id);

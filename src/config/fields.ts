@@ -1,6 +1,6 @@
 // A small field-spec language shared by the validators, the JSON Schemas and the docs: one
 // description of every key, so the three cannot drift apart.
-import { isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
+import { isAlias, isMap, isPair, isScalar, isSeq, type Node, type Pair, type YAMLMap } from "yaml";
 import { closest, quoteList } from "./errors.ts";
 import { describeNode, type Reporter } from "./source.ts";
 import { parseDuration, parseSize } from "./units.ts";
@@ -26,7 +26,12 @@ export type FieldSpec =
   | (Base & { type: "size" })
   | (Base & { type: "count" })
   | (Base & { type: "list"; items: FieldSpec; minItems?: number })
-  | (Base & { type: "object"; fields: Record<string, FieldSpec> })
+  | (Base & {
+      type: "object";
+      fields: Record<string, FieldSpec>;
+      /** Exactly one of the fields must be given (a choice, like one step of a list). */
+      oneKey?: boolean;
+    })
   | (Base & { type: "map"; values: FieldSpec; keyRef?: RefKind })
   | (Base & { type: "any" });
 
@@ -76,7 +81,18 @@ function typeWord(spec: FieldSpec): string {
 }
 
 /** Validates `node` against `spec`; returns the plain value (durations in ms, sizes in bytes) or undefined. */
-export function checkValue(w: Walk, node: Node | null | undefined, spec: FieldSpec, field: string): unknown {
+export function checkValue(w: Walk, given: Node | null | undefined, spec: FieldSpec, field: string): unknown {
+  // `*name` repeats what `&name` marked earlier in the file.
+  const node = isAlias(given) && w.r.src.doc ? (given.resolve(w.r.src.doc) as Node | undefined) : given;
+  if (isAlias(given) && !node) {
+    w.r.report(
+      given,
+      field,
+      `unknown alias *${given.source}`,
+      "mark the value it repeats with &name earlier in the file",
+    );
+    return undefined;
+  }
   const bad = (hint?: string) => {
     w.r.report(node, field, `expected ${typeWord(spec)}, got ${describeNode(node)}`, hint);
     return undefined;
@@ -90,6 +106,13 @@ export function checkValue(w: Walk, node: Node | null | undefined, spec: FieldSp
   }
   if (spec.type === "object") {
     if (!isMap(node)) return bad();
+    if (spec.oneKey && node.items.length !== 1)
+      w.r.report(
+        node,
+        field,
+        `expected exactly one of ${quoteList(Object.keys(spec.fields))}, got ${node.items.length}`,
+        node.items.length ? "start each with '- ' as its own list item" : undefined,
+      );
     return checkObject(w, node, spec.fields, field);
   }
   if (spec.type === "map") {

@@ -61,7 +61,10 @@ export function fieldSchema(spec: FieldSpec): Json {
         ...(spec.minItems ? { minItems: spec.minItems } : {}),
       };
     case "object":
-      return objectSchema(spec.fields, spec.doc);
+      return {
+        ...objectSchema(spec.fields, spec.doc),
+        ...(spec.oneKey ? { minProperties: 1, maxProperties: 1 } : {}),
+      };
     case "map":
       return { ...d, type: "object", additionalProperties: fieldSchema(spec.values) };
     case "any":

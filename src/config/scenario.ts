@@ -1,7 +1,7 @@
 // scenarios/*.yaml: an environment, a Slack workspace seed, Matrix users, budgets and steps.
 import { existsSync, readdirSync } from "node:fs";
 import path from "node:path";
-import { isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
+import { isAlias, isMap, isScalar, isSeq, type Node, type YAMLMap } from "yaml";
 import type { EnvironmentSpec } from "../environment/api.ts";
 import { checkEnvironmentFile } from "./environment.ts";
 import { ConfigError, type ConfigProblem, closest, displayPath, quoteList } from "./errors.ts";
@@ -106,6 +106,13 @@ export const SCENARIO_FIELDS: Record<string, FieldSpec> = {
   steps: { type: "any", doc: "the steps, in order (required unless expect_start is given)" },
 };
 
+/** A step's `expected_failure:` (a known upstream problem; src/scenario/runner.ts applies it). */
+export interface ExpectedFailureMark {
+  reason: string;
+  upstream: string;
+  matches?: string;
+}
+
 /** One acceptable way for an environment's start to fail (scenario `expect_start`). */
 export interface StartExpectation {
   service: (typeof START_FAILING_SERVICES)[number];
@@ -122,6 +129,7 @@ export interface StepSpec {
   args: Record<string, any>;
   budgetMs?: number;
   timeoutMs?: number;
+  expectedFailure?: ExpectedFailureMark;
   /** 1-based line in the scenario file. */
   line: number;
 }
@@ -412,6 +420,8 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
       const pair = type !== undefined ? pairNode(itemNode, type) : undefined;
       typeKeyNode = pair?.key as Node | undefined;
       valueNode = pair?.value as Node | null | undefined;
+      // `slack.post: *greeting` repeats the fields an earlier `&greeting` marked.
+      if (isAlias(valueNode) && w.r.src.doc) valueNode = valueNode.resolve(w.r.src.doc) as Node | undefined;
       const commonFields: Record<string, FieldSpec> = { ...COMMON_STEP_FIELDS };
       if (type) commonFields[type] = { type: "any", doc: "the step" };
       common = checkObject(w, itemNode, commonFields, field, {
@@ -588,7 +598,15 @@ function checkSteps(w: Walk, root: YAMLMap, ctx: StepContext): StepSpec[] | unde
         );
       else createdChannels.set(produced, `steps[${index}] on line ${line}`);
     }
-    out.push({ id, type, args, budgetMs: common.budget, timeoutMs: common.timeout, line });
+    out.push({
+      id,
+      type,
+      args,
+      budgetMs: common.budget,
+      timeoutMs: common.timeout,
+      ...(common.expected_failure ? { expectedFailure: common.expected_failure } : {}),
+      line,
+    });
   });
   if (stepsNode.items.length === 0) w.r.report(stepsNode, "steps", "a scenario needs at least one step");
   return ok ? out : undefined;

@@ -1,6 +1,6 @@
 // Reading a YAML file with positions, and reporting problems against its nodes.
 import { readFileSync } from "node:fs";
-import { isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
+import { type Document, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from "yaml";
 import type { ConfigProblem } from "./errors.ts";
 
 export interface YamlSource {
@@ -10,6 +10,8 @@ export interface YamlSource {
   /** Root node (undefined for an empty document). */
   root: Node | null | undefined;
   problems: ConfigProblem[];
+  /** The parsed document (resolves `*alias` references to `&anchor`s). */
+  doc?: Document;
 }
 
 const SYNTAX_HINTS: [RegExp, string][] = [
@@ -57,7 +59,7 @@ export function parseYamlText(file: string, text: string): YamlSource {
     const hint = SYNTAX_HINTS.find(([re]) => re.test(message))?.[1];
     problems.push({ file, line: pos.line, column: pos.col, field: "(yaml)", message, hint });
   }
-  return { file, text, lines, root: doc.contents as Node | null, problems };
+  return { file, text, lines, root: doc.contents as Node | null, problems, doc };
 }
 
 /** Collects problems while walking one file. */

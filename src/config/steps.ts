@@ -3,6 +3,7 @@
 // the implementations live in src/scenario/steps.ts.
 import { AUTH_STEP_TYPES } from "../auth/step-types.ts";
 import { CHECK_STEP_TYPES } from "../check/step-type.ts";
+import { faultStepTypes } from "../faults/step-types.ts";
 import { PORTAL_STEP_TYPES } from "../portals/step-types.ts";
 import { UPGRADE_STEP_TYPES } from "../upgrade/step-types.ts";
 import type { FieldSpec } from "./fields.ts";
@@ -68,6 +69,20 @@ const file: FieldSpec = {
   },
 };
 const strings = (doc: string): FieldSpec => ({ type: "list", items: { type: "string", doc: "text" }, doc });
+
+/** Sustained traffic; also what a fault step's `during:` list runs alongside the fault. */
+const TRAFFIC_STEP_TYPES: Record<string, StepTypeSpec> = {
+  "slack.traffic": {
+    doc: "Sustained traffic from Slack: a Slack user posts `count` numbered messages at `per_second`; the observer must see every one in the portal exactly once and in order, each within the budget (one latency sample per message).",
+    fields: { user: slackUser, channel, count: trafficCount, per_second: trafficRate, observer },
+    example: { user: "bob", channel: "#dev-platform", count: 1000, per_second: 20 },
+  },
+  "matrix.traffic": {
+    doc: "Sustained traffic from Matrix: a Matrix user sends `count` numbered messages at `per_second`; the bridge must post every one to Slack exactly once and in order, each within the budget (one latency sample per message). While the homeserver is unreachable (a fault) the sender retries each message as a client does.",
+    fields: { user, channel, count: trafficCount, per_second: trafficRate },
+    example: { user: "alice", channel: "#dev-platform", count: 1000, per_second: 20 },
+  },
+};
 
 export const SERVICES = ["bridge", "homeserver"] as const;
 /** Services whose logs steps can read; `mas` and `proxy` exist in environments with MAS in front. */
@@ -272,23 +287,14 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
     fields: { user, channel, file, thread },
     example: { user: "alice", channel: "#dev-platform", file: { name: "diagram.png" } },
   },
-  "slack.traffic": {
-    doc: "Sustained traffic from Slack: a Slack user posts `count` numbered messages at `per_second`; the observer must see every one in the portal exactly once and in order, each within the budget (one latency sample per message).",
-    fields: { user: slackUser, channel, count: trafficCount, per_second: trafficRate, observer },
-    example: { user: "bob", channel: "#dev-platform", count: 1000, per_second: 20 },
-  },
-  "matrix.traffic": {
-    doc: "Sustained traffic from Matrix: a Matrix user sends `count` numbered messages at `per_second`; the bridge must post every one to Slack exactly once and in order, each within the budget (one latency sample per message).",
-    fields: { user, channel, count: trafficCount, per_second: trafficRate },
-    example: { user: "alice", channel: "#dev-platform", count: 1000, per_second: 20 },
-  },
+  ...TRAFFIC_STEP_TYPES,
   restart: {
     doc: "Restarts a service (bridge or homeserver) and waits until it is back.",
     fields: { service: { type: "string", enum: SERVICES, required: true, doc: "which service" } },
     example: { service: "bridge" },
   },
   "wait.healthy": {
-    doc: "Waits until the bridge is live and ready and, once a user is logged in, its login is CONNECTED with a Socket Mode connection open.",
+    doc: "Waits until the bridge is live and ready and, once a user is logged in, its login is CONNECTED with a Socket Mode connection open, and every Matrix user's sync delivers; up to a minute, or the step's `timeout:` when it gives another.",
     fields: {
       user: { ...observer, doc: "Matrix user whose login is checked (default: the first logged-in user)" },
     },
@@ -347,6 +353,8 @@ export const STEP_TYPES: Record<string, StepTypeSpec> = {
   // Static checks of the operator's config files (src/check/step-type.ts).
   ...CHECK_STEP_TYPES,
   ...AUTH_STEP_TYPES,
+  // Faults and availability probes (src/faults/step-types.ts).
+  ...faultStepTypes(TRAFFIC_STEP_TYPES),
 };
 
 /** Keys every step may carry next to its type key. */
@@ -359,4 +367,20 @@ export const COMMON_STEP_FIELDS: Record<string, FieldSpec> = {
   },
   budget: { type: "duration", doc: "latency budget for this step (default: the scenario's budgets)" },
   timeout: { type: "duration", doc: "how long to wait for the outcome before failing (default 30s)" },
+  expected_failure: {
+    type: "object",
+    doc: "a known upstream problem makes this step fail: a failure (matching `matches`) is reported as an expected failure and does not fail the scenario; a pass is reported too",
+    fields: {
+      reason: { type: "string", required: true, doc: "what goes wrong and why" },
+      upstream: {
+        type: "string",
+        required: true,
+        doc: "the upstream issue, or where upstream the behaviour comes from",
+      },
+      matches: {
+        type: "string",
+        doc: "the failure must contain this text (or match this /regular expression/); any other failure is a real one",
+      },
+    },
+  },
 };

@@ -69,6 +69,14 @@ export interface SeenEvent {
   originServerTs?: number;
 }
 
+export interface SendOptions {
+  /**
+   * Until this now() time, a send the homeserver did not take (unreachable, 5xx, 429) is tried again
+   * with the same transaction ID, as a client's outbox does; `sentAt` stays the first attempt's.
+   */
+  retryUntil?: number;
+}
+
 export interface MatrixUser {
   userId: string;
   accessToken: string;
@@ -79,13 +87,16 @@ export interface MatrixUser {
   sendText(
     roomId: string,
     body: string,
-    opts?: { html?: string; threadRootId?: string },
+    opts?: { html?: string; threadRootId?: string } & SendOptions,
   ): Promise<{ eventId: string; sentAt: number }>;
   sendEvent(
     roomId: string,
     type: string,
     content: Record<string, any>,
+    opts?: SendOptions,
   ): Promise<{ eventId: string; sentAt: number }>;
+  /** Makes the sync loop retry at once (it backs off while the homeserver is unreachable). */
+  reconnect(): Promise<void>;
   redact(roomId: string, eventId: string): Promise<{ eventId: string; sentAt: number }>;
   /**
    * Arm-before-act waiter: resolves with the first event (already seen after arming, or later) matching.
@@ -166,7 +177,10 @@ export interface StartedBridge {
   logLines(): Promise<string[]>;
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Stops (or, after a kill, removes) the container and starts a new one on the same config and database. */
   restart(): Promise<void>;
+  /** Ids of the bridge's containers now (none while it is stopped; a restart replaces them). */
+  containerIds(): string[];
   /** Replaces the bridge container with another image, keeping config, registration and database. */
   swapImage(image: string): Promise<{ durationMs: number }>;
   /**
@@ -214,6 +228,9 @@ export interface StartedEnvironment {
     query<T = Record<string, unknown>>(database: string, sql: string, params?: unknown[]): Promise<T[]>;
     snapshot(name: string): Promise<void>;
     restore(name: string): Promise<void>;
+    /** Restarts the server in its container (data and host port kept), also after a kill. */
+    restart(): Promise<void>;
+    containerIds(): string[];
   };
   /**
    * Registers (or returns the already registered) Matrix user with this localpart. Invites are

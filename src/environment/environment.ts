@@ -20,7 +20,7 @@ import type { StartedHomeserver } from "../homeservers/api.ts";
 import { homeserverDriver } from "../homeservers/index.ts";
 import { readYamlOverlay } from "../homeservers/overlays.ts";
 import { createMatrixUser, type MatrixDriverUser } from "../matrix/driver.ts";
-import { sweepLeftovers, Teardown } from "../runtime/cleanup.ts";
+import { describeSwept, sweepLeftovers, Teardown } from "../runtime/cleanup.ts";
 import { withRunFolder } from "../runtime/failure.ts";
 import { ServiceLog } from "../runtime/logs.ts";
 import { createRunNetwork } from "../runtime/network.ts";
@@ -49,13 +49,22 @@ async function loadFakeSlack(): Promise<(opts: FakeSlackOptions) => Promise<Fake
 }
 
 /** Starts the whole environment. On failure everything already started is removed and the error names the run folder. */
-export async function startEnvironment(
-  spec: EnvironmentSpec,
-  opts: StartOptions,
-): Promise<StartedEnvironment> {
-  const progress = (line: string) => opts.progress?.(redact(line));
+export function startEnvironment(spec: EnvironmentSpec, opts: StartOptions): Promise<StartedEnvironment> {
   const run = createRun({ name: spec.name, runDir: opts.runDir, keep: opts.keep });
   const teardown = new Teardown(run.id, { keep: opts.keep });
+  const starting = startServices(spec, opts, run, teardown);
+  // An interrupt (Ctrl-C) waits for a start-up under way before its last sweep of the run's label.
+  teardown.track(starting);
+  return starting;
+}
+
+async function startServices(
+  spec: EnvironmentSpec,
+  opts: StartOptions,
+  run: ReturnType<typeof createRun>,
+  teardown: Teardown,
+): Promise<StartedEnvironment> {
+  const progress = (line: string) => opts.progress?.(redact(line));
   const timings: Record<string, number> = {};
   const tStart = now();
   const phase = async <T>(name: string, fn: () => Promise<T>): Promise<T> => {
@@ -91,7 +100,8 @@ export async function startEnvironment(
     const images = await phase("preflight", async () => {
       const resolved = resolveImages(spec, opts.imageMap);
       await checkPrerequisites(Object.values(resolved));
-      await sweepLeftovers().catch(() => []);
+      const swept = await sweepLeftovers().catch(() => []);
+      if (swept.length) progress(`removed leftovers of ended runs: ${describeSwept(swept)}`);
       return resolved;
     });
 
@@ -249,6 +259,8 @@ export async function startEnvironment(
         query: (db, sql, params) => pg.query(db, sql, params),
         snapshot: (name) => pg.snapshot(name),
         restore: (name) => pg.restore(name),
+        restart: () => pg.restart(),
+        containerIds: () => pg.containerIds(),
       },
       user,
       async login(localpart: string) {

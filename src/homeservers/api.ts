@@ -158,7 +158,10 @@ export interface StartedHomeserver {
   health(): Promise<HomeserverHealth>;
   /** Database schema / storage version, for upgrade reports ("schema 93", "RocksDB 17"). */
   stateVersion(): Promise<string | undefined>;
+  /** Restarts the server on the same config, state and host port; also brings it back after its container was killed. */
   restart(): Promise<void>;
+  /** Ids of the homeserver's own containers now (not MAS or the proxy); fault steps act on them. */
+  containerIds(): string[];
   /** Replaces the container with one of another image on the same config, state and host port. */
   swapImage(image: string): Promise<{ durationMs: number }>;
   /** Copies the homeserver's state (PostgreSQL database or RocksDB directory) under a name. */

@@ -13,7 +13,7 @@ import {
   RoomStateEvent,
 } from "matrix-js-sdk";
 import { type Logger, logger as sdkRootLogger } from "matrix-js-sdk/lib/logger.js";
-import type { MatrixUser, SeenEvent } from "../environment/api.ts";
+import type { MatrixUser, SeenEvent, SendOptions } from "../environment/api.ts";
 import { now } from "../util/clock.ts";
 import { redact, registerSecret } from "../util/redact.ts";
 
@@ -435,7 +435,7 @@ export class MatrixDriverUser implements MatrixUser {
   async sendText(
     roomId: string,
     body: string,
-    opts: { html?: string; threadRootId?: string; msgtype?: string } = {},
+    opts: { html?: string; threadRootId?: string; msgtype?: string } & SendOptions = {},
   ): Promise<{ eventId: string; sentAt: number }> {
     const content: Record<string, any> = { msgtype: opts.msgtype ?? "m.text", body };
     if (opts.html) {
@@ -450,19 +450,30 @@ export class MatrixDriverUser implements MatrixUser {
         "m.in_reply_to": { event_id: opts.threadRootId },
       };
     }
-    return this.sendEvent(roomId, "m.room.message", content);
+    return this.sendEvent(roomId, "m.room.message", content, opts);
   }
 
   async sendEvent(
     roomId: string,
     type: string,
     content: Record<string, any>,
+    opts: SendOptions = {},
   ): Promise<{ eventId: string; sentAt: number }> {
     const txn = `bh${Date.now()}.${++txnCounter}`;
     const path = `/_matrix/client/v3/rooms/${enc(roomId)}/send/${enc(type)}/${enc(txn)}`;
     const sentAt = now();
-    const res = (await this.api("PUT", path, content)) as { event_id: string };
-    return { eventId: res.event_id, sentAt };
+    for (let backoffMs = 500; ; backoffMs = Math.min(backoffMs * 2, 5_000)) {
+      try {
+        const res = (await this.api("PUT", path, content)) as { event_id: string };
+        return { eventId: res.event_id, sentAt };
+      } catch (err) {
+        // Refusals (4xx other than 429) do not change by retrying.
+        const message = (err as Error).message;
+        const refused = /: HTTP 4\d\d /.test(message) && !/: HTTP 429 /.test(message);
+        if (refused || opts.retryUntil === undefined || now() + backoffMs >= opts.retryUntil) throw err;
+        await new Promise((r) => setTimeout(r, backoffMs));
+      }
+    }
   }
 
   async sendState(roomId: string, type: string, stateKey: string, content: Record<string, any>) {

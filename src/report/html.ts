@@ -3,10 +3,12 @@
 // of setup and steps, latency charts per direction against the budget, a step table and links to
 // every service log (relative to the report, so they open when the file is viewed locally).
 import { basename } from "node:path";
+import { expectedFailureLine, faultLine, formatShare } from "./faults.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
 import {
   type Direction,
   describeService,
+  type FaultWindow,
   type LatencySample,
   type LatencySummary,
   type RunResult,
@@ -46,6 +48,13 @@ function isoUtc(ms: number): string {
     : "–";
 }
 
+const MARK: Record<StepResult["outcome"], string> = {
+  passed: "✓",
+  failed: "✗",
+  skipped: "○",
+  expected_failure: "⚠",
+};
+
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
@@ -59,7 +68,7 @@ function anchor(prefix: string, ...parts: (string | number)[]): string {
 }
 
 function counts(steps: StepResult[]): Record<StepResult["outcome"], number> {
-  const c = { passed: 0, failed: 0, skipped: 0 };
+  const c = { passed: 0, failed: 0, skipped: 0, expected_failure: 0 };
   for (const s of steps) c[s.outcome]++;
   return c;
 }
@@ -67,7 +76,7 @@ function counts(steps: StepResult[]): Record<StepResult["outcome"], number> {
 function summariesOf(scenario: ScenarioResult): LatencySummary[] {
   return scenario.latency.length > 0
     ? scenario.latency
-    : summarizeLatencies(scenario.steps.flatMap((s) => s.latencies));
+    : summarizeLatencies(scenario.steps.flatMap((s) => s.latencies).filter((x) => !x.duringFault));
 }
 
 /** Tick spacing (ms) giving at most ~8 ticks over `span`. */
@@ -151,7 +160,8 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
     : 1;
   const span = Math.max(1, to - from);
   const x = (ms: number) => LABEL + ((ms - from) / span) * plot;
-  const rows = scenario.steps.length;
+  const probes = scenario.availability?.probes ?? [];
+  const rows = scenario.steps.length + (probes.length ? 1 : 0);
   const axisY = TOP + rows * ROW + 4;
   const height = axisY + 24;
   const step = tickStep(span);
@@ -159,6 +169,20 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
   out.push(
     `<svg class="timeline" data-scenario="${sIndex}" viewBox="0 0 ${WIDTH} ${height}" width="100%" role="img" aria-label="Timeline of ${h(scenario.name)}">`,
   );
+  const clampX = (ms: number) => Math.min(LABEL + plot, Math.max(LABEL, x(ms)));
+  // Fault windows behind everything: the fault itself, then the wait until the deployment was healthy.
+  for (const f of scenario.faults ?? []) {
+    const x0 = clampX(f.startAt - start);
+    const x1 = clampX((f.endAt ?? to + start) - start);
+    const x2 = f.recoveredAt === undefined ? x1 : clampX(f.recoveredAt - start);
+    const tip = faultLine(f);
+    out.push(
+      `<rect class="tl-fault" x="${fmt(x0)}" y="${TOP - 4}" width="${fmt(Math.max(2, x1 - x0))}" height="${axisY - TOP + 4}"><title>${h(tip)}</title></rect>`,
+      x2 > x1
+        ? `<rect class="tl-recovery" x="${fmt(x1)}" y="${TOP - 4}" width="${fmt(x2 - x1)}" height="${axisY - TOP + 4}"><title>${h(tip)}</title></rect>`
+        : "",
+    );
+  }
   for (let t = Math.ceil(from / step) * step; t <= to + 1e-6; t += step) {
     out.push(
       `<line class="grid" x1="${fmt(x(t))}" x2="${fmt(x(t))}" y1="${TOP - 4}" y2="${axisY}"/>`,
@@ -186,7 +210,7 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
     for (const sample of s.latencies) {
       const mx = Math.min(LABEL + plot, Math.max(LABEL, x(sample.endAt - start)));
       out.push(
-        `<line class="tl-mark ${sample.direction}${sample.latencyMs > sample.budgetMs ? " over" : ""}" x1="${fmt(mx)}" x2="${fmt(mx)}" y1="${y + 3}" y2="${y + 21}"/>`,
+        `<line class="tl-mark ${sample.direction}${sample.latencyMs > sample.budgetMs && !sample.duringFault ? " over" : ""}" x1="${fmt(mx)}" x2="${fmt(mx)}" y1="${y + 3}" y2="${y + 21}"/>`,
       );
     }
     const durText = s.outcome === "skipped" && !s.durationMs ? "skipped" : formatMs(s.durationMs);
@@ -195,6 +219,26 @@ function timelineSvg(scenario: ScenarioResult, sIndex: number): string {
       `<text class="dur ${s.outcome}${right ? " inside" : ""}" x="${fmt(right ? x0 - 6 : x0 + w + 6)}" y="${y + 16}"${right ? ' text-anchor="end"' : ""}>${h(durText)}</text></a>`,
     );
   });
+  if (probes.length && scenario.availability) {
+    // One mark per probe at the time it was sent: within budget, late, or lost.
+    const y = TOP + scenario.steps.length * ROW;
+    const budget = scenario.availability.budgetMs;
+    out.push(`<text class="rowlabel" x="${LABEL - 10}" y="${y + 16}" text-anchor="end">probes</text>`);
+    for (const p of probes) {
+      const state =
+        p.deliveredAt === undefined
+          ? "lost"
+          : p.deliveredAt - p.sentAt <= budget[p.direction]
+            ? "ok"
+            : "late";
+      const px = clampX(p.sentAt - start);
+      const y0 = p.direction === "slack_to_matrix" ? y + 4 : y + 13;
+      const tip = `${directionLabel(p.direction)} probe ${p.n}: ${p.deliveredAt === undefined ? "lost" : formatMs(p.deliveredAt - p.sentAt)}${p.arrivals > 1 ? `, arrived ${p.arrivals} times` : ""}`;
+      out.push(
+        `<rect class="tl-probe ${state}" x="${fmt(px - 1)}" y="${y0}" width="3" height="8"><title>${h(tip)}</title></rect>`,
+      );
+    }
+  }
   out.push("</svg>");
   return out.join("");
 }
@@ -209,7 +253,7 @@ function latencyChart(
 ): string {
   const samples = scenario.steps
     .flatMap((s) => s.latencies)
-    .filter((l) => l.direction === direction)
+    .filter((l) => l.direction === direction && !l.duringFault)
     .sort((a, b) => a.startAt - b.startAt);
   const W = 520;
   const H = 250;
@@ -302,8 +346,9 @@ function latencyCell(samples: LatencySample[]): string {
   return DIRECTIONS.map((direction) => {
     const mine = samples.filter((s) => s.direction === direction);
     if (mine.length === 0) return "";
-    const over = mine.some((s) => s.latencyMs > s.budgetMs);
-    const kinds = [...new Set(mine.map((s) => s.kind))].join("/");
+    const over = mine.some((s) => s.latencyMs > s.budgetMs && !s.duringFault);
+    const duringFault = mine.filter((s) => s.duringFault).length;
+    const kinds = `${[...new Set(mine.map((s) => s.kind))].join("/")}${duringFault ? ` (${duringFault} during the fault)` : ""}`;
     const value =
       mine.length === 1
         ? formatMs(mine[0].latencyMs)
@@ -323,10 +368,12 @@ function stepTable(scenario: ScenarioResult, sIndex: number): string {
   const rows = scenario.steps.map((s, i) => {
     const offset = formatMs(s.startedAt - scenario.startedAt);
     const duration = s.outcome === "skipped" && !s.durationMs ? "–" : formatMs(s.durationMs);
-    const main = `<tr id="${anchor("step", sIndex, i)}" class="${s.outcome}"><td class="num muted">${i + 1}</td><td><span class="mark ${s.outcome}">${s.outcome === "passed" ? "✓" : s.outcome === "failed" ? "✗" : "○"}</span></td><td><code>${h(s.id)}</code><div class="type">${h(s.type)}</div></td><td>${h(s.title)}${detailsCell(s.details)}</td><td class="num">+${h(offset)}</td><td class="num">${h(duration)}</td><td>${latencyCell(s.latencies)}</td></tr>`;
-    const err = s.error
-      ? `<tr class="errrow ${s.outcome}"><td></td><td></td><td colspan="5"><pre class="error">${h(s.error)}</pre></td></tr>`
-      : "";
+    const main = `<tr id="${anchor("step", sIndex, i)}" class="${s.outcome}"><td class="num muted">${i + 1}</td><td><span class="mark ${s.outcome}">${MARK[s.outcome]}</span></td><td><code>${h(s.id)}</code><div class="type">${h(s.type)}</div></td><td>${h(s.title)}${detailsCell(s.details)}</td><td class="num">+${h(offset)}</td><td class="num">${h(duration)}</td><td>${latencyCell(s.latencies)}</td></tr>`;
+    const known = expectedFailureLine(s);
+    const err =
+      s.error || known
+        ? `<tr class="errrow ${s.outcome}"><td></td><td></td><td colspan="5">${known ? `<p class="known">${h(known)}</p>` : ""}${s.error ? `<pre class="error${known ? " known" : ""}">${h(s.error)}</pre>` : ""}</td></tr>`
+        : "";
     return main + err;
   });
   return `<table class="steps"><thead><tr><th class="num">#</th><th></th><th>Step</th><th>What</th><th class="num">Start</th><th class="num">Duration</th><th>Latency</th></tr></thead><tbody>${rows.join("")}</tbody></table>`;
@@ -384,6 +431,51 @@ function failuresSection(run: RunResult, opts: Required<Pick<HtmlOptions, "dir" 
   return `<section class="failures" id="failures"><h2>${plural(items.length, "failure")}</h2>${items.join("")}</section>`;
 }
 
+/** Fault windows, availability, recovery per fault and expected failures, when the scenario has any. */
+function faultsSection(scenario: ScenarioResult): string {
+  const a = scenario.availability;
+  const faults = scenario.faults ?? [];
+  const known = scenario.steps.filter((s) => s.expectedFailure);
+  if (!a && !faults.length && !known.length && !scenario.latencyDuringFaults?.length) return "";
+  const parts: string[] = [];
+  if (a) {
+    const ok = a.min === undefined || a.availability >= a.min;
+    const rows = a.directions
+      .map(
+        (d) =>
+          `<tr class="${d.lost + d.duplicated > d.knownProblem ? "failed" : ""}"><td><span class="dir ${d.direction}">${h(directionLabel(d.direction))}</span></td><td class="num">${d.sent}</td><td class="num">${d.withinBudget}</td><td class="num">${d.late}</td><td class="num">${d.lost}</td><td class="num">${d.duplicated}</td><td class="num">${d.knownProblem}</td><td class="num">${h(formatMs(a.budgetMs[d.direction]))}</td></tr>`,
+      )
+      .join("");
+    parts.push(
+      `<p class="availability ${ok ? "ok" : "bad"}">Availability <b>${h(formatShare(a.availability))}</b>${a.min === undefined ? "" : ` (at least ${h(formatShare(a.min))} required)`} · a probe each way every ${h(formatMs(a.everyMs))} for ${h(formatMs(a.endAt - a.startAt))}</p>`,
+      `<table class="summary"><thead><tr><th>Probes</th><th class="num">Sent</th><th class="num">Within budget</th><th class="num">Late</th><th class="num">Lost</th><th class="num">Duplicated</th><th class="num">Of these, in known problems</th><th class="num">Budget</th></tr></thead><tbody>${rows}</tbody></table>`,
+    );
+  }
+  if (faults.length) {
+    const recovery = (f: FaultWindow, d: Direction) => {
+      const r = a?.recovery.find((x) => x.stepId === f.stepId && x.direction === d);
+      return r ? (r.recoveryMs === null ? "none in the window" : formatMs(r.recoveryMs)) : "–";
+    };
+    const rows = faults
+      .map(
+        (f) =>
+          `<tr><td><code>${h(f.stepId)}</code><div class="type">${h(f.type)} · ${h(f.target)}</div></td><td>${h(f.title)}</td><td class="num">${h(f.endAt === undefined ? "did not end" : formatMs(f.endAt - f.startAt))}</td><td class="num">${h(f.recoveredAt === undefined || f.endAt === undefined ? "–" : formatMs(f.recoveredAt - f.endAt))}</td>${DIRECTIONS.map((d) => `<td class="num">${h(recovery(f, d))}</td>`).join("")}</tr>`,
+      )
+      .join("");
+    parts.push(
+      `<table class="summary faults"><thead><tr><th>Fault</th><th>What</th><th class="num">Lasted</th><th class="num">Healthy after</th>${DIRECTIONS.map((d) => `<th class="num">First probe within budget, ${h(directionLabel(d))}</th>`).join("")}</tr></thead><tbody>${rows}</tbody></table>`,
+    );
+  }
+  const during = scenario.latencyDuringFaults ?? [];
+  if (during.length)
+    parts.push(
+      `<table class="summary"><thead><tr><th>Messages that overlapped a fault</th><th class="num">n</th><th class="num">p50</th><th class="num">p95</th><th class="num">max</th></tr></thead><tbody>${during.map((l) => `<tr><td><span class="dir ${l.direction}">${h(directionLabel(l.direction))}</span></td><td class="num">${l.count}</td><td class="num">${h(formatMs(l.p50))}</td><td class="num">${h(formatMs(l.p95))}</td><td class="num">${h(formatMs(l.max))}</td></tr>`).join("")}</tbody></table><p class="muted small">Not held to the budget: the availability probes measure the outage; every message must still arrive once and in order.</p>`,
+    );
+  for (const s of known)
+    parts.push(`<p class="known"><code>${h(s.id)}</code> ${h(expectedFailureLine(s) ?? "")}</p>`);
+  return `<h3>Faults and availability</h3>${parts.join("")}`;
+}
+
 function scenarioSection(
   scenario: ScenarioResult,
   sIndex: number,
@@ -401,6 +493,16 @@ function scenarioSection(
           item("tick-key slack_to_matrix", "Slack → Matrix arrival"),
           item("tick-key matrix_to_slack", "Matrix → Slack arrival"),
           item("tick-key over", "arrival over budget"),
+          ...(scenario.faults?.length
+            ? [item("key fault", "fault on"), item("key recovery", "until healthy again")]
+            : []),
+          ...(scenario.availability
+            ? [
+                item("key probe-ok", "probe within budget"),
+                item("key probe-late", "late"),
+                item("key probe-lost", "lost"),
+              ]
+            : []),
         ]
       : []),
     phases.length > 0
@@ -416,11 +518,12 @@ function scenarioSection(
       : "";
   return `<section class="scenario ${scenario.outcome}" id="${anchor("scenario", sIndex)}">
 <div class="shead"><h2>${badge(scenario.outcome)} ${h(scenario.name)}</h2>
-<div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${scenario.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
+<div class="meta"><code>${h(scenario.file)}</code> · environment <b>${h(scenario.environment)}</b> · started ${h(isoUtc(scenario.startedAt))} · ${h(formatMs(scenario.durationMs))} · ${scenario.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, <span class="failedtxt">${c.failed} failed</span>` : ""}${c.expected_failure ? `, <span class="knowntxt">${c.expected_failure} expected failure(s)</span>` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""}</div></div>
 ${servicesList(scenario)}${error}
 ${(scenario.notes ?? []).map((n) => `<p class="note">${h(n)}</p>`).join("")}
 <h3>Timeline</h3>
 <div class="panel">${setupSvg(scenario, sIndex)}${timelineSvg(scenario, sIndex) || `<p class="muted small">No steps ran.</p>`}<div class="legend">${legend}</div></div>
+${faultsSection(scenario)}
 <h3>Latency</h3>
 ${latencySection(scenario, sIndex)}
 <h3>Steps</h3>
@@ -483,6 +586,15 @@ svg .tl-mark{stroke-width:2}svg .tl-mark.slack_to_matrix{stroke:var(--s2m)}svg .
 .legend{font-size:12px;color:var(--muted);padding:4px 0 2px 4px;display:flex;flex-wrap:wrap;gap:4px 16px;align-items:center}
 .legend .li{display:inline-flex;align-items:center;gap:5px}
 .legend .key{display:inline-block;width:14px;height:10px;border-radius:2px}
+svg .tl-fault{fill:#cf222e;opacity:.12}svg .tl-recovery{fill:#bf8700;opacity:.12}
+svg .tl-step.expected_failure{fill:#bf8700}svg .rowlabel.expected_failure{fill:#9a6700;font-weight:700}
+svg .tl-probe.ok{fill:var(--pass)}svg .tl-probe.late{fill:#bf8700}svg .tl-probe.lost{fill:var(--fail)}
+.legend .key.fault{background:#cf222e;opacity:.25}.legend .key.recovery{background:#bf8700;opacity:.25}
+.legend .key.probe-ok{background:var(--pass);width:4px}.legend .key.probe-late{background:#bf8700;width:4px}.legend .key.probe-lost{background:var(--fail);width:4px}
+.mark.expected_failure{color:#9a6700}.knowntxt{color:#9a6700;font-weight:600}
+pre.error.known{background:#fff8c5;color:#7d4e00;border-color:#d4a72c}
+p.known{background:#fff8c5;border:1px solid #d4a72c;border-radius:6px;padding:6px 10px;margin:6px 0;color:#7d4e00}
+p.availability{font-size:15px;margin:4px 0}p.availability.bad b{color:var(--fail)}p.availability.ok b{color:var(--pass)}
 .legend .key.passed{background:var(--pass)}.legend .key.failed{background:var(--fail)}.legend .key.skipped{background:var(--skip);opacity:.55}.legend .key.setup{background:#8c959f}
 .legend .tick-key{display:inline-block;width:3px;height:12px}.tick-key.slack_to_matrix{background:var(--s2m)}.tick-key.matrix_to_slack{background:var(--m2s)}.tick-key.over{background:#1f2328;width:4px}
 .charts{display:grid;grid-template-columns:repeat(auto-fit,minmax(420px,1fr));gap:16px}
@@ -524,7 +636,8 @@ export function renderHtml(result: RunResult, opts: HtmlOptions): string {
   for (const s of run.scenarios) sc[s.outcome]++;
   const steps = counts(run.scenarios.flatMap((s) => s.steps));
   const allSamples = run.scenarios.flatMap((s) => s.steps.flatMap((st) => st.latencies));
-  const overall = summarizeLatencies(allSamples);
+  // Samples during faults are not held to the budget: the headline figures leave them out.
+  const overall = summarizeLatencies(allSamples.filter((x) => !x.duringFault));
   const headline =
     run.outcome === "failed"
       ? `${sc.failed} of ${plural(run.scenarios.length, "scenario")} failed`
@@ -533,7 +646,7 @@ export function renderHtml(result: RunResult, opts: HtmlOptions): string {
         : `${plural(run.scenarios.length, "scenario")} skipped`;
   const totals = [
     `<div class="total ${sc.failed ? "bad" : "ok"}"><div class="k">Scenarios</div><div class="v">${sc.passed}/${run.scenarios.length} passed</div><div class="s">${sc.failed} failed · ${sc.skipped} skipped</div></div>`,
-    `<div class="total ${steps.failed ? "bad" : "ok"}"><div class="k">Steps</div><div class="v">${steps.passed}/${steps.passed + steps.failed + steps.skipped} passed</div><div class="s">${steps.failed} failed · ${steps.skipped} skipped</div></div>`,
+    `<div class="total ${steps.failed ? "bad" : "ok"}"><div class="k">Steps</div><div class="v">${steps.passed}/${steps.passed + steps.failed + steps.skipped + steps.expected_failure} passed</div><div class="s">${steps.failed} failed${steps.expected_failure ? ` · ${steps.expected_failure} expected failure(s)` : ""} · ${steps.skipped} skipped</div></div>`,
     ...DIRECTIONS.map((direction) => {
       const s = overall.find((x) => x.direction === direction);
       if (!s) return "";
@@ -546,7 +659,7 @@ export function renderHtml(result: RunResult, opts: HtmlOptions): string {
       ? `<nav class="toc"><ul>${run.scenarios
           .map((s, i) => {
             const c = counts(s.steps);
-            return `<li>${badge(s.outcome)} <a href="#${anchor("scenario", i)}">${h(s.name)}</a> <span class="muted">${s.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, ${c.failed} failed` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""} · ${h(formatMs(s.durationMs))}</span></li>`;
+            return `<li>${badge(s.outcome)} <a href="#${anchor("scenario", i)}">${h(s.name)}</a> <span class="muted">${s.steps.length === 0 ? "no steps ran" : `${c.passed} passed`}${c.failed ? `, ${c.failed} failed` : ""}${c.expected_failure ? `, ${c.expected_failure} expected failure(s)` : ""}${c.skipped ? `, ${c.skipped} skipped` : ""} · ${h(formatMs(s.durationMs))}</span></li>`;
           })
           .join("")}</ul></nav>`
       : "";

@@ -21,6 +21,9 @@ const SCENARIO_KEYS = [
   "runDir",
   "logs",
   "notes",
+  "latencyDuringFaults",
+  "faults",
+  "availability",
 ];
 const STEP_KEYS = [
   "id",
@@ -30,19 +33,77 @@ const STEP_KEYS = [
   "startedAt",
   "durationMs",
   "error",
+  "expectedFailure",
   "latencies",
   "details",
 ];
-const SAMPLE_KEYS = ["stepId", "direction", "kind", "startAt", "endAt", "latencyMs", "budgetMs"];
+const SAMPLE_KEYS = [
+  "stepId",
+  "direction",
+  "kind",
+  "startAt",
+  "endAt",
+  "latencyMs",
+  "budgetMs",
+  "duringFault",
+];
+const FAULT_KEYS = ["stepId", "type", "target", "title", "startAt", "endAt", "recoveredAt", "knownProblem"];
+const AVAILABILITY_KEYS = [
+  "stepId",
+  "everyMs",
+  "budgetMs",
+  "startAt",
+  "endAt",
+  "availability",
+  "min",
+  "directions",
+  "recovery",
+  "probes",
+];
+const PROBE_DIRECTION_KEYS = [
+  "direction",
+  "sent",
+  "withinBudget",
+  "late",
+  "lost",
+  "duplicated",
+  "knownProblem",
+];
+const RECOVERY_KEYS = ["stepId", "type", "target", "direction", "recoveryMs"];
+const PROBE_KEYS = ["direction", "n", "sentAt", "deliveredAt", "arrivals"];
 const SUMMARY_KEYS = ["direction", "count", "p50", "p95", "max", "budgetMs", "withinBudget"];
 
 type Shape = { keys: readonly string[]; children?: Record<string, Shape | "sorted" | Shape[]> };
 
 const SAMPLE: Shape = { keys: SAMPLE_KEYS };
-const STEP: Shape = { keys: STEP_KEYS, children: { latencies: [SAMPLE], details: "sorted" } };
+const STEP: Shape = {
+  keys: STEP_KEYS,
+  children: {
+    expectedFailure: { keys: ["reason", "upstream", "occurred"] },
+    latencies: [SAMPLE],
+    details: "sorted",
+  },
+};
+const AVAILABILITY: Shape = {
+  keys: AVAILABILITY_KEYS,
+  children: {
+    budgetMs: "sorted",
+    directions: [{ keys: PROBE_DIRECTION_KEYS }],
+    recovery: [{ keys: RECOVERY_KEYS }],
+    probes: [{ keys: PROBE_KEYS }],
+  },
+};
 const SCENARIO: Shape = {
   keys: SCENARIO_KEYS,
-  children: { setup: "sorted", steps: [STEP], latency: [{ keys: SUMMARY_KEYS }], logs: "sorted" },
+  children: {
+    setup: "sorted",
+    steps: [STEP],
+    latency: [{ keys: SUMMARY_KEYS }],
+    logs: "sorted",
+    latencyDuringFaults: [{ keys: SUMMARY_KEYS }],
+    faults: [{ keys: FAULT_KEYS }],
+    availability: AVAILABILITY,
+  },
 };
 const RUN: Shape = { keys: RUN_KEYS, children: { tool: { keys: TOOL_KEYS }, scenarios: [SCENARIO] } };
 

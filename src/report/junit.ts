@@ -2,6 +2,7 @@
 // message and details; <system-out> lists the run folder and each service's log, with
 // [[ATTACHMENT|path]] lines (the convention Jenkins' JUnit attachments plugin and GitLab read).
 // Everything is redacted and XML-escaped.
+import { expectedFailureLine, scenarioFaultLines } from "./faults.ts";
 import { DIRECTIONS, directionLabel, formatMs } from "./latency.ts";
 import type { RunResult, ScenarioResult, StepResult } from "./model.ts";
 import { displayPath, scenarioLogs } from "./paths.ts";
@@ -37,6 +38,8 @@ function logsText(scenario: ScenarioResult, cwd: string): string {
 
 function stepDetails(step: StepResult): string {
   const lines: string[] = [];
+  const known = expectedFailureLine(step);
+  if (known) lines.push(known);
   if (step.error) lines.push(step.error);
   lines.push(
     `step: ${step.id} (${step.type})`,
@@ -44,7 +47,11 @@ function stepDetails(step: StepResult): string {
     `duration: ${formatMs(step.durationMs)}`,
   );
   for (const sample of step.latencies) {
-    const over = sample.latencyMs > sample.budgetMs ? " OVER BUDGET" : "";
+    const over = sample.duringFault
+      ? ` (during fault ${sample.duringFault}, not held to the budget)`
+      : sample.latencyMs > sample.budgetMs
+        ? " OVER BUDGET"
+        : "";
     lines.push(
       `latency ${directionLabel(sample.direction, true)} ${sample.kind}: ${formatMs(sample.latencyMs)} (budget ${formatMs(sample.budgetMs)})${over}`,
     );
@@ -71,7 +78,11 @@ function renderStep(step: StepResult, scenario: ScenarioResult, cwd: string, ind
     body.push(`${indent}  <system-out>${xmlEscape(logsText(scenario, cwd))}</system-out>`);
   } else if (step.outcome === "skipped") {
     body.push(`${indent}  <skipped${step.error ? ` message="${xmlAttr(firstLine(step.error))}"` : ""}/>`);
-  } else if (step.latencies.length > 0) {
+  } else if (step.outcome === "expected_failure") {
+    // JUnit has no expected failures: a skip with the reason keeps CI green and the problem visible.
+    body.push(`${indent}  <skipped message="${xmlAttr(firstLine(expectedFailureLine(step) ?? ""))}"/>`);
+    body.push(`${indent}  <system-out>${xmlEscape(stepDetails(step))}</system-out>`);
+  } else if (step.latencies.length > 0 || step.expectedFailure) {
     body.push(`${indent}  <system-out>${xmlEscape(stepDetails(step))}</system-out>`);
   }
   if (body.length === 0) return `${indent}<testcase ${attrs}/>`;
@@ -82,7 +93,7 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
   const extra = needsScenarioCase(scenario) ? 1 : 0;
   const tests = scenario.steps.length + extra;
   const failures = count(scenario.steps, "failed") + extra;
-  const skipped = count(scenario.steps, "skipped");
+  const skipped = count(scenario.steps, "skipped") + count(scenario.steps, "expected_failure");
   const out: string[] = [];
   out.push(
     `  <testsuite name="${xmlAttr(scenario.name)}" tests="${tests}" failures="${failures}" errors="0" skipped="${skipped}" time="${seconds(scenario.durationMs)}" timestamp="${timestamp(scenario.startedAt)}" file="${xmlAttr(scenario.file)}">`,
@@ -108,6 +119,23 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
       props.push([`latency.${direction}.${key}`, String(summary[key])]);
     }
   }
+  const a = scenario.availability;
+  if (a) {
+    props.push(["availability", String(a.availability)]);
+    for (const d of a.directions)
+      for (const key of ["sent", "withinBudget", "late", "lost", "duplicated"] as const)
+        props.push([`availability.${d.direction}.${key}`, String(d[key])]);
+    for (const r of a.recovery)
+      props.push([
+        `recovery.${r.stepId}.${r.direction}.ms`,
+        r.recoveryMs === null ? "" : String(Math.round(r.recoveryMs)),
+      ]);
+  }
+  for (const f of scenario.faults ?? []) {
+    if (f.endAt !== undefined) props.push([`fault.${f.stepId}.ms`, String(Math.round(f.endAt - f.startAt))]);
+    if (f.recoveredAt !== undefined && f.endAt !== undefined)
+      props.push([`fault.${f.stepId}.healthyAfterMs`, String(Math.round(f.recoveredAt - f.endAt))]);
+  }
   const logs = redactDeep(scenarioLogs(scenario));
   for (const service of Object.keys(logs)) {
     props.push([`log.${service}`, displayPath(logs[service], cwd)]);
@@ -126,7 +154,11 @@ function renderScenario(scenario: ScenarioResult, cwd: string): string {
     );
   }
   for (const step of scenario.steps) out.push(renderStep(step, scenario, cwd, "    "));
-  const suiteOut = [...(scenario.notes ?? []).map((n) => `Note: ${n}`), logsText(scenario, cwd)];
+  const suiteOut = [
+    ...(scenario.notes ?? []).map((n) => `Note: ${n}`),
+    ...scenarioFaultLines(scenario, true),
+    logsText(scenario, cwd),
+  ];
   if (scenario.error) suiteOut.unshift(`Error: ${scenario.error}`);
   out.push(`    <system-out>${xmlEscape(suiteOut.join("\n"))}</system-out>`);
   out.push("  </testsuite>");
@@ -144,7 +176,7 @@ export function renderJunit(result: RunResult, opts: { cwd?: string } = {}): str
     const extra = needsScenarioCase(s) ? 1 : 0;
     tests += s.steps.length + extra;
     failures += count(s.steps, "failed") + extra;
-    skipped += count(s.steps, "skipped");
+    skipped += count(s.steps, "skipped") + count(s.steps, "expected_failure");
   }
   const lines = [
     `<?xml version="1.0" encoding="UTF-8"?>`,

@@ -1,5 +1,6 @@
 // Markdown summary of a run (`summary.md`): one table row per scenario and the failed steps, short
 // enough for a CI job summary or a pull request comment.
+import { scenarioFaultLines } from "./faults.ts";
 import { directionLabel, formatMs } from "./latency.ts";
 import type { RunResult } from "./model.ts";
 import { redactDeep } from "./sanitize.ts";
@@ -28,6 +29,10 @@ export function renderMarkdown(input: RunResult): string {
       .join("<br>");
     out.push(`| ${ICON[s.outcome]} | ${cell(s.name)} | ${formatMs(s.durationMs)} | ${latency || "–"} |`);
   }
+  const withFaults = result.scenarios.filter((s) => scenarioFaultLines(s).length);
+  if (withFaults.length) out.push("", "**Faults, availability and known problems**", "");
+  for (const s of withFaults)
+    for (const line of scenarioFaultLines(s)) out.push(`- ${cell(s.name)}: ${cell(line)}`);
   const failed = result.scenarios.filter((s) => s.outcome === "failed");
   if (failed.length) out.push("", "**Failures**", "");
   for (const s of failed) {

@@ -4,6 +4,20 @@
 
 export type Direction = "slack_to_matrix" | "matrix_to_slack";
 export type Outcome = "passed" | "failed" | "skipped";
+/**
+ * A step can also be an expected failure: it failed the way a known upstream problem makes it fail,
+ * and its scenario is marked so (`expected_failure:`); the scenario does not fail because of it.
+ */
+export type StepOutcome = Outcome | "expected_failure";
+
+/** The `expected_failure:` mark of a step, and whether the known problem showed this time. */
+export interface ExpectedFailure {
+  reason: string;
+  /** The upstream issue, or where upstream the behaviour comes from. */
+  upstream: string;
+  /** True: the step failed as expected; false: it passed this time. */
+  occurred: boolean;
+}
 
 export interface LatencySample {
   /** Step id that produced the sample. */
@@ -16,6 +30,11 @@ export interface LatencySample {
   endAt: number;
   latencyMs: number;
   budgetMs: number;
+  /**
+   * Id of the fault step whose window this message's journey overlapped (src/faults/): reported
+   * apart from the rest and not held to the budget (delivery still is).
+   */
+  duringFault?: string;
 }
 
 export interface StepResult {
@@ -24,11 +43,13 @@ export interface StepResult {
   type: string;
   /** Human description ("alice posts 'hello' in #dev-platform"). */
   title: string;
-  outcome: Outcome;
+  outcome: StepOutcome;
   startedAt: number;
   durationMs: number;
-  /** Failure message (redacted), if failed. */
+  /** Failure message (redacted), if failed (or failed as expected). */
   error?: string;
+  /** Set on a step marked `expected_failure:`. */
+  expectedFailure?: ExpectedFailure;
   latencies: LatencySample[];
   /** Extra facts worth showing (counts, states, prediction vs outcome ...). */
   details?: Record<string, unknown>;
@@ -63,11 +84,85 @@ export interface ScenarioResult {
   /** Service name -> log file path. */
   logs: Record<string, string>;
   error?: string;
+  /** Latency of the messages whose journey overlapped a fault window, per direction (not held to budgets). */
+  latencyDuringFaults?: LatencySummary[];
+  /** Faults the scenario's fault steps injected, in order. */
+  faults?: FaultWindow[];
+  /** What the availability probes measured (probe.start ... expect.availability). */
+  availability?: AvailabilityResult;
   /**
    * What the environment states about itself: known issues of the software it runs and Matrix
    * client settings other than Element's, each with its reason (environments/*.yaml).
    */
   notes?: string[];
+}
+
+/** A fault a fault step injected, as the timeline shows it. Times are now() epoch ms. */
+export interface FaultWindow {
+  /** The fault step's id. */
+  stepId: string;
+  /** Its step type ("fault.kill", "fault.slack.outage", ...). */
+  type: string;
+  /** What it hit: "bridge", "homeserver", "postgres" or "slack". */
+  target: string;
+  title: string;
+  /** The fault was injected. */
+  startAt: number;
+  /** The fault was taken away (service started again, unfrozen, reconnected; Slack fault cleared). */
+  endAt?: number;
+  /** The step saw the deployment healthy again (bridge ready, login CONNECTED, Matrix syncing). */
+  recoveredAt?: number;
+  /** The step failed as expected (`expected_failure:`): its reason. Probes lost in this window are put down to it. */
+  knownProblem?: string;
+}
+
+/** One availability probe: a message sent one way, and when (if) it came out the other side. */
+export interface ProbeRecord {
+  direction: Direction;
+  /** 1-based per direction. */
+  n: number;
+  sentAt: number;
+  /** First arrival; absent when it never arrived (lost). */
+  deliveredAt?: number;
+  /** How many times it arrived (more than 1: duplicated). */
+  arrivals: number;
+}
+
+export interface AvailabilityResult {
+  /** Id of the probe.start step. */
+  stepId: string;
+  everyMs: number;
+  /** Latency budget a probe must meet to count as available, per direction. */
+  budgetMs: Record<Direction, number>;
+  startAt: number;
+  endAt: number;
+  /** Share (0..1) of all probes delivered within their budget. */
+  availability: number;
+  /** The minimum expect.availability asserted (0..1), if any. */
+  min?: number;
+  directions: {
+    direction: Direction;
+    sent: number;
+    withinBudget: number;
+    /** Delivered, but over the budget. */
+    late: number;
+    lost: number;
+    duplicated: number;
+    /** Of the lost and duplicated: those in the window of a fault that failed as expected (a known problem). */
+    knownProblem: number;
+  }[];
+  /**
+   * Per fault and direction: from the fault's end to the arrival of the first probe sent after it
+   * that met the budget (null: none did before the probes stopped).
+   */
+  recovery: {
+    stepId: string;
+    type: string;
+    target: string;
+    direction: Direction;
+    recoveryMs: number | null;
+  }[];
+  probes: ProbeRecord[];
 }
 
 export interface RunResult {

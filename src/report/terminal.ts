@@ -3,6 +3,7 @@
 // the run folder and every service's log file. Colours and in-place "running" lines only on a TTY.
 
 import { redact } from "../util/redact.ts";
+import { expectedFailureLine, scenarioFaultLines } from "./faults.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
 import {
   describeService,
@@ -52,8 +53,8 @@ const CODES = {
 };
 type Style = keyof typeof CODES;
 
-const SYMBOL = { passed: "✓", failed: "✗", skipped: "○" } as const;
-const STEP_COLOR = { passed: "green", failed: "red", skipped: "yellow" } as const;
+const SYMBOL = { passed: "✓", failed: "✗", skipped: "○", expected_failure: "⚠" } as const;
+const STEP_COLOR = { passed: "green", failed: "red", skipped: "yellow", expected_failure: "yellow" } as const;
 
 function pad(text: string, width: number): string {
   const len = [...text].length;
@@ -108,13 +109,15 @@ export function createProgressPrinter(
       const mine = samples.filter((s) => s.direction === direction);
       if (mine.length === 0) continue;
       const kinds = [...new Set(mine.map((s) => s.kind))].join("/");
-      const over = mine.filter((s) => s.latencyMs > s.budgetMs);
+      const over = mine.filter((s) => s.latencyMs > s.budgetMs && !s.duringFault);
+      const duringFault = mine.filter((s) => s.duringFault).length;
       let text: string;
       if (mine.length === 1) text = `${directionLabel(direction)} ${kinds} ${formatMs(mine[0].latencyMs)}`;
       else {
         const [summary] = summarizeLatencies(mine);
         text = `${directionLabel(direction)} ${mine.length}× ${kinds} p50 ${formatMs(summary.p50)} max ${formatMs(summary.max)}`;
       }
+      if (duringFault) text += ` (${duringFault} during the fault)`;
       if (over.length > 0) text += ` > budget ${formatMs(Math.min(...over.map((s) => s.budgetMs)))}`;
       parts.push(paint(over.length > 0 ? "red" : "cyan", text));
     }
@@ -183,8 +186,11 @@ export function createProgressPrinter(
       parts.push(paint("dim", duration.padStart(9)));
       if (step.latencies.length > 0) parts.push(` ${latencyText(step.latencies)}`);
       write(`${parts.join(" ")}\n`);
-      if (step.outcome === "failed" && step.error) {
-        for (const line of step.error.split("\n")) write(`      ${paint("red", line)}\n`);
+      const known = expectedFailureLine(step);
+      if (known) write(`      ${paint("yellow", known)}\n`);
+      if ((step.outcome === "failed" || step.outcome === "expected_failure") && step.error) {
+        const style = step.outcome === "failed" ? "red" : "yellow";
+        for (const line of step.error.split("\n")) write(`      ${paint(style, line)}\n`);
       }
     },
     scenarioFinished(result) {
@@ -193,9 +199,11 @@ export function createProgressPrinter(
       const passed = result.steps.filter((s) => s.outcome === "passed").length;
       const failed = result.steps.filter((s) => s.outcome === "failed").length;
       const skipped = result.steps.filter((s) => s.outcome === "skipped").length;
+      const expected = result.steps.filter((s) => s.outcome === "expected_failure").length;
       const counts = [
         `${passed} passed`,
         failed ? paint("red", `${failed} failed`) : "",
+        expected ? paint("yellow", `${expected} expected failure(s)`) : "",
         skipped ? `${skipped} skipped` : "",
       ]
         .filter(Boolean)
@@ -220,6 +228,7 @@ export function createProgressPrinter(
           : summarizeLatencies(result.steps.flatMap((s) => s.latencies));
       table(summaries);
       for (const note of result.notes ?? []) write(`  ${paint("dim", `note: ${note}`)}\n`);
+      for (const line of scenarioFaultLines(result)) write(`  ${line}\n`);
       if (result.outcome === "failed" && result.runDir) {
         write(`  ${paint("bold", "Run folder:")} ${displayPath(result.runDir, cwd)}\n`);
         const logs = scenarioLogs(result);

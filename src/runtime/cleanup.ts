@@ -5,7 +5,7 @@
 import "./docker-env.ts";
 import { execFileSync } from "node:child_process";
 import { dockerode } from "./docker.ts";
-import { LABEL_KEEP, LABEL_PID, LABEL_RUN } from "./labels.ts";
+import { LABEL_KEEP, LABEL_PID, LABEL_RUN, LABEL_SERVICE } from "./labels.ts";
 import { removeVolumeQuietly } from "./volumes.ts";
 
 type Step = { name: string; fn: () => Promise<void> | void };
@@ -15,6 +15,9 @@ export class Teardown {
   readonly runId: string;
   private readonly steps: Step[] = [];
   private running: Promise<string[]> | undefined;
+  private finished = false;
+  /** Work that may still create containers for this run (the environment's start-up). */
+  private readonly inflight = new Set<Promise<unknown>>();
   /** Set by `keep`: process-exit hooks leave the run's containers running. */
   keep: boolean;
 
@@ -30,8 +33,40 @@ export class Teardown {
     this.steps.push({ name, fn });
   }
 
-  get started(): boolean {
-    return this.running !== undefined;
+  get done(): boolean {
+    return this.finished;
+  }
+
+  /** Work that may create containers for this run: an interrupt waits for it before its last sweep. */
+  track(work: Promise<unknown>): void {
+    const settled = work.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.inflight.add(settled);
+    settled.then(() => this.inflight.delete(settled));
+  }
+
+  /**
+   * Teardown for an interrupt: the steps, then — since a start-up still under way may create a
+   * container after that — once it settled (or after `settleMs`), the run's label once more.
+   */
+  async interrupt(settleMs = 20_000): Promise<string[]> {
+    const errors = await this.run();
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.all([...this.inflight]),
+      new Promise((r) => {
+        timer = setTimeout(r, settleMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    try {
+      await removeRunResources(this.runId);
+    } catch (err) {
+      errors.push(`label cleanup: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return errors;
   }
 
   /** Runs every step (even when some fail); resolves with the errors, never rejects. Idempotent. */
@@ -52,6 +87,7 @@ export class Teardown {
         errors.push(`label cleanup: ${err instanceof Error ? err.message : String(err)}`);
       }
       activeTeardowns.delete(this);
+      this.finished = true;
       return errors;
     })();
     return this.running;
@@ -61,20 +97,31 @@ export class Teardown {
 const activeTeardowns = new Set<Teardown>();
 let hooksInstalled = false;
 
+let interrupting: Promise<void> | undefined;
+
+/**
+ * Tears down every run of this process that is not kept — also one still starting — and resolves
+ * when their containers, networks and volumes are gone. Idempotent: the signal hook and the CLI
+ * wait for the same work.
+ */
+export function interruptRuns(): Promise<void> {
+  interrupting ??= (async () => {
+    const pending = [...activeTeardowns].filter((t) => !t.keep);
+    if (pending.length)
+      process.stderr.write(`\nbridge-harness: removing the containers of ${pending.length} run(s)...\n`);
+    await Promise.allSettled(pending.map((t) => t.interrupt()));
+  })();
+  return interrupting;
+}
+
 function installProcessHooks(): void {
   if (hooksInstalled) return;
   hooksInstalled = true;
   const onSignal = (signal: NodeJS.Signals) => {
     const code = signal === "SIGINT" ? 130 : 143;
-    const pending = [...activeTeardowns].filter((t) => !t.keep);
-    if (pending.length === 0) {
-      process.exit(code);
-      return;
-    }
-    process.stderr.write(`\nbridge-harness: ${signal}, removing containers of ${pending.length} run(s)...\n`);
     // A second signal exits at once (the exit hook still removes by label synchronously).
     process.once(signal, () => process.exit(code));
-    Promise.allSettled(pending.map((t) => t.run())).finally(() => process.exit(code));
+    interruptRuns().finally(() => process.exit(code));
   };
   process.once("SIGINT", onSignal);
   process.once("SIGTERM", onSignal);
@@ -85,7 +132,8 @@ function installProcessHooks(): void {
 /** Synchronous removal through the docker CLI, for exit paths where nothing async runs any more. */
 function syncCleanupAll(): void {
   for (const t of [...activeTeardowns]) {
-    if (t.keep || t.started) continue;
+    // A teardown under way when the process is forced out may not have reached every container.
+    if (t.keep || t.done) continue;
     activeTeardowns.delete(t);
     const filter = `label=${LABEL_RUN}=${t.runId}`;
     // Containers first: networks and volumes cannot go while a container uses them.
@@ -183,10 +231,15 @@ export function selectLeftovers(
   });
 }
 
-/** Removes leftovers of earlier runs (see selectLeftovers). Returns what was removed. */
-export async function sweepLeftovers(opts: { includeKept?: boolean } = {}): Promise<LabelledResource[]> {
+/**
+ * Removes leftovers of earlier runs (see selectLeftovers). Returns what was removed. `label`
+ * ("key=value") narrows the candidates (e.g. to one owner's pid).
+ */
+export async function sweepLeftovers(
+  opts: { includeKept?: boolean; label?: string } = {},
+): Promise<LabelledResource[]> {
   const docker = await dockerode();
-  const filter = { label: [LABEL_PID] };
+  const filter = { label: [LABEL_PID, ...(opts.label ? [opts.label] : [])] };
   const containers = await docker.listContainers({ all: true, filters: filter });
   const networks = await docker.listNetworks({ filters: filter });
   const { Volumes: volumes } = await docker.listVolumes({ filters: filter });
@@ -206,4 +259,28 @@ export async function sweepLeftovers(opts: { includeKept?: boolean } = {}): Prom
   }
   await Promise.all(leftovers.filter((r) => r.kind === "volume").map((r) => removeVolumeQuietly(r.id)));
   return leftovers;
+}
+
+/** One line naming what a sweep removed, per run: "run X (pid 123): postgres, synapse containers; 1 network". */
+export function describeSwept(removed: readonly LabelledResource[]): string {
+  const runs = new Map<string, LabelledResource[]>();
+  for (const r of removed) {
+    const key = `run ${r.labels[LABEL_RUN]} (pid ${r.labels[LABEL_PID]})`;
+    runs.set(key, [...(runs.get(key) ?? []), r]);
+  }
+  return [...runs]
+    .map(([run, list]) => {
+      const containers = list
+        .filter((r) => r.kind === "container")
+        .map((r) => r.labels[LABEL_SERVICE] ?? r.id.slice(0, 12));
+      const networks = list.filter((r) => r.kind === "network").length;
+      const volumes = list.filter((r) => r.kind === "volume").length;
+      const parts = [
+        containers.length ? `container(s) ${containers.join(", ")}` : "",
+        networks ? `${networks} network(s)` : "",
+        volumes ? `${volumes} volume(s)` : "",
+      ].filter(Boolean);
+      return `${run}: ${parts.join(", ")}`;
+    })
+    .join("; ");
 }

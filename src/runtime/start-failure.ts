@@ -5,6 +5,7 @@ import type { StartedTestContainer } from "testcontainers";
 import { waitUntil } from "../util/clock.ts";
 import { fetchWithTimeout } from "../util/net.ts";
 import { redact } from "../util/redact.ts";
+import { dockerode } from "./docker.ts";
 import type { ServiceLog } from "./logs.ts";
 import { ContainerExitedError } from "./wait.ts";
 import type { WatchedContainer } from "./watched.ts";
@@ -84,27 +85,46 @@ export async function startServiceContainer(
 }
 
 /**
- * Restarts a container in place (same config, state and ports), re-attaches its output to the
- * service log, and resolves once `readyUrl` answers 200 again.
+ * Restarts a container in place (same config and state) — also one that was killed — re-attaches
+ * its output to the service log, and resolves once `ready` holds again: a URL answering 200, or a
+ * check of the caller's.
  */
 export async function restartServiceContainer(
   container: StartedTestContainer,
-  opts: { log?: ServiceLog; readyUrl: string; timeoutMs?: number },
+  opts: {
+    log?: ServiceLog;
+    ready: string | (() => Promise<void>);
+    timeoutMs?: number;
+    /**
+     * Restart through the engine, skipping the container's wait strategy when that only fits a
+     * first start (PostgreSQL on an existing data directory logs "ready" once, not twice); its host
+     * ports must then be pinned, as testcontainers does not see them again.
+     */
+    skipWaitStrategy?: boolean;
+  },
 ): Promise<void> {
   const mark = Date.now();
-  await container.restart({ timeout: 10_000 });
+  if (opts.skipWaitStrategy) await (await dockerode()).getContainer(container.getId()).restart({ t: 10 });
+  else await container.restart({ timeout: 10_000 });
   if (opts.log) {
     opts.log.note("container restarted");
     opts.log.attach(await container.logs({ since: Math.floor(mark / 1000) }));
   }
+  const { ready } = opts;
+  const check =
+    typeof ready === "string"
+      ? async () => {
+          const res = await fetchWithTimeout(ready, { timeoutMs: 2_000 });
+          await res.arrayBuffer();
+          if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+        }
+      : ready;
   let last = "";
   await waitUntil(
     async () => {
       try {
-        const res = await fetchWithTimeout(opts.readyUrl, { timeoutMs: 2_000 });
-        await res.arrayBuffer();
-        last = `HTTP ${res.status}`;
-        return res.status === 200;
+        await check();
+        return true;
       } catch (err) {
         last = (err as Error).message;
         return false;
@@ -113,7 +133,8 @@ export async function restartServiceContainer(
     {
       timeoutMs: opts.timeoutMs ?? 60_000,
       intervalMs: 200,
-      describe: () => `${opts.readyUrl} did not answer 200 after the restart (last: ${last})`,
+      describe: () =>
+        `${typeof ready === "string" ? `${ready} did not answer 200` : "the service was not ready"} after the restart (last: ${last})`,
     },
   );
 }

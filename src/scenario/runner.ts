@@ -6,7 +6,7 @@ import { redactFolder } from "../artifacts/redact-folder.ts";
 import { operatorSecrets } from "../artifacts/secrets.ts";
 import { checkBeforeStart } from "../check/step.ts";
 import { displayPath } from "../config/errors.ts";
-import { DEFAULT_TIMEOUT_MS, type ScenarioSpec } from "../config/scenario.ts";
+import { DEFAULT_TIMEOUT_MS, type ExpectedFailureMark, type ScenarioSpec } from "../config/scenario.ts";
 import { formatDuration, parseDuration } from "../config/units.ts";
 import type { StartedEnvironment, StartOptions } from "../environment/api.ts";
 import { summarizeLatencies } from "../report/latency.ts";
@@ -20,6 +20,7 @@ import type {
 } from "../report/model.ts";
 import { now } from "../util/clock.ts";
 import { redact, registerSecret } from "../util/redact.ts";
+import { lineMatcher } from "./content.ts";
 import { judgeStart, startStepResult } from "./start-expectation.ts";
 import { type ScenarioBudgets, ScenarioState } from "./state.ts";
 import { describeStep, IMPLEMENTATIONS, markLogs, type Step, type StepContext } from "./steps.ts";
@@ -106,8 +107,12 @@ export class Scenario {
     const result =
       this.failed && !this.opts.continueOnFailure
         ? skipped(id, step.type, title, "an earlier step failed")
-        : await executeStep(this.state, step, id, title);
+        : applyExpectedFailure(await executeStep(this.state, step, id, title), step.expectedFailure);
     if (result.outcome === "failed") this.failed = true;
+    // Losses in the window of a fault that failed as expected are put down to the known problem.
+    if (result.outcome === "expected_failure")
+      for (const w of this.state.faultWindows)
+        if (w.stepId === id) w.knownProblem = result.expectedFailure?.reason;
     this.steps.push(result);
     this.opts.progress?.stepFinished?.(result);
     if (result.outcome === "failed" && (this.opts.throwOnFailure ?? true)) throw new StepFailure(result);
@@ -120,7 +125,12 @@ export class Scenario {
 
   /** The scenario's result (latency summaries per direction included). */
   finish(extra: Partial<ScenarioResult> = {}): ScenarioResult {
-    const samples = this.steps.flatMap((s) => s.latencies);
+    for (const task of this.state.background) task.stop();
+    this.state.background.clear();
+    const all = this.steps.flatMap((s) => s.latencies);
+    const samples = all.filter((s) => !s.duringFault);
+    const duringFaults = all.filter((s) => s.duringFault);
+    const { faultWindows, availability } = this.state;
     const env = this.env;
     const firstError = this.steps.find((s) => s.outcome === "failed");
     return {
@@ -138,9 +148,28 @@ export class Scenario {
       ...environmentNotes(env),
       ...(env.services ? { services: env.services } : {}),
       ...(firstError ? { error: `step ${firstError.id} failed: ${firstError.error}` } : {}),
+      ...(duringFaults.length ? { latencyDuringFaults: summarizeLatencies(duringFaults) } : {}),
+      ...(faultWindows.length ? { faults: [...faultWindows] } : {}),
+      ...(availability ? { availability } : {}),
       ...extra,
     };
   }
+}
+
+/**
+ * A step marked `expected_failure:` that failed the known way becomes an expected failure (the
+ * scenario goes on and passes); one that failed another way stays failed; one that passed says so.
+ */
+export function applyExpectedFailure(result: StepResult, mark: ExpectedFailureMark | undefined): StepResult {
+  if (!mark || result.outcome === "skipped") return result;
+  const known = { reason: mark.reason, upstream: mark.upstream };
+  if (result.outcome === "passed") return { ...result, expectedFailure: { ...known, occurred: false } };
+  if (mark.matches && !lineMatcher(mark.matches)(result.error ?? ""))
+    return {
+      ...result,
+      error: `${result.error} (not the expected failure, which matches ${JSON.stringify(mark.matches)})`,
+    };
+  return { ...result, outcome: "expected_failure", expectedFailure: { ...known, occurred: true } };
 }
 
 function skipped(id: string, type: string, title: string, why: string): StepResult {
@@ -228,10 +257,10 @@ export function budgetFor(
   return direction === "slack_to_matrix" ? budgets.slackToMatrixMs : budgets.matrixToSlackMs;
 }
 
-/** Messages for the samples over their budget (empty when all are within). */
+/** Messages for the samples over their budget (empty when all are within); samples during a fault are exempt. */
 export function budgetViolations(samples: readonly LatencySample[]): string[] {
   return samples
-    .filter((s) => s.latencyMs > s.budgetMs)
+    .filter((s) => s.latencyMs > s.budgetMs && !s.duringFault)
     .map(
       (s) =>
         `${DIRECTION_WORDS[s.direction]} ${s.kind} took ${formatDuration(s.latencyMs)}, over the ${formatDuration(s.budgetMs)} budget`,
@@ -256,10 +285,13 @@ export async function executeStep(
   const ctx: StepContext = {
     state,
     stepId: id,
+    stepType: step.type,
+    title,
     timeoutMs,
     details,
     budgetMs: (d) => budgetFor(d, stepBudget, state.budgets),
     sample(direction, kind, startAt, endAt, observedAt, matchedAt) {
+      const duringFault = state.faultOverlapping(startAt, endAt);
       latencies.push({
         stepId: id,
         direction,
@@ -268,10 +300,17 @@ export async function executeStep(
         endAt,
         latencyMs: endAt - startAt,
         budgetMs: budgetFor(direction, stepBudget, state.budgets),
+        ...(duringFault ? { duringFault } : {}),
       });
       if (observedAt === undefined) return;
       overheadMs.push(Math.max(0, observedAt - (matchedAt ?? endAt)));
       handlingMs.push(Math.max(0, (matchedAt ?? endAt) - endAt));
+    },
+    nested: async (inner) => {
+      const innerId = inner.id ?? `${id}.${inner.type}`;
+      const result = await executeStep(state, inner, innerId, describeStep(inner.type, inner.args));
+      latencies.push(...result.latencies);
+      return result;
     },
   };
   let error: string | undefined;
@@ -321,7 +360,14 @@ export async function runScenarioIn(
   });
   progress?.scenarioStarted?.(spec.name, displayPath(spec.file));
   for (const s of spec.steps)
-    await sc.run({ type: s.type, args: s.args, id: s.id, budget: s.budgetMs, timeout: s.timeoutMs });
+    await sc.run({
+      type: s.type,
+      args: s.args,
+      id: s.id,
+      budget: s.budgetMs,
+      timeout: s.timeoutMs,
+      expectedFailure: s.expectedFailure,
+    });
   const result = sc.finish({ setup: { ...env.timings } });
   progress?.scenarioFinished?.(result);
   return result;

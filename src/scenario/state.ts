@@ -1,6 +1,7 @@
 // What a scenario run knows while its steps execute: the environment, the Matrix users, the portal
 // rooms, the messages earlier steps posted (by step id) and the reactions they added.
 import type { MatrixUser, StartedEnvironment } from "../environment/api.ts";
+import type { AvailabilityResult, FaultWindow } from "../report/model.ts";
 import { now, waitUntil } from "../util/clock.ts";
 
 export interface MessageRef {
@@ -54,6 +55,12 @@ export class ScenarioState {
   readonly startedAt = now();
   /** DMs and group DMs earlier steps opened, by the name the scenario gave them -> conversation ID. */
   readonly conversations = new Map<string, string>();
+  /** Faults injected so far (src/faults/): latency samples overlapping one are reported apart. */
+  readonly faultWindows: FaultWindow[] = [];
+  /** Set by expect.availability. */
+  availability?: AvailabilityResult;
+  /** Work a step left running in the background (probes), stopped when the scenario finishes. */
+  readonly background = new Set<{ stop(): void }>();
 
   constructor(
     env: StartedEnvironment,
@@ -179,6 +186,13 @@ export class ScenarioState {
     await user.joinRoom(roomId);
     this.session.portals.set(key, roomId);
     return roomId;
+  }
+
+  /** The fault step whose window the interval [startAt, endAt] overlaps (an open window reaches to now and beyond). */
+  faultOverlapping(startAt: number, endAt: number): string | undefined {
+    return this.faultWindows.find(
+      (w) => endAt >= w.startAt && startAt <= (w.recoveredAt ?? w.endAt ?? Number.POSITIVE_INFINITY),
+    )?.stepId;
   }
 
   message(stepId: string): MessageRef {

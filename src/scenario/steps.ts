@@ -7,9 +7,12 @@ import { describeAuthStep } from "../auth/step-types.ts";
 import { AUTH_IMPLEMENTATIONS } from "../auth/steps.ts";
 import { CHECK_IMPLEMENTATIONS, checkTitle } from "../check/step.ts";
 import type { CountSpec } from "../config/fields.ts";
+import { DEFAULT_TIMEOUT_MS, type ExpectedFailureMark } from "../config/scenario.ts";
 import { LOG_SERVICES } from "../config/steps.ts";
 import { parseDuration, parseSize } from "../config/units.ts";
 import type { MatrixUser, SeenEvent } from "../environment/api.ts";
+import { describeFaultStep } from "../faults/step-types.ts";
+import { FAULT_IMPLEMENTATIONS } from "../faults/steps.ts";
 import { describePortalStep } from "../portals/step-types.ts";
 import {
   type ArchiveArgs,
@@ -33,7 +36,7 @@ import {
   type UnfurlArgs,
   type UpdateProfileArgs,
 } from "../portals/steps.ts";
-import type { Direction } from "../report/model.ts";
+import type { Direction, StepResult } from "../report/model.ts";
 import { describeUpgradeStep } from "../upgrade/step-types.ts";
 import { UPGRADE_IMPLEMENTATIONS } from "../upgrade/steps.ts";
 import { now, waitUntil } from "../util/clock.ts";
@@ -212,6 +215,8 @@ export interface Step {
   id?: string;
   budget?: Duration;
   timeout?: Duration;
+  /** A known upstream problem makes this step fail (see applyExpectedFailure in runner.ts). */
+  expectedFailure?: ExpectedFailureMark;
 }
 
 const make =
@@ -274,6 +279,9 @@ export const steps = {
 export interface StepContext {
   state: ScenarioState;
   stepId: string;
+  stepType: string;
+  /** The step's one-line description (describeStep). */
+  title: string;
   timeoutMs: number;
   budgetMs(direction: Direction): number;
   /**
@@ -290,6 +298,12 @@ export interface StepContext {
     matchedAt?: number,
   ): void;
   details: Record<string, unknown>;
+  /**
+   * Runs another step of the table inside this one (e.g. traffic alongside a fault); it may be left
+   * running while this step goes on. Its latency samples become this step's too; whether its
+   * failure fails this step is the caller's choice.
+   */
+  nested(step: Step): Promise<StepResult>;
 }
 
 type Impl = (ctx: StepContext, args: any) => Promise<void>;
@@ -349,7 +363,13 @@ export function describeStep(type: string, a: Record<string, any>): string {
     case "check":
       return checkTitle(a);
     default:
-      return describePortalStep(type, a) ?? describeUpgradeStep(type, a) ?? describeAuthStep(type, a) ?? type;
+      return (
+        describePortalStep(type, a) ??
+        describeUpgradeStep(type, a) ??
+        describeAuthStep(type, a) ??
+        describeFaultStep(type, a) ??
+        type
+      );
   }
 }
 
@@ -905,12 +925,16 @@ async function allArrived<A>(
   lastSentAt: number,
   arrivals: () => { i: number; arrival: A }[],
   where: string,
+  ref: (i: number) => string | undefined,
+  texts: { text: (i: number) => string },
 ): Promise<Map<number, A>> {
   const first = new Map<number, A>();
   let seen: { i: number; arrival: A }[] = [];
   const missing = () => {
     const ids = [];
     for (let i = 1; i <= count && ids.length < 10; i++) if (!first.has(i)) ids.push(i);
+    // Which messages, for evidence (Slack ts / Matrix event ID).
+    ctx.details.missing = ids.map((i) => ({ n: i, ref: ref(i), text: texts.text(i) }));
     return `${first.size} of ${count} arrived ${where}; missing ${ids.join(", ")}${count - first.size > ids.length ? ", ..." : ""}`;
   };
   // The step timeout counts from the last send: the sending itself takes count / per_second.
@@ -942,6 +966,8 @@ async function traffic<S, A>(
     arrivals: (index: (body: unknown) => number | undefined) => { i: number; arrival: A }[];
     arrivedAt: (arrival: A) => number;
     where: string;
+    /** Names a sent message in evidence (its Slack ts or Matrix event ID). */
+    ref: (sent: S) => string;
   },
 ): Promise<{ sent: Map<number, S>; arrived: Map<number, A> }> {
   const texts = trafficTexts(ctx.stepId, a.count);
@@ -955,7 +981,18 @@ async function traffic<S, A>(
     texts.text,
   );
   ctx.details.sendSeconds = Number(seconds.toFixed(1));
-  const arrived = await allArrived(ctx, a.count, lastSentAt, () => o.arrivals(texts.index), o.where);
+  const arrived = await allArrived(
+    ctx,
+    a.count,
+    lastSentAt,
+    () => o.arrivals(texts.index),
+    o.where,
+    (i) => {
+      const s = sent.get(i);
+      return s === undefined ? undefined : o.ref(s);
+    },
+    texts,
+  );
   ctx.details.drainMs = Math.round(Math.max(...[...arrived.values()].map(o.arrivedAt)) - lastSentAt);
   return { sent, arrived };
 }
@@ -980,6 +1017,7 @@ const slackTraffic: Impl = async (ctx, a: TrafficArgs) => {
       }),
     arrivedAt: (e) => e.seenAt,
     where: `in ${roomId} for ${who}`,
+    ref: (ts) => ts,
   });
   // Latency per message: the envelope's delivery to the bridge -> the observer's sync.
   const delivered = new Map<string, number>();
@@ -999,19 +1037,27 @@ const matrixTraffic: Impl = async (ctx, a: TrafficArgs) => {
   const { user, roomId, channelId } = await matrixSender(ctx, a);
   const sinceSeq = state.control.calls().length;
   const { sent, arrived } = await traffic(ctx, a, {
-    send: async (text) => (await user.sendText(roomId, text)).sentAt,
+    // While the homeserver is unreachable (a fault step), the sender retries as a client does.
+    send: (text) => user.sendText(roomId, text, { retryUntil: now() + ctx.timeoutMs }),
     arrivals: (index) =>
       state.control.calls().flatMap((c) => {
-        if (c.seq <= sinceSeq || c.method !== "chat.postMessage" || c.params.channel !== channelId) return [];
+        // A call the fake refused (a fault) did not post anything: only a later success counts.
+        if (
+          c.seq <= sinceSeq ||
+          c.method !== "chat.postMessage" ||
+          c.params.channel !== channelId ||
+          !c.response.ok
+        )
+          return [];
         const i = index(flattenSlackMessage(c.params).text.trim());
         return i === undefined ? [] : [{ i, arrival: c }];
       }),
     arrivedAt: (c) => c.receivedAt,
     where: `as chat.postMessage in ${channelId}`,
+    ref: (s) => s.eventId,
   });
   for (const [i, call] of arrived) {
-    if (!call.response.ok) fail(`chat.postMessage of message ${i} failed: ${call.response.error}`);
-    ctx.sample("matrix_to_slack", "traffic", sent.get(i) as number, call.receivedAt);
+    ctx.sample("matrix_to_slack", "traffic", (sent.get(i) as { sentAt: number }).sentAt, call.receivedAt);
   }
 };
 
@@ -1111,6 +1157,8 @@ const restart: Impl = async (ctx, a: RestartArgs) => {
 
 const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
   const { state } = ctx;
+  // A restart may take longer than the default step timeout; a timeout the step gives is kept.
+  const limitMs = ctx.timeoutMs === DEFAULT_TIMEOUT_MS ? 60_000 : ctx.timeoutMs;
   const who = a.user ?? state.session.loggedIn[0];
   const user = who ? await state.user(who) : undefined;
   let last: unknown;
@@ -1128,7 +1176,7 @@ const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
       }
     },
     {
-      timeoutMs: Math.max(ctx.timeoutMs, 60_000),
+      timeoutMs: limitMs,
       intervalMs: 250,
       describe: () => `the bridge to be healthy (last: ${JSON.stringify(last)})`,
     },
@@ -1139,7 +1187,7 @@ const waitHealthy: Impl = async (ctx, a: WaitHealthyArgs) => {
     const u = await userP;
     // A portal the user joined (rooms() also lists rooms it is only invited to).
     const roomId = [...state.session.portals.entries()].find(([k]) => k.endsWith(`|${localpart}`))?.[1];
-    if (roomId) await syncProbe(u, roomId, Math.max(ctx.timeoutMs, 60_000));
+    if (roomId) await syncProbe(u, roomId, limitMs);
   }
   ctx.details.waitedMs = Math.round(now() - started);
   ctx.details.health = last;
@@ -1166,7 +1214,8 @@ async function syncProbe(user: MatrixUser, roomId: string, timeoutMs: number): P
       // A refusal (4xx) will not change by retrying; a homeserver still starting will.
       if (/HTTP 4\d\d/.test(lastError) && !/HTTP 429/.test(lastError))
         throw new Error(`sync probe refused: ${lastError}`);
-      await seen.catch(() => undefined);
+      // A send that failed never arrives: try again soon rather than when its waiter gives up.
+      await Promise.race([seen.catch(() => undefined), new Promise((r) => setTimeout(r, 500))]);
     }
   }
   throw new Error(`${user.userId}'s Matrix sync did not recover: ${lastError}`);
@@ -1371,4 +1420,5 @@ export const IMPLEMENTATIONS: Record<string, Impl> = {
   ...UPGRADE_IMPLEMENTATIONS,
   ...CHECK_IMPLEMENTATIONS,
   ...AUTH_IMPLEMENTATIONS,
+  ...FAULT_IMPLEMENTATIONS,
 };

@@ -1,12 +1,17 @@
 // PostgreSQL for a run: one container, one database per service, all with C collation (Synapse
 // refuses anything else). The bridge's database is the container's main database (POSTGRES_DB) so
-// it can be snapshotted and restored with CREATE DATABASE ... TEMPLATE.
+// it can be snapshotted and restored with CREATE DATABASE ... TEMPLATE. The data directory lives in
+// the container (not a tmpfs) and the host port is pinned, so a restart — also after a kill — finds
+// both again.
 import { ServiceBuilder } from "./builder.ts";
 import "../runtime/docker-env.ts";
 import { randomBytes } from "node:crypto";
 import { PostgreSqlContainer, type StartedPostgreSqlContainer } from "@testcontainers/postgresql";
 import pg from "pg";
 import { Wait } from "testcontainers";
+import type { ServiceLog } from "../runtime/logs.ts";
+import { restartServiceContainer } from "../runtime/start-failure.ts";
+import { withFreePort } from "../util/net.ts";
 import { registerSecret } from "../util/redact.ts";
 
 export const POSTGRES_ALIAS = "postgres";
@@ -80,7 +85,6 @@ export class PostgresContainer extends ServiceBuilder {
         "-c",
         "max_connections=200",
       ])
-      .withTmpFs({ "/var/lib/postgresql/data": "rw" })
       // Ready = the second "ready to accept connections" (the first is the entrypoint's temporary
       // socket-only server running the init scripts). Reading the log is cheaper than the module's
       // default (a pg_isready health check every 250 ms plus a port probe by docker exec), which
@@ -99,8 +103,12 @@ export class PostgresContainer extends ServiceBuilder {
       .withStartupTimeout(this.startupTimeoutMs);
     if (this.network) container = container.withNetwork(this.network).withNetworkAliases(this.alias);
     if (this.log) container = container.withLogConsumer(this.log.consumer);
-    const started = await container.start();
+    // A pinned host port: the harness reaches the server at the same address after a restart.
+    const started = await withFreePort((port) =>
+      container.withExposedPorts({ container: 5432, host: port }).start(),
+    );
     return new StartedPostgres(started, {
+      log: this.log,
       user,
       password,
       alias: this.alias,
@@ -132,13 +140,22 @@ export class StartedPostgres {
   readonly alias: string;
   readonly mainDatabase: string;
   readonly databases: string[];
+  private readonly log?: ServiceLog;
   private stopped = false;
 
   constructor(
     container: StartedPostgreSqlContainer,
-    opts: { user: string; password: string; alias: string; mainDatabase: string; databases: string[] },
+    opts: {
+      user: string;
+      password: string;
+      alias: string;
+      mainDatabase: string;
+      databases: string[];
+      log?: ServiceLog;
+    },
   ) {
     this.container = container;
+    this.log = opts.log;
     this.user = opts.user;
     this.password = opts.password;
     this.alias = opts.alias;
@@ -163,6 +180,9 @@ export class StartedPostgres {
       user: this.user,
       password: this.password,
       database,
+      // A frozen or cut-off server (fault steps) must not hang the harness.
+      connectionTimeoutMillis: 10_000,
+      query_timeout: 120_000,
     });
     await client.connect();
     try {
@@ -200,6 +220,22 @@ export class StartedPostgres {
       "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
       [database],
     );
+  }
+
+  /** Ids of the service's containers (one). */
+  containerIds(): string[] {
+    return [this.container.getId()];
+  }
+
+  /** Restarts the server in its container (data and host port kept), also after a kill; resolves once it answers. */
+  restart(): Promise<void> {
+    return restartServiceContainer(this.container, {
+      log: this.log,
+      skipWaitStrategy: true,
+      ready: async () => {
+        await this.query("postgres", "SELECT 1");
+      },
+    });
   }
 
   async stop(): Promise<void> {

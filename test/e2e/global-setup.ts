@@ -4,7 +4,7 @@
 import "../../src/runtime/docker-env.ts";
 import type { TestProject } from "vitest/node";
 import { checkDocker, missingImages, resolveImages } from "../../src/environment/preflight.ts";
-import { sweepLeftovers } from "../../src/runtime/cleanup.ts";
+import { describeSwept, sweepLeftovers } from "../../src/runtime/cleanup.ts";
 import { DEFAULT_E2E_SPEC } from "./spec.ts";
 
 declare module "vitest" {
@@ -33,9 +33,7 @@ export default async function setup(project: TestProject): Promise<void> {
   } else {
     const removed = await sweepLeftovers().catch(() => []);
     if (removed.length)
-      process.stderr.write(
-        `bridge-harness: removed ${removed.length} leftover container(s)/network(s) of dead runs\n`,
-      );
+      process.stderr.write(`bridge-harness: removed leftovers of ended runs: ${describeSwept(removed)}\n`);
   }
   project.provide("e2eSkipReason", reason);
 }

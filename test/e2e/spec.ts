@@ -38,4 +38,4 @@ export const HOMESERVER_MATRIX: { environment: string; scenarios: readonly strin
 ];
 
 /** Scenario files too long for `npm test` (volume and soak runs): test/long/ runs them (`npm run test:long`). */
-export const LONG_SCENARIO_FILES = ["daily-volume"];
+export const LONG_SCENARIO_FILES = ["daily-volume", "soak"];

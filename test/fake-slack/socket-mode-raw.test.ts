@@ -220,6 +220,35 @@ describe("Socket Mode (raw client)", () => {
     expect(fake.control.connections()[0]?.closeReason).toBe("refresh_requested");
   });
 
+  it("sets a connection lifetime at run time: open connections are refreshed by their age, until cleared", async () => {
+    const { fake } = await start({}, { disconnectCloseDelayMs: 20 });
+    const old = await connect(await openUrl(fake));
+    await new Promise((r) => setTimeout(r, 150));
+    fake.control.connectionLifetime(100, { warningMs: 0 });
+    // Older than the lifetime already: refreshed at once, with refresh_requested only.
+    await old.next((f) => f.type === "disconnect", 1000);
+    expect(old.frames.filter((f) => f.type === "disconnect").map((f) => f.reason)).toEqual([
+      "refresh_requested",
+    ]);
+    const fresh = await connect(await openUrl(fake));
+    const openedAt = Date.now();
+    await fresh.next((f) => f.type === "disconnect", 1000);
+    expect(Date.now() - openedAt).toBeGreaterThanOrEqual(80);
+    fake.control.connectionLifetime(undefined);
+    const calm = await connect(await openUrl(fake));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(calm.frames.filter((f) => f.type === "disconnect")).toEqual([]);
+  });
+
+  it("clearFaults() ends a lifetime set at run time", async () => {
+    const { fake } = await start({}, { disconnectCloseDelayMs: 20 });
+    fake.control.connectionLifetime(150, { warningMs: 50 });
+    fake.control.clearFaults();
+    const c = await connect(await openUrl(fake));
+    await new Promise((r) => setTimeout(r, 400));
+    expect(c.frames.filter((f) => f.type === "disconnect")).toEqual([]);
+  });
+
   it("repeats disconnects with disconnectEvery until cleared", async () => {
     const { fake } = await start({}, { disconnectCloseDelayMs: 20 });
     const a = await connect(await openUrl(fake));

@@ -192,6 +192,8 @@ export function createStubCore(opts: SlackCoreOptions): SlackCore {
       },
       delayResponses: unsupported,
       revokeToken: unsupported,
+      outage: unsupported,
+      replaceToken: unsupported,
     },
     clearFaults: () => rateLimits.clear(),
   };

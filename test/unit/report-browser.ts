@@ -31,6 +31,11 @@ export interface PageFacts {
   failures: number;
   logLinks: string[];
   headerText: string;
+  /** Fault windows shaded on the timelines, probe marks, rows of the faults table. */
+  faultBands: number;
+  probeMarks: { ok: number; late: number; lost: number };
+  faultRows: number;
+  availabilityText: string;
   /** Document width vs viewport: no horizontal overflow. */
   scrollWidth: number;
   viewportWidth: number;
@@ -78,6 +83,14 @@ export async function inspectReport(htmlPath: string, screenshotPath: string): P
         failures: q("section.failures article.failure").length,
         logLinks: q("a.log").map((a) => a.getAttribute("href") ?? ""),
         headerText: (document.querySelector("header") as HTMLElement | null)?.innerText ?? "",
+        faultBands: q("svg.timeline rect.tl-fault").length,
+        probeMarks: {
+          ok: q("rect.tl-probe.ok").length,
+          late: q("rect.tl-probe.late").length,
+          lost: q("rect.tl-probe.lost").length,
+        },
+        faultRows: q("table.faults tbody tr").length,
+        availabilityText: (document.querySelector("p.availability") as HTMLElement | null)?.innerText ?? "",
         scrollWidth: document.documentElement.scrollWidth,
         viewportWidth: window.innerWidth,
       };

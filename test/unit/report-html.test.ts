@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { renderHtml, renderJunit, writeReports } from "../../src/report/index.ts";
 import { clearSecrets, registerSecret } from "../../src/util/redact.ts";
+import { faultRun } from "./faults-fixture.ts";
 import {
   CHROMIUM_PATH,
   chromiumAvailable,
@@ -154,6 +155,33 @@ describe.runIf(haveChromium)("HTML report in headless Chromium", () => {
 
   it("fits the viewport width", () => {
     expect(facts.scrollWidth).toBeLessThanOrEqual(facts.viewportWidth);
+  });
+});
+
+describe.runIf(haveChromium)("HTML report of a run with faults, in headless Chromium", () => {
+  let facts: PageFacts;
+  const faultsDir = join(dir, "faults");
+
+  beforeAll(async () => {
+    await rm(faultsDir, { recursive: true, force: true });
+    const written = await writeReports(faultRun(), { dir: faultsDir, formats: ["html"] });
+    facts = await inspectReport(written.html as string, join(faultsDir, "report.png"));
+  }, 60_000);
+
+  it("renders without console errors, requests or overflow", () => {
+    expect(facts.consoleErrors).toEqual([]);
+    expect(facts.otherRequests).toEqual([]);
+    expect(facts.scrollWidth).toBeLessThanOrEqual(facts.viewportWidth);
+  });
+
+  it("shades each fault window on the timeline and marks every probe", () => {
+    expect(facts.faultBands).toBe(2);
+    expect(facts.probeMarks).toEqual({ ok: 49, late: 2, lost: 1 });
+  });
+
+  it("shows the availability and a row per fault", () => {
+    expect(facts.availabilityText).toContain("Availability 94.23%");
+    expect(facts.faultRows).toBe(2);
   });
 });
 

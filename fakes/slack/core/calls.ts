@@ -90,17 +90,71 @@ function safe(predicate: (call: RecordedCall) => boolean, call: RecordedCall): b
   }
 }
 
+/** How a Web API outage answers: an HTTP error status, or no answer until it ends ("timeout"). */
+export type OutageMode = { status: number } | "timeout";
+
+/** What an edge answers with a 5xx (the body clients never get from the API itself). */
+const OUTAGE_ERRORS: Record<number, string> = {
+  500: "internal_error",
+  502: "bad_gateway",
+  503: "service_unavailable",
+  504: "request_timeout",
+};
+
+export function outageError(status: number): string {
+  return OUTAGE_ERRORS[status] ?? "service_unavailable";
+}
+
 export class Faults {
   private readonly rateLimits = new Map<string, { calls: number; retryAfterSeconds: number }>();
   private readonly delays = new Map<string, number>();
-  readonly revoked = new Set<string>();
+  private readonly outages = new Map<string, OutageMode>();
+  /** Calls held by a "timeout" outage, released when no such outage covers their method. */
+  private readonly held = new Set<{ method: string; release: () => void }>();
+  private readonly revoked = new Set<string>();
+  /** Tokens replaced by new ones: revoked for good (clear() keeps them). */
+  private readonly retired = new Set<string>();
 
+  /** `calls` answers of `method` get 429 (Infinity: until set again; 0 ends it). */
   rateLimit(method: string, opts: { calls: number; retryAfterSeconds: number }): void {
     if (!Number.isInteger(opts.retryAfterSeconds) || opts.retryAfterSeconds < 0)
       throw new Error(
         "rateLimit: retryAfterSeconds must be a non-negative integer (Slack sends whole seconds)",
       );
-    this.rateLimits.set(method, { calls: opts.calls, retryAfterSeconds: opts.retryAfterSeconds });
+    if (opts.calls <= 0) this.rateLimits.delete(method);
+    else this.rateLimits.set(method, { calls: opts.calls, retryAfterSeconds: opts.retryAfterSeconds });
+  }
+
+  /** Starts (or with `undefined` ends) an outage of `method` ("*" = every method). */
+  outage(method: string, mode: OutageMode | undefined): void {
+    if (mode) this.outages.set(method, mode);
+    else this.outages.delete(method);
+    this.releaseHeld();
+  }
+
+  private outageFor(method: string): OutageMode | undefined {
+    return this.outages.get(method) ?? this.outages.get("*");
+  }
+
+  /**
+   * The HTTP status a call of `method` gets from an outage, or undefined when there is none. In a
+   * "timeout" outage the call waits until the outage ends and then gets 504, as from a load balancer
+   * that gave up on the backend.
+   */
+  async outageStatus(method: string): Promise<number | undefined> {
+    const mode = this.outageFor(method);
+    if (!mode) return undefined;
+    if (mode !== "timeout") return mode.status;
+    await new Promise<void>((release) => this.held.add({ method, release }));
+    return 504;
+  }
+
+  private releaseHeld(): void {
+    for (const h of this.held)
+      if (this.outageFor(h.method) !== "timeout") {
+        this.held.delete(h);
+        h.release();
+      }
   }
 
   /** Consumes one rate-limited answer for `method` ("*" matches all); the Retry-After seconds or undefined. */
@@ -129,9 +183,19 @@ export class Faults {
     this.revoked.add(token);
   }
 
+  retireToken(token: string): void {
+    this.retired.add(token);
+  }
+
+  isRevoked(token: string): boolean {
+    return this.revoked.has(token) || this.retired.has(token);
+  }
+
   clear(): void {
     this.rateLimits.clear();
     this.delays.clear();
+    this.outages.clear();
+    this.releaseHeld();
     this.revoked.clear();
   }
 }

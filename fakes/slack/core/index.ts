@@ -1,4 +1,6 @@
 // createSlackCore(): the stateful half of the fake Slack (state, seed, Web API handlers, control).
+
+import { registerSecret } from "../../../src/util/redact.ts";
 import type { StoredMessage, WorkspaceInfo } from "../api.ts";
 import type { SlackCore, SlackCoreOptions } from "../internal.ts";
 import { loadSeed } from "../seed/index.ts";
@@ -6,6 +8,7 @@ import { createWebApiHandlers } from "../web-api/index.ts";
 import { Actions, SlackError } from "./actions.ts";
 import { buildWorkspace } from "./build.ts";
 import { CallRecorder, Faults } from "./calls.ts";
+import { appToken, botToken } from "./ids.ts";
 import { type MentionResolver, typedToBlocks, validBlocks } from "./richtext.ts";
 import type { Channel, Message, User, Workspace } from "./state.ts";
 
@@ -39,14 +42,17 @@ function workspaceInfo(ws: Workspace): WorkspaceInfo {
     teamId: ws.team.id,
     teamName: ws.team.name,
     domain: ws.team.domain,
-    apps: ws.apps.map((a) => ({
-      appId: a.id,
-      botUserId: a.botUserId,
-      botId: a.botId,
-      botToken: a.botToken,
-      appToken: a.appToken,
-      name: a.name,
-    })),
+    // A getter: an app may get new tokens (replaceToken).
+    get apps() {
+      return ws.apps.map((a) => ({
+        appId: a.id,
+        botUserId: a.botUserId,
+        botId: a.botId,
+        botToken: a.botToken,
+        appToken: a.appToken,
+        name: a.name,
+      }));
+    },
     get users() {
       return [...ws.users.values()].map((u) => ({
         id: u.id,
@@ -304,6 +310,19 @@ export function createSlackCore(opts: SlackCoreOptions): SlackCore {
       rateLimit: (method, o) => faults.rateLimit(method, o),
       delayResponses: (method, ms) => faults.delayResponses(method, ms),
       revokeToken: (token) => faults.revokeToken(token),
+      outage: (method, mode) => faults.outage(method, mode),
+      replaceToken: (kind, ref) =>
+        run("replaceToken", () => {
+          const app = ref ? ws.apps.find((a) => a.id === ref || a.name === ref) : ws.apps[0];
+          if (!app) throw new Error(`fake Slack: unknown app "${ref}"`);
+          // The old token is revoked for good; the new one works from now on.
+          const field = kind === "bot" ? "botToken" : "appToken";
+          faults.retireToken(app[field]);
+          app[field] = kind === "bot" ? botToken() : appToken(app.id);
+          registerSecret(app[field]);
+          log(`app ${app.id}: new ${kind} token`);
+          return { token: app[field] };
+        }),
     },
   };
 }

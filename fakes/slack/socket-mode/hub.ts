@@ -47,6 +47,8 @@ interface Connection {
   usable: boolean;
   timers: NodeJS.Timeout[];
   pingTimer?: NodeJS.Timeout;
+  /** The refresh at the end of its lifetime (see connectionLifetime()). */
+  lifetimeTimer?: NodeJS.Timeout;
   pingCount: number;
   /** Date.now() of the oldest PING not yet answered. */
   pingOutstandingSince?: number;
@@ -105,6 +107,8 @@ export class SocketModeHub implements SocketModePort {
   private envelopeDelayMs = 0;
   private pingsSuppressed = false;
   private disconnectTimer?: NodeJS.Timeout;
+  /** Connection lifetime now in force: the option's, or one a fault set. */
+  private lifetime: { ms?: number; warningMs: number };
   private readonly verificationToken = randomUUID().replace(/-/g, "").slice(0, 24);
   private closed = false;
   /** Events published in the current turn of the event loop (see publish()). */
@@ -125,6 +129,7 @@ export class SocketModeHub implements SocketModePort {
       pongTimeoutMs: opts.pongTimeoutMs ?? 2 * (opts.pingIntervalMs ?? 10_000),
     };
     this.log = opts.log ?? (() => {});
+    this.lifetime = { ms: this.opts.connectionLifetimeMs, warningMs: this.opts.refreshWarningMs };
   }
 
   /** The workspace gives team_id and the bot user for the envelope payloads. */
@@ -274,8 +279,22 @@ export class SocketModeHub implements SocketModePort {
     this.log(`socket-mode: fault pings ${suppress ? "suppressed" : "resumed"}`);
   }
 
+  /**
+   * Refreshes each connection `lifetimeMs` after it opened (already open ones too), the way Slack
+   * does at approximate_connection_time; `undefined` stops it.
+   */
+  connectionLifetime(lifetimeMs: number | undefined, opts: { warningMs?: number } = {}): void {
+    this.lifetime = { ms: lifetimeMs, warningMs: opts.warningMs ?? this.opts.refreshWarningMs };
+    this.log(
+      `socket-mode: fault connection lifetime ${lifetimeMs === undefined ? "off" : `${lifetimeMs} ms, refresh_requested ${this.lifetime.warningMs} ms after the warning`}`,
+    );
+    for (const c of this.conns.values()) this.armLifetime(c);
+  }
+
   clearFaults(): void {
     this.disconnectEvery(0);
+    if (this.lifetime.ms !== this.opts.connectionLifetimeMs)
+      this.connectionLifetime(this.opts.connectionLifetimeMs, { warningMs: this.opts.refreshWarningMs });
     this.dropAcksLeft = 0;
     this.envelopeDelayMs = 0;
     this.pingsSuppressed = false;
@@ -333,9 +352,7 @@ export class SocketModeHub implements SocketModePort {
     this.log(`socket-mode: ${host} opened app=${appId} num_connections=${live + 1}`);
     ws.on("message", (data, isBinary) => this.onFrame(conn, data, isBinary));
     this.later(conn, () => this.startPings(conn), this.opts.firstPingDelayMs);
-    if (this.opts.connectionLifetimeMs !== undefined) {
-      this.later(conn, () => this.refresh(conn), this.opts.connectionLifetimeMs);
-    }
+    this.armLifetime(conn);
     this.notifyConnections();
     this.flushQueue(appId);
   }
@@ -362,8 +379,22 @@ export class SocketModeHub implements SocketModePort {
     conn.pingTimer = setInterval(ping, this.opts.pingIntervalMs);
   }
 
+  private armLifetime(conn: Connection): void {
+    if (conn.lifetimeTimer) clearTimeout(conn.lifetimeTimer);
+    conn.lifetimeTimer = undefined;
+    const ms = this.lifetime.ms;
+    if (ms === undefined || !conn.usable) return;
+    const due = Math.max(0, conn.record.openedAt + ms - now());
+    conn.lifetimeTimer = setTimeout(() => this.refresh(conn), due);
+  }
+
   private refresh(conn: Connection): void {
     if (!conn.usable) return;
+    if (this.lifetime.warningMs <= 0) {
+      this.log(`socket-mode: ${conn.host} connection lifetime reached: refresh_requested`);
+      this.sendDisconnect(conn, "refresh_requested", true);
+      return;
+    }
     this.log(`socket-mode: ${conn.host} connection lifetime reached: warning`);
     conn.ws.send(JSON.stringify({ type: "disconnect", reason: "warning", debug_info: { host: conn.host } }));
     this.later(
@@ -371,7 +402,7 @@ export class SocketModeHub implements SocketModePort {
       () => {
         if (conn.ws.readyState === WebSocket.OPEN) this.sendDisconnect(conn, "refresh_requested", true);
       },
-      this.opts.refreshWarningMs,
+      this.lifetime.warningMs,
     );
   }
 
@@ -400,6 +431,8 @@ export class SocketModeHub implements SocketModePort {
   private stopConnTimers(conn: Connection): void {
     for (const t of conn.timers) clearTimeout(t);
     conn.timers = [];
+    if (conn.lifetimeTimer) clearTimeout(conn.lifetimeTimer);
+    conn.lifetimeTimer = undefined;
     if (conn.pingTimer) clearInterval(conn.pingTimer);
     conn.pingTimer = undefined;
   }

@@ -274,16 +274,37 @@ export function createControlHandler(
         return {};
       case "POST /faults/rate-limit":
         control.rateLimit(str(body, "method"), {
-          calls: num(body, "calls", undefined, 1),
+          calls: countOrInfinity(body, "calls", 1),
           retryAfterSeconds: num(body, "retry_after_seconds", "retryAfterSeconds", 1),
         });
         return {};
-      case "POST /faults/drop-acks": {
-        const c = field(body, "count");
-        control.dropAcks(
-          c === "Infinity" || c === "infinity" ? Number.POSITIVE_INFINITY : num(body, "count"),
+      case "POST /faults/outage": {
+        const status = field(body, "status");
+        control.outage(
+          optStr(body, "method") ?? "*",
+          status === "timeout"
+            ? "timeout"
+            : status === undefined
+              ? undefined
+              : { status: num(body, "status") },
         );
         return {};
+      }
+      case "POST /faults/drop-acks":
+        control.dropAcks(countOrInfinity(body, "count"));
+        return {};
+      case "POST /faults/connection-lifetime": {
+        const ms = field(body, "ms");
+        control.connectionLifetime(ms === undefined ? undefined : num(body, "ms"), {
+          warningMs: field(body, "warning_ms") === undefined ? undefined : num(body, "warning_ms"),
+        });
+        return {};
+      }
+      case "POST /faults/replace-token": {
+        const kind = str(body, "kind");
+        if (kind !== "bot" && kind !== "app") throw new BadRequest('kind must be "bot" or "app"');
+        // The new token goes to the caller only, as the CLI prints the first ones (never logged).
+        return await control.replaceToken(kind, optStr(body, "app"));
       }
       case "POST /faults/delay-envelopes":
         control.delayEnvelopes(num(body, "ms"));
@@ -312,3 +333,9 @@ export function createControlHandler(
 }
 
 const NOT_FOUND = Symbol("not found");
+
+/** A count field that may also be "Infinity" (until set again). */
+function countOrInfinity(body: Body, name: string, dflt?: number): number {
+  const c = field(body, name);
+  return c === "Infinity" || c === "infinity" ? Number.POSITIVE_INFINITY : num(body, name, undefined, dflt);
+}

@@ -15,7 +15,7 @@ import { now } from "../../../src/util/clock.ts";
 import { redact } from "../../../src/util/redact.ts";
 import type { RecordedCall } from "../api.ts";
 import { type Actions, SlackError } from "../core/actions.ts";
-import type { CallRecorder, Faults } from "../core/calls.ts";
+import { type CallRecorder, type Faults, outageError } from "../core/calls.ts";
 import { isImageHost } from "../core/images.ts";
 import { type Json, renderUser } from "../core/render.ts";
 import type { App, Workspace } from "../core/state.ts";
@@ -69,11 +69,19 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
   const { ws, recorder, faults } = deps;
 
+  // Tokens ever issued (a replaced one stays known, and revoked).
   const tokenIndex = new Map<string, { app: App; kind: "bot" | "app" }>();
-  for (const app of ws.apps) {
-    tokenIndex.set(app.botToken, { app, kind: "bot" });
-    tokenIndex.set(app.appToken, { app, kind: "app" });
-  }
+  const indexTokens = () => {
+    for (const app of ws.apps) {
+      tokenIndex.set(app.botToken, { app, kind: "bot" });
+      tokenIndex.set(app.appToken, { app, kind: "app" });
+    }
+  };
+  indexTokens();
+  const tokenOwner = (token: string) => {
+    if (!tokenIndex.has(token)) indexTokens();
+    return tokenIndex.get(token);
+  };
 
   /** Records the call with the answer it gets; returns that answer. */
   const record = (
@@ -107,6 +115,8 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
         params = parsed.params;
         const spec = METHODS[method];
         if (!spec) return respond({ ok: false, error: "unknown_method", req_method: method });
+        const outage = await faults.outageStatus(method);
+        if (outage !== undefined) return respond({ ok: false, error: outageError(outage) }, outage);
         const delay = faults.delayFor(method);
         if (delay > 0) await sleep(delay);
         const retryAfter = faults.takeRateLimit(method);
@@ -116,10 +126,10 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
 
         // Token checks in Slack's order: none, unknown, revoked, wrong kind, scope.
         if (!parsed.token) return respond({ ok: false, error: "not_authed" });
-        const found = tokenIndex.get(parsed.token);
+        const found = tokenOwner(parsed.token);
         if (!found) return respond({ ok: false, error: "invalid_auth" });
         auth = { kind: found.kind, appId: found.app.id };
-        if (faults.revoked.has(parsed.token)) return respond({ ok: false, error: "token_revoked" });
+        if (faults.isRevoked(parsed.token)) return respond({ ok: false, error: "token_revoked" });
         if (spec.token === "app" && parsed.tokenSource !== "header")
           return respond({ ok: false, error: "not_authed" });
         if (found.kind !== spec.token) return respond({ ok: false, error: "not_allowed_token_type" });
@@ -192,7 +202,7 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
       };
       try {
         const bearer = /^Bearer\s+(\S+)/i.exec(request.headers.get("authorization") ?? "")?.[1];
-        const who = bearer ? tokenIndex.get(bearer) : undefined;
+        const who = bearer ? tokenOwner(bearer) : undefined;
         if (who) auth = { kind: who.kind, appId: who.app.id };
         const fileId = ws.uploads.get(uploadId);
         const file = fileId ? ws.files.get(fileId) : undefined;
@@ -263,9 +273,9 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
         const m = /^\/files-pri\/([A-Z0-9]+)-([A-Z0-9]+)\/(?:download\/)?([^/]+)$/.exec(url.pathname);
         if (m) params.file = m[2] as string;
         const bearer = /^Bearer\s+(\S+)/i.exec(request.headers.get("authorization") ?? "")?.[1];
-        const who = bearer ? tokenIndex.get(bearer) : undefined;
+        const who = bearer ? tokenOwner(bearer) : undefined;
         if (who) auth = { kind: who.kind, appId: who.app.id };
-        if (!who || who.kind !== "bot" || (bearer && faults.revoked.has(bearer)))
+        if (!who || who.kind !== "bot" || (bearer && faults.isRevoked(bearer)))
           return loginPage("not_authed");
         const delay = faults.delayFor("files.download");
         if (delay > 0) await sleep(delay);
@@ -357,10 +367,10 @@ export function createWebApiHandlers(deps: WebApiDeps): HttpHandler[] {
       const token = typeof body.token === "string" ? body.token : undefined;
       params = flatten({ ...body, token: undefined });
       if (!token) return respond({ ok: false, error: "not_authed" });
-      const found = tokenIndex.get(token);
+      const found = tokenOwner(token);
       if (!found) return respond({ ok: false, error: "invalid_auth" });
       auth = { kind: found.kind, appId: found.app.id };
-      if (faults.revoked.has(token)) return respond({ ok: false, error: "token_revoked" });
+      if (faults.isRevoked(token)) return respond({ ok: false, error: "token_revoked" });
       if (url.pathname.split("/")[2] !== ws.team.id) return respond({ ok: false, error: "team_not_found" });
       const query = String(body.query ?? "").toLowerCase();
       const count = Math.max(1, Math.min(Number(body.count) || 24, 100));

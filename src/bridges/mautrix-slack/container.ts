@@ -23,7 +23,7 @@ import { ExitWatch, HttpReadyOrExitWait } from "../../runtime/wait.ts";
 import { WatchedContainer } from "../../runtime/watched.ts";
 import { now } from "../../util/clock.ts";
 import type { PlainObject } from "../../util/deep-merge.ts";
-import { fetchWithTimeout } from "../../util/net.ts";
+import { fetchWithTimeout, freePort } from "../../util/net.ts";
 import { randomToken } from "../../util/random.ts";
 import { redact, registerSecret } from "../../util/redact.ts";
 import {
@@ -397,6 +397,10 @@ export class StartedMautrixSlack implements StartedBridge {
     return this.container?.getId();
   }
 
+  containerIds(): string[] {
+    return this.container ? [this.container.getId()] : [];
+  }
+
   managementRoom(user: MatrixUser): string | undefined {
     return this.managementRooms.get(user.userId);
   }
@@ -433,8 +437,10 @@ export class StartedMautrixSlack implements StartedBridge {
       s.startupTimeoutMs,
     );
     const watch = new ExitWatch(containerState);
+    // Pinned across restarts and network reconnects, so the harness keeps reaching the same URL.
+    this.hostPort ||= await freePort();
     let container = new WatchedContainer(s.image, watch)
-      .withExposedPorts(BRIDGE_PORT)
+      .withExposedPorts({ container: BRIDGE_PORT, host: this.hostPort })
       .withEnvironment(env)
       .withCopyContentToContainer(files)
       .withLabels(labels)
@@ -515,7 +521,6 @@ export class StartedMautrixSlack implements StartedBridge {
         fatal,
       );
     }
-    this.hostPort = this.container.getMappedPort(BRIDGE_PORT);
     const readyAt = now();
     this.lastStart = { readyAt, durationMs: readyAt - t0 };
     s.log?.note(`ready in ${((readyAt - t0) / 1000).toFixed(1)} s`);

@@ -245,8 +245,12 @@ class ConduwuitHomeserver implements StartedHomeserver {
   async restart(): Promise<void> {
     await restartServiceContainer(this.container, {
       log: this.recipe.log,
-      readyUrl: `${this.baseUrl}/_matrix/client/versions`,
+      ready: `${this.baseUrl}/_matrix/client/versions`,
     });
+  }
+
+  containerIds(): string[] {
+    return [this.container.getId()];
   }
 
   async swapImage(image: string): Promise<{ durationMs: number }> {

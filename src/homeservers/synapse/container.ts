@@ -288,7 +288,7 @@ export class StartedSynapse {
 
   /** Restarts the container (same config, same host port) and waits for /health. */
   restart(): Promise<void> {
-    return restartServiceContainer(this.container, { log: this.log, readyUrl: `${this.baseUrl}/health` });
+    return restartServiceContainer(this.container, { log: this.log, ready: `${this.baseUrl}/health` });
   }
 
   /**

@@ -96,6 +96,10 @@ export class SynapseHomeserver implements StartedHomeserver {
     return this.synapse.restart();
   }
 
+  containerIds(): string[] {
+    return [this.synapse.container.getId()];
+  }
+
   swapImage(image: string): Promise<{ durationMs: number }> {
     return this.synapse.swapImage(image);
   }

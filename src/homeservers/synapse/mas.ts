@@ -189,7 +189,7 @@ export class StartedMas {
     const c = this.requireRunning("restart");
     await restartServiceContainer(c, {
       log: this.recipe.log,
-      readyUrl: `http://127.0.0.1:${c.getMappedPort(MAS_HEALTH_PORT)}/health`,
+      ready: `http://127.0.0.1:${c.getMappedPort(MAS_HEALTH_PORT)}/health`,
     });
   }
 
