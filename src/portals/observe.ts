@@ -92,17 +92,43 @@ export async function slackChange(
     return;
   }
   // Polled often: the sample uses the outcome's own stamp, but the step should not lag behind it.
-  const seenAt = await waitUntil(() => o.outcome(obs), {
-    timeoutMs: ctx.timeoutMs,
-    intervalMs: 5,
-    describe: () => `${observer.userId} to see ${o.what()}`,
-  });
+  let seenAt: number;
+  try {
+    seenAt = await waitUntil(() => o.outcome(obs), {
+      timeoutMs: ctx.timeoutMs,
+      intervalMs: 5,
+      describe: () => `${observer.userId} to see ${o.what()}`,
+    });
+  } catch (e) {
+    fail(`${(e as Error).message}\n${timeoutEvidence(carried(), obs)}`);
+  }
   const observedAt = now();
   const envelopes = carried();
   if (!envelopes.length) fail(`no Slack event carried the change, yet ${o.what()} happened`);
   const start = Math.min(...envelopes.map((e) => e.sentAt));
   ctx.details.envelopes = [...new Set(envelopes.map((e) => e.subtype ?? e.eventType))];
   ctx.sample("slack_to_matrix", o.kind, start, seenAt, observedAt);
+}
+
+/** After a timeout: whether Slack's events reached the bridge, and what the observer saw instead. */
+function timeoutEvidence(envelopes: EnvelopeRecord[], obs: Observation): string {
+  const delivered = envelopes.length
+    ? envelopes
+        .map(
+          (e) =>
+            `${e.subtype ?? e.eventType} on ${e.connectionId}, ${
+              e.ackedAt === undefined
+                ? "never acknowledged"
+                : `acknowledged after ${Math.round(e.ackedAt - e.sentAt)} ms`
+            }`,
+        )
+        .join("; ")
+    : "no Slack event carried the change";
+  const events = obs.events().slice(-5);
+  const saw = events.length
+    ? events.map((e) => `${e.type} from ${e.sender} ${JSON.stringify(e.content).slice(0, 160)}`).join("; ")
+    : "nothing";
+  return `  Slack events: ${delivered}\n  seen in the room meanwhile (last 5): ${saw}`;
 }
 
 /** Envelopes about a conversation (its ID as `channel`, `channel.id` or `item.channel`). */

@@ -180,3 +180,10 @@ export function describeService(s: { asked: string; ran: string; version?: strin
   const ran = s.ran === s.asked ? s.asked : `${s.asked} → ${s.ran}`;
   return s.version ? `${ran} (${s.version})` : `${ran} (version not reported)`;
 }
+
+/** A failed step's details.bridgeLog (the bridge's warnings and errors while it ran), for text reports. */
+export function bridgeLogLines(step: StepResult): string[] {
+  const lines = step.details?.bridgeLog;
+  if (!Array.isArray(lines) || !lines.length) return [];
+  return ["bridge warnings and errors during the step:", ...lines.map((l) => `  ${String(l)}`)];
+}

@@ -6,6 +6,7 @@ import { redact } from "../util/redact.ts";
 import { expectedFailureLine, scenarioFaultLines } from "./faults.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
 import {
+  bridgeLogLines,
   describeService,
   type LatencySample,
   type LatencySummary,
@@ -191,6 +192,7 @@ export function createProgressPrinter(
       if ((step.outcome === "failed" || step.outcome === "expected_failure") && step.error) {
         const style = step.outcome === "failed" ? "red" : "yellow";
         for (const line of step.error.split("\n")) write(`      ${paint(style, line)}\n`);
+        for (const line of bridgeLogLines(step)) write(`      ${paint("dim", line)}\n`);
       }
     },
     scenarioFinished(result) {

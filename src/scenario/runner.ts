@@ -20,7 +20,7 @@ import type {
 } from "../report/model.ts";
 import { now } from "../util/clock.ts";
 import { redact, registerSecret } from "../util/redact.ts";
-import { lineMatcher } from "./content.ts";
+import { levelAbove, lineLevel, lineMatcher } from "./content.ts";
 import { judgeStart, startStepResult } from "./start-expectation.ts";
 import { type ScenarioBudgets, ScenarioState } from "./state.ts";
 import { describeStep, IMPLEMENTATIONS, markLogs, type Step, type StepContext } from "./steps.ts";
@@ -313,6 +313,7 @@ export async function executeStep(
       return result;
     },
   };
+  const bridgeLogMark = (await state.env.bridge.logLines()).length;
   let error: string | undefined;
   try {
     if (!impl) throw new Error(`unknown step type "${step.type}"`);
@@ -324,6 +325,10 @@ export async function executeStep(
   }
   const over = budgetViolations(latencies);
   if (!error && over.length) error = over.join("; ");
+  if (error) {
+    const said = await bridgeComplaints(state, bridgeLogMark);
+    if (said.length) details.bridgeLog = said;
+  }
   if (overheadMs.length) {
     details.observeOverheadMs = overheadMs.map((x) => Math.round(x * 1000) / 1000);
     details.observedSideHandlingMs = handlingMs.map((x) => Math.round(x * 1000) / 1000);
@@ -339,6 +344,23 @@ export async function executeStep(
     latencies,
     ...(Object.keys(details).length ? { details: JSON.parse(redact(JSON.stringify(details))) } : {}),
   };
+}
+
+/**
+ * Evidence for a failed step (details.bridgeLog): the bridge's warnings and errors logged while it
+ * ran, the last 8, so a report from CI says what the bridge thought without the run folder.
+ */
+async function bridgeComplaints(state: ScenarioState, mark: number): Promise<string[]> {
+  const lines = await state.env.bridge.logLines().catch(() => [] as string[]);
+  // A restarted or swapped bridge starts a new log: then every line is this step's.
+  const during = lines.slice(lines.length >= mark ? mark : 0);
+  return during
+    .filter((l) => {
+      const level = lineLevel(l);
+      return level !== undefined && levelAbove(level, "info");
+    })
+    .slice(-8)
+    .map((l) => l.trim().slice(0, 300));
 }
 
 /** Runs a validated scenario file's steps in a started environment. */

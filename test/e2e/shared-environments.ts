@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { ScenarioSpec } from "../../src/config/scenario.ts";
 import type { StartedEnvironment } from "../../src/environment/api.ts";
 import { formatMs } from "../../src/report/latency.ts";
-import type { ScenarioResult } from "../../src/report/model.ts";
+import { bridgeLogLines, type ScenarioResult } from "../../src/report/model.ts";
 import {
   defaultStartEnvironment,
   groupScenarios,
@@ -23,8 +23,10 @@ const RUNS = path.join(ROOT, "runs");
 /** Everything a failed scenario's assertion message needs: steps, errors, latency, run folder. */
 export function explain(r: ScenarioResult): string {
   const lines = [`${r.name}: ${r.outcome}${r.error ? ` — ${r.error}` : ""}`];
-  for (const s of r.steps)
+  for (const s of r.steps) {
     lines.push(`  ${s.outcome.padEnd(7)} ${s.id}: ${s.title}${s.error ? `\n          ${s.error}` : ""}`);
+    for (const l of bridgeLogLines(s)) lines.push(`          ${l}`);
+  }
   for (const l of r.latency)
     lines.push(
       `  ${l.direction} n=${l.count} p50=${formatMs(l.p50)} p95=${formatMs(l.p95)} max=${formatMs(l.max)}`,

@@ -7,7 +7,7 @@ import { renderSchemas } from "../../src/config/json-schema.ts";
 import { checkScenarioFile, type ScenarioSpec } from "../../src/config/scenario.ts";
 import { formatDuration, parseDuration, parseSize } from "../../src/config/units.ts";
 import type { StartedEnvironment } from "../../src/environment/api.ts";
-import type { LatencySample } from "../../src/report/model.ts";
+import { bridgeLogLines, type LatencySample } from "../../src/report/model.ts";
 import {
   checkCount,
   deterministicBytes,
@@ -144,6 +144,24 @@ describe("Scenario (the TypeScript API)", () => {
     await sc.run(steps.expectLogs({ absent: ["Bridge started"], since: "start" }));
     const next = await sc.run(steps.expectLogs({ present: ["/Bridge st.rted/"], since: "start" }));
     expect(next.outcome).toBe("passed");
+  });
+
+  it("a failed step carries the bridge's warnings and errors logged while it ran, not those before", async () => {
+    // Each read of the log finds one more line: a bridge that keeps complaining.
+    const lines = ["2026-01-01T00:00:00Z WRN before the step", "2026-01-01T00:00:00Z INF Bridge started"];
+    const env = fakeEnv();
+    env.bridge.logLines = async () => {
+      lines.push(`2026-01-01T00:00:01Z ${lines.length % 2 ? "ERR" : "DBG"} read ${lines.length}`);
+      return [...lines];
+    };
+    const sc = new Scenario(env, { throwOnFailure: false, continueOnFailure: true });
+    const failed = await sc.run(steps.expectLogs({ present: ["panic: nope"] }));
+    const said = failed.details?.bridgeLog as string[];
+    expect(said.length).toBeGreaterThan(0);
+    expect(said.every((l) => / ERR read \d+$/.test(l))).toBe(true);
+    expect(bridgeLogLines(failed)[0]).toBe("bridge warnings and errors during the step:");
+    const passed = await sc.run(steps.expectLogs({ present: ["Bridge started"], since: "start" }));
+    expect(passed.details?.bridgeLog).toBeUndefined();
   });
 
   it("an unknown step type or a bad budget fails the step, not the process", async () => {
