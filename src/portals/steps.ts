@@ -658,33 +658,31 @@ async function matrixPortal(ctx: StepContext, a: { user: string; channel: string
   return { user, roomId, channelId, sendState };
 }
 
-const setRoomName: Impl = async (ctx, a: SetRoomNameArgs) => {
-  const { channelId, sendState } = await matrixPortal(ctx, a);
-  await matrixChange(ctx, {
-    expect: a.expect ?? "bridged",
-    window: a.window,
-    kind: "rename",
-    method: "conversations.rename",
-    matches: (c) => c.params.channel === channelId,
-    act: () => sendState("m.room.name", { name: a.name }),
-    slackError: a.slack_error,
-    check: (c) => paramIs(c, "name", a.name),
-  });
-};
+/** A Matrix room-state change the bridge relays as one Web API call carrying the same value. */
+function matrixRoomStateChange(
+  type: "m.room.name" | "m.room.topic",
+  field: "name" | "topic",
+  kind: string,
+  method: string,
+): Impl {
+  return async (ctx, a: SetRoomNameArgs & SetRoomTopicArgs) => {
+    const { channelId, sendState } = await matrixPortal(ctx, a);
+    const value = a[field];
+    await matrixChange(ctx, {
+      expect: a.expect ?? "bridged",
+      window: a.window,
+      kind,
+      method,
+      matches: (c) => c.params.channel === channelId,
+      act: () => sendState(type, { [field]: value }),
+      slackError: a.slack_error,
+      check: (c) => paramIs(c, field, value),
+    });
+  };
+}
 
-const setRoomTopic: Impl = async (ctx, a: SetRoomTopicArgs) => {
-  const { channelId, sendState } = await matrixPortal(ctx, a);
-  await matrixChange(ctx, {
-    expect: a.expect ?? "bridged",
-    window: a.window,
-    kind: "topic",
-    method: "conversations.setTopic",
-    matches: (c) => c.params.channel === channelId,
-    act: () => sendState("m.room.topic", { topic: a.topic }),
-    slackError: a.slack_error,
-    check: (c) => paramIs(c, "topic", a.topic),
-  });
-};
+const setRoomName = matrixRoomStateChange("m.room.name", "name", "rename", "conversations.rename");
+const setRoomTopic = matrixRoomStateChange("m.room.topic", "topic", "topic", "conversations.setTopic");
 
 function paramIs(c: RecordedCall, name: string, want: string): void {
   if (c.params[name] !== want)
