@@ -3,9 +3,11 @@
 // of rounds with any failure, and per scenario how often and how it failed. Expected failures
 // (known upstream problems) are counted apart: they do not fail a scenario.
 //
-//   node bench/flakes.ts [N=10] [--runs-dir runs] [scenario.yaml ...]
-// Default set: the shipped default scenarios plus the two fault scenarios.
+//   node bench/flakes.ts [N=10] [--runs-dir runs] [--environment environments/x.yaml] [scenario.yaml ...]
+// Default set: the shipped default scenarios plus the two fault scenarios. --environment runs them
+// all in that environment instead of the ones they name (as `bridge-harness run --environment`).
 import path from "node:path";
+import { loadEnvironment } from "../src/config/environment.ts";
 import { loadScenario } from "../src/config/scenario.ts";
 import { formatMs } from "../src/report/latency.ts";
 import { DEFAULT_SCENARIO_SET, runScenarios } from "../src/scenario/runner.ts";
@@ -14,12 +16,19 @@ import { now } from "../src/util/clock.ts";
 const ROOT = path.resolve(import.meta.dirname, "..");
 
 const args = process.argv.slice(2);
-const runsIdx = args.indexOf("--runs-dir");
-const runsDir = runsIdx >= 0 ? args.splice(runsIdx, 2)[1] : path.join(ROOT, "runs");
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args.splice(i, 2)[1] : undefined;
+};
+const runsDir = option("--runs-dir") ?? path.join(ROOT, "runs");
+const environmentFile = option("--environment");
+const environment = environmentFile ? loadEnvironment(path.resolve(environmentFile)) : undefined;
 const rounds = /^\d+$/.test(args[0] ?? "") ? Number(args.shift()) : 10;
 const names = [...DEFAULT_SCENARIO_SET, "faults-slack", "faults-services"];
 const files = args.length ? args : names.map((n) => path.join(ROOT, "scenarios", `${n}.yaml`));
-const specs = await Promise.all(files.map((f) => loadScenario(f)));
+const specs = (await Promise.all(files.map((f) => loadScenario(f)))).map((spec) =>
+  environment ? { ...spec, environment: environment.spec, environmentFile: environment.file } : spec,
+);
 
 const failures = new Map<string, string[]>();
 const expected = new Map<string, number>();

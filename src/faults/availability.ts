@@ -4,6 +4,7 @@
 
 import { DIRECTIONS } from "../report/latency.ts";
 import type { AvailabilityResult, Direction, FaultWindow, ProbeRecord } from "../report/model.ts";
+import { lineMatcher } from "../scenario/content.ts";
 
 export function withinBudget(p: ProbeRecord, budgetMs: Record<Direction, number>): boolean {
   return p.deliveredAt !== undefined && p.deliveredAt - p.sentAt <= budgetMs[p.direction];
@@ -22,13 +23,7 @@ export function computeAvailability(opts: {
   const { probes, budgetMs } = opts;
   const ok = (p: ProbeRecord) => withinBudget(p, budgetMs);
   const bad = (p: ProbeRecord) => p.deliveredAt === undefined || p.arrivals > 1;
-  const known = opts.faults.filter((f) => f.knownProblem);
-  const duringKnownProblem = (p: ProbeRecord) =>
-    known.some(
-      (f) =>
-        (p.deliveredAt ?? Number.POSITIVE_INFINITY) >= f.startAt &&
-        p.sentAt <= (f.recoveredAt ?? f.endAt ?? Number.POSITIVE_INFINITY),
-    );
+  const duringKnownProblem = (p: ProbeRecord) => knownProblemOf(p, opts.faults) !== undefined;
   const directions = DIRECTIONS.map((direction) => {
     const mine = probes.filter((p) => p.direction === direction);
     return {
@@ -70,6 +65,35 @@ export function computeAvailability(opts: {
     recovery,
     probes: [...probes],
   };
+}
+
+/** What went wrong with a probe, as a fault's `expected_failure.matches` is tried on it. */
+export function probeProblem(p: ProbeRecord): string | undefined {
+  if (p.deliveredAt === undefined) return "lost";
+  return p.arrivals > 1 ? `${p.arrivals - 1} duplicated` : undefined;
+}
+
+/**
+ * The known problem a lost or duplicated probe is put down to: a fault whose window it overlaps
+ * (sent before the deployment recovered, not delivered before the fault began) and that failed as
+ * expected, or that is marked to cause now and then what happened to the probe.
+ */
+export function knownProblemOf(
+  p: ProbeRecord,
+  faults: readonly FaultWindow[],
+): { fault: FaultWindow; reason: string } | undefined {
+  const problem = probeProblem(p);
+  if (!problem) return undefined;
+  for (const f of faults) {
+    const overlaps =
+      (p.deliveredAt ?? Number.POSITIVE_INFINITY) >= f.startAt &&
+      p.sentAt <= (f.recoveredAt ?? f.endAt ?? Number.POSITIVE_INFINITY);
+    if (!overlaps) continue;
+    if (f.knownProblem) return { fault: f, reason: f.knownProblem };
+    if (f.mayCause && lineMatcher(f.mayCause.matches)(problem))
+      return { fault: f, reason: f.mayCause.reason };
+  }
+  return undefined;
 }
 
 /** "99%" -> 0.99 */

@@ -9,7 +9,14 @@ import { flattenSlackMessage } from "../scenario/content.ts";
 import type { ScenarioState } from "../scenario/state.ts";
 import type { StepContext } from "../scenario/steps.ts";
 import { now, waitUntil } from "../util/clock.ts";
-import { availabilityProblems, computeAvailability, formatPercent, parsePercent } from "./availability.ts";
+import {
+  availabilityProblems,
+  computeAvailability,
+  formatPercent,
+  knownProblemOf,
+  parsePercent,
+  probeProblem,
+} from "./availability.ts";
 import { bridgeWarnings, matrixMessageEvidence, slackMessageEvidence } from "./evidence.ts";
 
 type Impl = (ctx: StepContext, args: any) => Promise<void>;
@@ -236,6 +243,12 @@ const expectAvailability: Impl = async (ctx, a: { min?: string; max_recovery?: n
     direction: r.direction,
     recoveryMs: r.recoveryMs === null ? null : Math.round(r.recoveryMs),
   }));
+  // Put down to a known problem: said in the details, so every report shows which and why.
+  const excused = run.probes.flatMap((p) => {
+    const known = knownProblemOf(p, state.faultWindows);
+    return known ? [`${p.text}: ${probeProblem(p)} during ${known.fault.stepId} (${known.reason})`] : [];
+  });
+  if (excused.length) ctx.details.knownProblemProbes = excused.slice(0, 10);
   const problems = availabilityProblems(result, { maxRecoveryMs: a.max_recovery });
   if (!problems.length) return;
   ctx.details.lostProbes = await lossEvidence(state, run);

@@ -1,5 +1,6 @@
 // Plain-text lines about faults, availability and expected failures, shared by the terminal,
 // JUnit and Markdown reports (the HTML report draws the same facts on its timeline).
+import { knownProblemOf } from "../faults/availability.ts";
 import { directionLabel, formatMs } from "./latency.ts";
 import type { AvailabilityResult, FaultWindow, ScenarioResult, StepResult } from "./model.ts";
 
@@ -39,13 +40,25 @@ export function recoveryLines(a: AvailabilityResult, ascii = false): string[] {
   return [...byFault].map(([fault, parts]) => `recovery after ${fault}: ${parts.join(", ")}`);
 }
 
-/** "expected failure: <reason> (upstream: ...)", or that the known problem did not show this time. */
-export function expectedFailureLine(step: StepResult): string | undefined {
+/**
+ * "expected failure: <reason> (upstream: ...)", or that the known problem did not show this time —
+ * or, given the scenario, that it showed only on availability probes in the fault's window.
+ */
+export function expectedFailureLine(step: StepResult, scenario?: ScenarioResult): string | undefined {
   const x = step.expectedFailure;
   if (!x) return undefined;
-  return x.occurred
-    ? `expected failure: ${x.reason} (upstream: ${x.upstream})`
+  if (x.occurred) return `expected failure: ${x.reason} (upstream: ${x.upstream})`;
+  const hit = scenario ? probesHitBy(scenario, step.id) : 0;
+  return hit
+    ? `its own checks passed, but the known problem hit ${hit} availability probe(s) in its window: ${x.reason} (upstream: ${x.upstream})`
     : `passed although marked as an expected failure (the known problem did not show this time): ${x.reason}`;
+}
+
+/** How many lost or duplicated probes are put down to the known problem of this fault step. */
+function probesHitBy(s: ScenarioResult, stepId: string): number {
+  const faults = s.faults ?? [];
+  return (s.availability?.probes ?? []).filter((p) => knownProblemOf(p, faults)?.fault.stepId === stepId)
+    .length;
 }
 
 /** Everything above for one scenario, in the order the terminal and JUnit show it. */
@@ -59,7 +72,7 @@ export function scenarioFaultLines(s: ScenarioResult, ascii = false): string[] {
   if (s.availability)
     lines.push(...availabilityLines(s.availability, ascii), ...recoveryLines(s.availability, ascii));
   for (const step of s.steps) {
-    const line = expectedFailureLine(step);
+    const line = expectedFailureLine(step, s);
     if (line) lines.push(`${step.id}: ${line}`);
   }
   return lines;

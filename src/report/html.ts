@@ -369,7 +369,7 @@ function stepTable(scenario: ScenarioResult, sIndex: number): string {
     const offset = formatMs(s.startedAt - scenario.startedAt);
     const duration = s.outcome === "skipped" && !s.durationMs ? "–" : formatMs(s.durationMs);
     const main = `<tr id="${anchor("step", sIndex, i)}" class="${s.outcome}"><td class="num muted">${i + 1}</td><td><span class="mark ${s.outcome}">${MARK[s.outcome]}</span></td><td><code>${h(s.id)}</code><div class="type">${h(s.type)}</div></td><td>${h(s.title)}${detailsCell(s.details)}</td><td class="num">+${h(offset)}</td><td class="num">${h(duration)}</td><td>${latencyCell(s.latencies)}</td></tr>`;
-    const known = expectedFailureLine(s);
+    const known = expectedFailureLine(s, scenario);
     const err =
       s.error || known
         ? `<tr class="errrow ${s.outcome}"><td></td><td></td><td colspan="5">${known ? `<p class="known">${h(known)}</p>` : ""}${s.error ? `<pre class="error${known ? " known" : ""}">${h(s.error)}</pre>` : ""}</td></tr>`
@@ -472,7 +472,7 @@ function faultsSection(scenario: ScenarioResult): string {
       `<table class="summary"><thead><tr><th>Messages that overlapped a fault</th><th class="num">n</th><th class="num">p50</th><th class="num">p95</th><th class="num">max</th></tr></thead><tbody>${during.map((l) => `<tr><td><span class="dir ${l.direction}">${h(directionLabel(l.direction))}</span></td><td class="num">${l.count}</td><td class="num">${h(formatMs(l.p50))}</td><td class="num">${h(formatMs(l.p95))}</td><td class="num">${h(formatMs(l.max))}</td></tr>`).join("")}</tbody></table><p class="muted small">Not held to the budget: the availability probes measure the outage; every message must still arrive once and in order.</p>`,
     );
   for (const s of known)
-    parts.push(`<p class="known"><code>${h(s.id)}</code> ${h(expectedFailureLine(s) ?? "")}</p>`);
+    parts.push(`<p class="known"><code>${h(s.id)}</code> ${h(expectedFailureLine(s, scenario) ?? "")}</p>`);
   return `<h3>Faults and availability</h3>${parts.join("")}`;
 }
 

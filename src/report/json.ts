@@ -47,7 +47,17 @@ const SAMPLE_KEYS = [
   "budgetMs",
   "duringFault",
 ];
-const FAULT_KEYS = ["stepId", "type", "target", "title", "startAt", "endAt", "recoveredAt", "knownProblem"];
+const FAULT_KEYS = [
+  "stepId",
+  "type",
+  "target",
+  "title",
+  "startAt",
+  "endAt",
+  "recoveredAt",
+  "knownProblem",
+  "mayCause",
+];
 const AVAILABILITY_KEYS = [
   "stepId",
   "everyMs",

@@ -114,6 +114,12 @@ export interface FaultWindow {
   recoveredAt?: number;
   /** The step failed as expected (`expected_failure:`): its reason. Probes lost in this window are put down to it. */
   knownProblem?: string;
+  /**
+   * The step is marked `expected_failure:` with `matches` but its own traffic did not show it: a
+   * probe lost or duplicated in this window whose problem ("lost", "1 duplicated") matches is put
+   * down to the known problem all the same (the fault that causes it now and then hit the probe).
+   */
+  mayCause?: { reason: string; matches: string };
 }
 
 /** One availability probe: a message sent one way, and when (if) it came out the other side. */

@@ -109,10 +109,14 @@ export class Scenario {
         ? skipped(id, step.type, title, "an earlier step failed")
         : applyExpectedFailure(await executeStep(this.state, step, id, title), step.expectedFailure);
     if (result.outcome === "failed") this.failed = true;
-    // Losses in the window of a fault that failed as expected are put down to the known problem.
-    if (result.outcome === "expected_failure")
-      for (const w of this.state.faultWindows)
-        if (w.stepId === id) w.knownProblem = result.expectedFailure?.reason;
+    // Losses in the window of a fault that failed as expected are put down to the known problem;
+    // where the fault only now and then causes it, those that match the mark (see FaultWindow).
+    const mark = step.expectedFailure;
+    for (const w of this.state.faultWindows) {
+      if (w.stepId !== id || !mark) continue;
+      if (result.outcome === "expected_failure") w.knownProblem = mark.reason;
+      else if (mark.matches) w.mayCause = { reason: mark.reason, matches: mark.matches };
+    }
     this.steps.push(result);
     this.opts.progress?.stepFinished?.(result);
     if (result.outcome === "failed" && (this.opts.throwOnFailure ?? true)) throw new StepFailure(result);

@@ -9,10 +9,13 @@ import {
   availabilityProblems,
   computeAvailability,
   formatPercent,
+  knownProblemOf,
   parsePercent,
+  probeProblem,
 } from "../../src/faults/availability.ts";
+import { scenarioFaultLines } from "../../src/report/faults.ts";
 import { renderJson, renderJunit, renderMarkdown } from "../../src/report/index.ts";
-import type { StepResult } from "../../src/report/model.ts";
+import type { AvailabilityResult, StepResult } from "../../src/report/model.ts";
 import { createProgressPrinter } from "../../src/report/terminal.ts";
 import { describeSwept, type LabelledResource } from "../../src/runtime/cleanup.ts";
 import { applyExpectedFailure, budgetViolations } from "../../src/scenario/runner.ts";
@@ -103,6 +106,39 @@ describe("availability", () => {
     expect(availabilityProblems(unknown, {})).toEqual([
       "1 slack_to_matrix probe(s) lost and 1 duplicated",
       "0 matrix_to_slack probe(s) lost and 1 duplicated",
+    ]);
+  });
+
+  it("a fault marked to cause a problem now and then excuses only probes whose problem matches the mark", () => {
+    // The s2m probe sent during the bridge kill arrived twice; one sent after it was lost.
+    const probes = fixtureProbes().map((p) =>
+      p.direction === "slack_to_matrix" && p.n === 6
+        ? { ...p, arrivals: 2 }
+        : p.direction === "slack_to_matrix" && p.n === 7
+          ? { direction: p.direction, n: p.n, sentAt: p.sentAt, arrivals: 0 }
+          : p,
+    );
+    const mayCause = {
+      reason: "a retried send after a restart is a second event",
+      matches: "/[1-9]\\d* duplicated/",
+    };
+    const faults = [{ ...FAULTS[0], mayCause }];
+    const excused = probes.filter((p) => knownProblemOf(p, faults));
+    expect(excused.map((p) => [p.direction, p.n, probeProblem(p)])).toEqual([
+      ["slack_to_matrix", 6, "1 duplicated"],
+    ]);
+    const r = computeAvailability({
+      stepId: "p",
+      everyMs: 1000,
+      budgetMs: BUDGETS,
+      startAt: 0,
+      endAt: 1e15,
+      probes,
+      faults,
+    });
+    // The lost probe 7 is not a duplicate: a finding, though in the same fault's window.
+    expect(availabilityProblems(r, {})).toEqual([
+      "2 slack_to_matrix probe(s) lost and 1 duplicated, 1 of them during a known problem",
     ]);
   });
 
@@ -279,6 +315,29 @@ describe("fault steps in scenario files", () => {
 });
 
 describe("reports of a run with faults", () => {
+  it("a marked fault whose own traffic passed but that hit a probe says so, with the reason", () => {
+    const run = faultRun();
+    const scenario = run.scenarios[0];
+    const mayCause = { reason: "a retried send after a restart is a second event", matches: "duplicated" };
+    scenario.faults = [{ ...FAULTS[0], mayCause }];
+    const killBridge = scenario.steps[1];
+    killBridge.expectedFailure = {
+      reason: mayCause.reason,
+      upstream: "synapse transactions.py",
+      occurred: false,
+    };
+    const probes = fixtureProbes().map((p) => (p.n === 6 ? { ...p, arrivals: 2 } : p));
+    scenario.availability = { ...(scenario.availability as AvailabilityResult), probes };
+    expect(scenarioFaultLines(scenario)).toContain(
+      "kill-bridge: its own checks passed, but the known problem hit 2 availability probe(s) in its window: a retried send after a restart is a second event (upstream: synapse transactions.py)",
+    );
+    // Without a probe hit, the pass is a pass.
+    scenario.availability = { ...(scenario.availability as AvailabilityResult), probes: fixtureProbes() };
+    expect(scenarioFaultLines(scenario)).toContain(
+      "kill-bridge: passed although marked as an expected failure (the known problem did not show this time): a retried send after a restart is a second event",
+    );
+  });
+
   const run = faultRun();
 
   it("terminal: fault windows, latency during faults, availability, recovery and the expected failure", () => {
