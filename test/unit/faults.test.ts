@@ -15,7 +15,7 @@ import {
 } from "../../src/faults/availability.ts";
 import { scenarioFaultLines } from "../../src/report/faults.ts";
 import { renderJson, renderJunit, renderMarkdown } from "../../src/report/index.ts";
-import type { AvailabilityResult, StepResult } from "../../src/report/model.ts";
+import type { AvailabilityResult, FaultWindow, ProbeRecord, StepResult } from "../../src/report/model.ts";
 import { createProgressPrinter } from "../../src/report/terminal.ts";
 import { describeSwept, type LabelledResource } from "../../src/runtime/cleanup.ts";
 import { applyExpectedFailure, budgetViolations } from "../../src/scenario/runner.ts";
@@ -24,6 +24,19 @@ import { FAULTS, faultRun, fixtureProbes } from "./faults-fixture.ts";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 const BUDGETS = { slack_to_matrix: 5000, matrix_to_slack: 5000 };
+
+/** Availability over the whole run of these probes and faults (probes every second). */
+function availabilityOf(probes: ProbeRecord[], faults: FaultWindow[]) {
+  return computeAvailability({
+    stepId: "p",
+    everyMs: 1000,
+    budgetMs: BUDGETS,
+    startAt: 0,
+    endAt: 1e15,
+    probes,
+    faults,
+  });
+}
 
 describe("availability", () => {
   const result = computeAvailability({
@@ -74,15 +87,7 @@ describe("availability", () => {
     const late = fixtureProbes().map((p) =>
       p.sentAt >= FAULTS[1].endAt! ? { ...p, deliveredAt: p.sentAt + 9000 } : p,
     );
-    const r = computeAvailability({
-      stepId: "p",
-      everyMs: 1000,
-      budgetMs: BUDGETS,
-      startAt: 0,
-      endAt: 1e15,
-      probes: late,
-      faults: FAULTS,
-    });
+    const r = availabilityOf(late, FAULTS);
     expect(r.recovery.filter((x) => x.stepId === "kill-postgres").map((x) => x.recoveryMs)).toEqual([
       null,
       null,
@@ -94,15 +99,10 @@ describe("availability", () => {
 
   it("puts losses in the window of a known problem down to it, and fails on any other loss or duplicate", () => {
     expect(availabilityProblems(result, {})).toEqual([]);
-    const unknown = computeAvailability({
-      stepId: "p",
-      everyMs: 1000,
-      budgetMs: BUDGETS,
-      startAt: 0,
-      endAt: 1e15,
-      probes: fixtureProbes().map((p) => (p.n === 3 ? { ...p, arrivals: 2 } : p)),
-      faults: FAULTS.map(({ knownProblem: _, ...f }) => f),
-    });
+    const unknown = availabilityOf(
+      fixtureProbes().map((p) => (p.n === 3 ? { ...p, arrivals: 2 } : p)),
+      FAULTS.map(({ knownProblem: _, ...f }) => f),
+    );
     expect(availabilityProblems(unknown, {})).toEqual([
       "1 slack_to_matrix probe(s) lost and 1 duplicated",
       "0 matrix_to_slack probe(s) lost and 1 duplicated",
@@ -127,15 +127,7 @@ describe("availability", () => {
     expect(excused.map((p) => [p.direction, p.n, probeProblem(p)])).toEqual([
       ["slack_to_matrix", 6, "1 duplicated"],
     ]);
-    const r = computeAvailability({
-      stepId: "p",
-      everyMs: 1000,
-      budgetMs: BUDGETS,
-      startAt: 0,
-      endAt: 1e15,
-      probes,
-      faults,
-    });
+    const r = availabilityOf(probes, faults);
     // The lost probe 7 is not a duplicate: a finding, though in the same fault's window.
     expect(availabilityProblems(r, {})).toEqual([
       "2 slack_to_matrix probe(s) lost and 1 duplicated, 1 of them during a known problem",
