@@ -305,12 +305,21 @@ export class Actions {
   }
 
   setTopic(actor: Actor, channel: Channel, topic: string): void {
+    this.setAbout(actor, channel, "topic", topic);
+  }
+
+  setPurpose(actor: Actor, channel: Channel, purpose: string): void {
+    this.setAbout(actor, channel, "purpose", purpose);
+  }
+
+  /** The channel's topic or purpose (250 characters at most), announced by a channel_topic / channel_purpose message. */
+  private setAbout(actor: Actor, channel: Channel, field: "topic" | "purpose", value: string): void {
     if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
-    if (topic.length > 250) throw new SlackError("too_long");
-    channel.topic = { value: topic, creator: actor.userId, last_set: Math.floor(Date.now() / 1000) };
-    const text = topic ? `set the channel topic: ${topic}` : "cleared the channel topic";
-    const msg = this.post(actor, channel, { text, subtype: "channel_topic", silent: true });
-    msg.topic = topic;
+    if (value.length > 250) throw new SlackError("too_long");
+    channel[field] = { value, creator: actor.userId, last_set: Math.floor(Date.now() / 1000) };
+    const text = value ? `set the channel ${field}: ${value}` : `cleared the channel ${field}`;
+    const msg = this.post(actor, channel, { text, subtype: `channel_${field}`, silent: true });
+    msg[field] = value;
     this.publishMessage(channel, msg);
   }
 
@@ -440,16 +449,6 @@ export class Actions {
         actor_id: by?.userId ?? user.id,
         event_ts: this.ws.nextTs(channel),
       });
-  }
-
-  setPurpose(actor: Actor, channel: Channel, purpose: string): void {
-    if (!channel.members.includes(actor.userId)) throw new SlackError("not_in_channel");
-    if (purpose.length > 250) throw new SlackError("too_long");
-    channel.purpose = { value: purpose, creator: actor.userId, last_set: Math.floor(Date.now() / 1000) };
-    const text = purpose ? `set the channel purpose: ${purpose}` : "cleared the channel purpose";
-    const msg = this.post(actor, channel, { text, subtype: "channel_purpose", silent: true });
-    msg.purpose = purpose;
-    this.publishMessage(channel, msg);
   }
 
   /** conversations.archive / unarchive: channel_archive (group_archive) and its channel_archive message. */
