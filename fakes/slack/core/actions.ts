@@ -60,6 +60,21 @@ export class Actions {
     return c;
   }
 
+  /** message_changed, Slack's (hidden) event for a message changed in place: an edit, an unfurl, a tombstone. */
+  private publishChanged(channel: Channel, message: Json, previous: Json, eventTs: string): void {
+    this.publish(channel, {
+      type: "message",
+      subtype: "message_changed",
+      message,
+      previous_message: previous,
+      channel: channel.id,
+      hidden: true,
+      ts: eventTs,
+      event_ts: eventTs,
+      channel_type: channelType(channel),
+    });
+  }
+
   private publish(channel: Channel, event: Json, extraApps: string[] = []): void {
     const apps = new Set<string>(extraApps);
     for (const app of this.ws.apps) if (channel.members.includes(app.botUserId)) apps.add(app.id);
@@ -174,17 +189,7 @@ export class Actions {
     const message = renderMessage(this.ws, channel, msg);
     message.source_team = this.ws.team.id;
     message.user_team = this.ws.team.id;
-    this.publish(channel, {
-      type: "message",
-      subtype: "message_changed",
-      message,
-      previous_message: previous,
-      channel: channel.id,
-      hidden: true,
-      ts: eventTs,
-      event_ts: eventTs,
-      channel_type: channelType(channel),
-    });
+    this.publishChanged(channel, message, previous, eventTs);
     return msg;
   }
 
@@ -209,17 +214,7 @@ export class Actions {
       msg.edited = undefined;
       const message = renderMessage(this.ws, channel, msg);
       message.hidden = true;
-      this.publish(channel, {
-        type: "message",
-        subtype: "message_changed",
-        hidden: true,
-        message,
-        previous_message: previous,
-        channel: channel.id,
-        ts: eventTs,
-        event_ts: eventTs,
-        channel_type: channelType(channel),
-      });
+      this.publishChanged(channel, message, previous, eventTs);
       return msg;
     }
     msg.deleted = true;
@@ -604,18 +599,7 @@ export class Actions {
         service_name: host,
       },
     ];
-    const eventTs = this.ws.nextTs(channel);
-    this.publish(channel, {
-      type: "message",
-      subtype: "message_changed",
-      message: renderMessage(this.ws, channel, msg),
-      previous_message: previous,
-      channel: channel.id,
-      hidden: true,
-      ts: eventTs,
-      event_ts: eventTs,
-      channel_type: channelType(channel),
-    });
+    this.publishChanged(channel, renderMessage(this.ws, channel, msg), previous, this.ws.nextTs(channel));
     return msg;
   }
 
