@@ -22,8 +22,6 @@ export function computeAvailability(opts: {
 }): AvailabilityResult {
   const { probes, budgetMs } = opts;
   const ok = (p: ProbeRecord) => withinBudget(p, budgetMs);
-  const bad = (p: ProbeRecord) => p.deliveredAt === undefined || p.arrivals > 1;
-  const duringKnownProblem = (p: ProbeRecord) => knownProblemOf(p, opts.faults) !== undefined;
   const directions = DIRECTIONS.map((direction) => {
     const mine = probes.filter((p) => p.direction === direction);
     return {
@@ -33,7 +31,7 @@ export function computeAvailability(opts: {
       late: mine.filter((p) => p.deliveredAt !== undefined && !ok(p)).length,
       lost: mine.filter((p) => p.deliveredAt === undefined).length,
       duplicated: mine.filter((p) => p.arrivals > 1).length,
-      knownProblem: mine.filter((p) => bad(p) && duringKnownProblem(p)).length,
+      knownProblem: mine.filter((p) => knownProblemOf(p, opts.faults)).length,
     };
   });
   const recovery = opts.faults

@@ -1,12 +1,8 @@
 // Plain-text lines about faults, availability and expected failures, shared by the terminal,
 // JUnit and Markdown reports (the HTML report draws the same facts on its timeline).
-import { knownProblemOf } from "../faults/availability.ts";
+import { formatPercent, knownProblemOf } from "../faults/availability.ts";
 import { directionLabel, formatMs } from "./latency.ts";
 import type { AvailabilityResult, FaultWindow, ScenarioResult, StepResult } from "./model.ts";
-
-export function formatShare(share: number): string {
-  return Number.isFinite(share) ? `${(share * 100).toFixed(2)}%` : "–";
-}
 
 /** "kill-bridge: kill the bridge (SIGKILL)…; on for 1.20 s, healthy again 3.40 s after". */
 export function faultLine(f: FaultWindow): string {
@@ -20,7 +16,7 @@ export function faultLine(f: FaultWindow): string {
 
 /** The availability summary: the share, then per direction what happened to the probes. */
 export function availabilityLines(a: AvailabilityResult, ascii = false): string[] {
-  const head = `availability ${formatShare(a.availability)}${a.min === undefined ? "" : ` (min ${formatShare(a.min)})`}, probes every ${formatMs(a.everyMs)} for ${formatMs(a.endAt - a.startAt)}`;
+  const head = `availability ${formatPercent(a.availability)}${a.min === undefined ? "" : ` (min ${formatPercent(a.min)})`}, probes every ${formatMs(a.everyMs)} for ${formatMs(a.endAt - a.startAt)}`;
   const lines = [head];
   for (const d of a.directions)
     lines.push(

@@ -3,7 +3,8 @@
 // of setup and steps, latency charts per direction against the budget, a step table and links to
 // every service log (relative to the report, so they open when the file is viewed locally).
 import { basename } from "node:path";
-import { expectedFailureLine, faultLine, formatShare } from "./faults.ts";
+import { formatPercent } from "../faults/availability.ts";
+import { expectedFailureLine, faultLine } from "./faults.ts";
 import { DIRECTIONS, directionLabel, formatMs, summarizeLatencies } from "./latency.ts";
 import {
   type Direction,
@@ -447,7 +448,7 @@ function faultsSection(scenario: ScenarioResult): string {
       )
       .join("");
     parts.push(
-      `<p class="availability ${ok ? "ok" : "bad"}">Availability <b>${h(formatShare(a.availability))}</b>${a.min === undefined ? "" : ` (at least ${h(formatShare(a.min))} required)`} · a probe each way every ${h(formatMs(a.everyMs))} for ${h(formatMs(a.endAt - a.startAt))}</p>`,
+      `<p class="availability ${ok ? "ok" : "bad"}">Availability <b>${h(formatPercent(a.availability))}</b>${a.min === undefined ? "" : ` (at least ${h(formatPercent(a.min))} required)`} · a probe each way every ${h(formatMs(a.everyMs))} for ${h(formatMs(a.endAt - a.startAt))}</p>`,
       `<table class="summary"><thead><tr><th>Probes</th><th class="num">Sent</th><th class="num">Within budget</th><th class="num">Late</th><th class="num">Lost</th><th class="num">Duplicated</th><th class="num">Of these, in known problems</th><th class="num">Budget</th></tr></thead><tbody>${rows}</tbody></table>`,
     );
   }
