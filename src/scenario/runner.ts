@@ -356,9 +356,10 @@ export async function executeStep(
  */
 async function bridgeComplaints(state: ScenarioState, mark: number): Promise<string[]> {
   const lines = await state.env.bridge.logLines().catch(() => [] as string[]);
-  // A restarted or swapped bridge starts a new log: then every line is this step's.
-  const during = lines.slice(lines.length >= mark ? mark : 0);
-  return during
+  // One log for the bridge across restarts and swaps; it keeps its last 200,000 lines in memory, so
+  // past that the count stands still and no line is told to be this step's.
+  return lines
+    .slice(mark)
     .filter((l) => {
       const level = lineLevel(l);
       return level !== undefined && levelAbove(level, "info");
