@@ -5,11 +5,10 @@
 // trusting SSL_CERT_FILE); and every event the current connector handles, decoded by slack-go's strict
 // Socket Mode types. Skipped without Go >= 1.26 and its module cache (scripts/setup.sh fills it),
 // except with CI=true.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
-import { buildGoClient, hasGo } from "./go-client.ts";
+import { buildGoClient, type GoClient, hasGo, runGoClient } from "./go-client.ts";
 
 interface Line {
   kind: string;
@@ -40,27 +39,9 @@ const seed = {
 };
 
 let fake: FakeSlack;
-let child: ChildProcessWithoutNullStreams;
-const lines: Line[] = [];
-const waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-
-function waitLine(pred: (l: Line) => boolean, timeoutMs = 20_000): Promise<Line> {
-  const found = lines.find(pred);
-  if (found) return Promise.resolve(found);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(
-      () => reject(new Error(`no matching line; last: ${JSON.stringify(lines.slice(-3))}`)),
-      timeoutMs,
-    );
-    waiters.push({
-      pred,
-      resolve: (l) => {
-        clearTimeout(t);
-        resolve(l);
-      },
-    });
-  });
-}
+let client: GoClient<Line>;
+let lines: Line[] = [];
+let waitLine: GoClient<Line>["waitLine"];
 
 beforeAll(async () => {
   if (!hasGo) return;
@@ -68,40 +49,20 @@ beforeAll(async () => {
   fake = await startFakeSlack({ seed, pingIntervalMs: 5000 });
   const ws = fake.workspace;
   const app = ws.apps[0];
-  child = spawn(binary, [], {
-    env: {
-      PATH: process.env.PATH,
-      HTTPS_PROXY: fake.proxyUrl,
-      SSL_CERT_FILE: fake.caFile,
-      NO_PROXY: "",
-      BOT_TOKEN: app?.botToken,
-      APP_TOKEN: app?.appToken,
-      CHANNEL: ws.resolveChannel("dev-platform"),
-      PRIVATE_CHANNEL: ws.resolveChannel("ops"),
-      KICK_USER: ws.resolveUser("carol"),
-    },
+  client = runGoClient<Line>(binary, fake, {
+    BOT_TOKEN: app?.botToken,
+    APP_TOKEN: app?.appToken,
+    CHANNEL: ws.resolveChannel("dev-platform"),
+    PRIVATE_CHANNEL: ws.resolveChannel("ops"),
+    KICK_USER: ws.resolveUser("carol"),
   });
-  let buf = "";
-  child.stdout.on("data", (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-      const line = JSON.parse(buf.slice(0, i)) as Line;
-      buf = buf.slice(i + 1);
-      lines.push(line);
-      for (const w of [...waiters])
-        if (w.pred(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-    }
-  });
+  ({ lines, waitLine } = client);
   await waitLine((l) => l.kind === "connected");
 }, 180_000);
 
 afterAll(async () => {
   if (!hasGo) return;
-  child?.stdin.write("exit\n");
-  child?.kill();
+  await client?.stop();
   await fake?.stop();
 });
 
@@ -171,7 +132,7 @@ describe.skipIf(!hasGo)("the current release's Slack traffic through upstream sl
   });
 
   it("replays the connector's Web API calls, edge search and image downloads; each answers as the connector needs", async () => {
-    child.stdin.write("replay\n");
+    client.child.stdin.write("replay\n");
     await waitLine((l) => l.kind === "replay_done", 30_000);
     const ws = fake.workspace;
     const expectedErrors: Record<string, string> = {

@@ -1,11 +1,10 @@
 // The bridge's own Slack library (slack-go fork, same version as mautrix-slack v0.2.0), reaching the
 // fake exactly as the bridge does: https://slack.com through HTTPS_PROXY, trusting SSL_CERT_FILE.
 // Skipped when no Go toolchain (with the module cache) is available, except with CI=true.
-import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
-import { buildGoClient, hasGo } from "./go-client.ts";
+import { buildGoClient, hasGo, runGoClient } from "./go-client.ts";
 import { createStubCore, STUB_APP_TOKEN, STUB_BOT_TOKEN } from "./transport-stub-core.ts";
 
 let binary = "";
@@ -33,29 +32,12 @@ function runClient(
   onLine?: (l: Line) => void,
   tokens = { bot: STUB_BOT_TOKEN, app: STUB_APP_TOKEN },
 ): Promise<Line[]> {
-  const out: Line[] = [];
-  const child = spawn(binary, [], {
-    env: {
-      PATH: process.env.PATH,
-      HTTPS_PROXY: fake.proxyUrl,
-      SSL_CERT_FILE: fake.caFile,
-      NO_PROXY: "",
-      BOT_TOKEN: tokens.bot,
-      APP_TOKEN: tokens.app,
-      RUN_SECONDS: String(seconds),
-    },
-  });
-  let buf = "";
-  child.stdout.on("data", (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-      const line = JSON.parse(buf.slice(0, i)) as Line;
-      buf = buf.slice(i + 1);
-      out.push(line);
-      onLine?.(line);
-    }
-  });
-  return new Promise((resolve) => child.on("close", () => resolve(out)));
+  return runGoClient<Line>(
+    binary,
+    fake,
+    { BOT_TOKEN: tokens.bot, APP_TOKEN: tokens.app, RUN_SECONDS: String(seconds) },
+    onLine,
+  ).exited;
 }
 
 describe.skipIf(!hasGo)("slack-go socketmode through the proxy", () => {

@@ -2,11 +2,10 @@
 // fake core, through the CONNECT proxy as the bridge reaches it: every Web API method the bridge
 // calls must succeed, and every event the fake emits must decode into slack-go's strict types.
 // Skipped when no Go toolchain (with the module cache) is available, except with CI=true.
-import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeSlack } from "../../fakes/slack/api.ts";
 import { startFakeSlack } from "../../fakes/slack/index.ts";
-import { buildGoClient, hasGo } from "./go-client.ts";
+import { buildGoClient, type GoClient, hasGo, runGoClient } from "./go-client.ts";
 
 interface Line {
   kind: string;
@@ -20,28 +19,10 @@ interface Line {
 
 let binary = "";
 let fake: FakeSlack;
-let child: ChildProcessWithoutNullStreams;
-const lines: Line[] = [];
+let client: GoClient<Line>;
+let lines: Line[] = [];
 const logs: string[] = [];
-const waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-
-function waitLine(pred: (l: Line) => boolean, timeoutMs = 20_000): Promise<Line> {
-  const found = lines.find(pred);
-  if (found) return Promise.resolve(found);
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(
-      () => reject(new Error(`no matching line; got ${JSON.stringify(lines.slice(-5))}`)),
-      timeoutMs,
-    );
-    waiters.push({
-      pred,
-      resolve: (l) => {
-        clearTimeout(t);
-        resolve(l);
-      },
-    });
-  });
-}
+let waitLine: GoClient<Line>["waitLine"];
 
 const seed = {
   team: { name: "chochacho" },
@@ -57,38 +38,17 @@ beforeAll(async () => {
   binary = await buildGoClient("web-api-slackgo");
   fake = await startFakeSlack({ seed, pingIntervalMs: 5000, log: (l) => logs.push(l) });
   const app = fake.workspace.apps[0];
-  child = spawn(binary, [], {
-    env: {
-      PATH: process.env.PATH,
-      HTTPS_PROXY: fake.proxyUrl,
-      SSL_CERT_FILE: fake.caFile,
-      NO_PROXY: "",
-      BOT_TOKEN: app?.botToken,
-      APP_TOKEN: app?.appToken,
-      CHANNEL: fake.workspace.resolveChannel("dev-platform"),
-    },
+  client = runGoClient<Line>(binary, fake, {
+    BOT_TOKEN: app?.botToken,
+    APP_TOKEN: app?.appToken,
+    CHANNEL: fake.workspace.resolveChannel("dev-platform"),
   });
-  let buf = "";
-  child.stdout.on("data", (d: Buffer) => {
-    buf += d.toString();
-    for (let i = buf.indexOf("\n"); i >= 0; i = buf.indexOf("\n")) {
-      const line = JSON.parse(buf.slice(0, i)) as Line;
-      buf = buf.slice(i + 1);
-      lines.push(line);
-      for (const w of [...waiters])
-        if (w.pred(line)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(line);
-        }
-    }
-  });
+  ({ lines, waitLine } = client);
 }, 120_000);
 
 afterAll(async () => {
   if (!hasGo) return;
-  child?.stdin.write("exit\n");
-  await new Promise((r) => setTimeout(r, 100));
-  child?.kill();
+  await client?.stop();
   await fake?.stop();
 });
 
@@ -167,7 +127,7 @@ describe.skipIf(!hasGo)("slack-go (mautrix-slack v0.2.0's fork) against the fake
 
   it("Matrix -> Slack calls, including the 3-step upload and the download, succeed and echo", async () => {
     const before = lines.filter((l) => l.kind === "event").length;
-    child.stdin.write("bridge\n");
+    client.child.stdin.write("bridge\n");
     await waitLine((l) => l.kind === "bridge_done", 30_000);
     const errors = lines.filter((l) => l.kind === "call" && l.error);
     expect(logs.filter((l) => l.includes("failed"))).toEqual([]);
